@@ -1,0 +1,7 @@
+"""s6: backpropagation by hand and a parameter-efficient MNIST CNN."""
+
+__version__ = "0.1.0"
+
+
+class S6Error(Exception):
+    """A problem the user can fix; the CLI prints it as one line and exits non-zero."""

@@ -1,0 +1,5 @@
+import sys
+
+from s6.cli import main
+
+sys.exit(main())

@@ -1,0 +1,263 @@
+"""MNIST: find, download, verify and load it; batch it on the training device.
+
+Two ways to feed a model:
+
+* ``TensorLoader`` (the default) keeps the whole dataset as one normalised tensor on the
+  training device, shuffles with ``torch.randperm`` and augments whole batches at once
+  with ``affine_grid``/``grid_sample``. No per-image Python work, no worker processes.
+* ``torchvision_loaders`` is the textbook ``DataLoader`` + PIL-transform pipeline, kept
+  for comparison and teaching (``--loader torchvision``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from s6 import S6Error
+
+MNIST_MEAN = 0.1307  # mean pixel of the 60k training images, in [0, 1]
+MNIST_STD = 0.3081  # their standard deviation
+
+# name: (magic number, item count, SHA-256 of the canonical file)
+MNIST_FILES = {
+    "train-images-idx3-ubyte": (2051, 60000, "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db"),
+    "train-labels-idx1-ubyte": (2049, 60000, "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5"),
+    "t10k-images-idx3-ubyte": (2051, 10000, "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7"),
+    "t10k-labels-idx1-ubyte": (2049, 10000, "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2"),
+}
+
+
+@dataclass(frozen=True)
+class Augment:
+    """Random affine jitter for handwritten digits (no flips: a flipped 2 is not a 2)."""
+
+    degrees: float = 7.0  # max rotation, either way, in degrees
+    translate: float = 0.1  # max shift, either way, as a fraction of the image side
+    scale: float = 0.1  # max zoom in or out, as a fraction
+
+
+def resolve_data_dir(data_dir: str | os.PathLike | None) -> Path:
+    """``--data-dir`` if given, else ``$S6_DATA_DIR``, else ``./data``."""
+    return Path(data_dir or os.environ.get("S6_DATA_DIR") or "data")
+
+
+def raw_dir(root: Path) -> Path:
+    return Path(root) / "MNIST" / "raw"
+
+
+def _expected_size(name: str, count: int) -> int:
+    return 16 + count * 28 * 28 if "images" in name else 8 + count
+
+
+def verify_file(path: Path) -> None:
+    """Check one IDX file's header, size and SHA-256; raise S6Error naming what is wrong."""
+    magic, count, sha = MNIST_FILES[path.name]
+    expected = _expected_size(path.name, count)
+    try:
+        data = path.read_bytes()
+    except PermissionError:
+        raise S6Error(f"cannot read {path}: permission denied") from None
+    except OSError as e:
+        raise S6Error(f"cannot read {path}: {e.strerror}") from None
+    if len(data) < 8 or int.from_bytes(data[0:4], "big") != magic:
+        raise S6Error(f"{path} is not an MNIST IDX file (wrong magic number; expected {magic})")
+    if int.from_bytes(data[4:8], "big") != count:
+        found = int.from_bytes(data[4:8], "big")
+        raise S6Error(f"{path} holds {found} items in its header, expected {count}")
+    if len(data) != expected:
+        what = "truncated" if len(data) < expected else "too long"
+        raise S6Error(f"{path} is {what}: {len(data)} bytes, expected {expected}")
+    if hashlib.sha256(data).hexdigest() != sha:
+        raise S6Error(f"{path} is corrupt: its SHA-256 differs from the canonical MNIST file")
+
+
+def prepare_mnist(root: str | os.PathLike, download: bool = True) -> Path:
+    """Make sure ROOT/MNIST/raw holds the four verified MNIST files; return ROOT.
+
+    Downloads with torchvision when any file is missing (and ``download`` is true).
+    """
+    root = Path(root)
+    raw = raw_dir(root)
+    if root.exists() and not os.access(root, os.R_OK | os.X_OK):
+        raise S6Error(f"cannot read data directory {root}: permission denied")
+    missing = [name for name in MNIST_FILES if not (raw / name).exists()]
+    if missing and download:
+        _download(root)
+        missing = [name for name in MNIST_FILES if not (raw / name).exists()]
+    if missing:
+        raise S6Error(
+            f"MNIST not found in {raw} (missing {', '.join(missing)}); "
+            "place the four IDX files there or pass --data-dir"
+        )
+    for name in MNIST_FILES:
+        verify_file(raw / name)
+    return root
+
+
+def _download(root: Path) -> None:
+    from torchvision.datasets import MNIST
+
+    try:
+        MNIST(str(root), train=True, download=True)
+        MNIST(str(root), train=False, download=True)
+    except Exception as e:  # any network or mirror failure: urllib, HTTP 403, timeout
+        reason = str(e).strip().splitlines()[-1] if str(e).strip() else type(e).__name__
+        raise S6Error(
+            f"could not download MNIST into {raw_dir(root)} ({reason}); "
+            "put the four IDX files (train-images-idx3-ubyte, train-labels-idx1-ubyte, "
+            "t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte) there, or pass --data-dir"
+        ) from None
+
+
+@dataclass
+class MNISTTensors:
+    """The whole of MNIST as uint8 images (N, 28, 28) and int64 labels (N,)."""
+
+    train_images: torch.Tensor
+    train_labels: torch.Tensor
+    test_images: torch.Tensor
+    test_labels: torch.Tensor
+
+
+def load_mnist(root: str | os.PathLike, download: bool = True) -> MNISTTensors:
+    """Verify (downloading if needed) and read MNIST through torchvision."""
+    from torchvision.datasets import MNIST
+
+    root = prepare_mnist(root, download=download)
+    train = MNIST(str(root), train=True, download=False)
+    test = MNIST(str(root), train=False, download=False)
+    return MNISTTensors(train.data, train.targets, test.data, test.targets)
+
+
+def normalise(images: torch.Tensor) -> torch.Tensor:
+    """uint8 (N, 28, 28) -> float32 (N, 1, 28, 28) with MNIST's mean and std."""
+    return (images.unsqueeze(1).float() / 255.0 - MNIST_MEAN) / MNIST_STD
+
+
+def random_affine(x: torch.Tensor, augment: Augment, generator: torch.Generator) -> torch.Tensor:
+    """Rotate, shift and zoom every image of a normalised batch by its own random amount."""
+    n = x.shape[0]
+
+    def uniform(limit: float) -> torch.Tensor:
+        return (torch.rand(n, generator=generator, device=x.device) * 2 - 1) * limit
+
+    angle = uniform(math.radians(augment.degrees))
+    zoom = 1 + uniform(augment.scale)
+    shift_x = uniform(2 * augment.translate)  # affine_grid spans [-1, 1]: 2 units per side
+    shift_y = uniform(2 * augment.translate)
+    cos = torch.cos(angle) / zoom
+    sin = torch.sin(angle) / zoom
+    theta = torch.stack(
+        [torch.stack([cos, -sin, shift_x], 1), torch.stack([sin, cos, shift_y], 1)], 1
+    )
+    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+    background = -MNIST_MEAN / MNIST_STD  # a black pixel after normalisation
+    moved = F.grid_sample(x - background, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+    return moved + background
+
+
+class TensorLoader:
+    """Batches of a dataset that lives in one tensor on the training device.
+
+    Shuffles with ``torch.randperm`` and augments each batch as one tensor op; its
+    generator makes the order and the augmentation repeatable under a seed.
+    """
+
+    def __init__(
+        self,
+        images: torch.Tensor,
+        labels: torch.Tensor,
+        batch_size: int,
+        device: torch.device | str = "cpu",
+        shuffle: bool = False,
+        augment: Augment | None = None,
+        seed: int = 0,
+    ) -> None:
+        self.device = torch.device(device)
+        self.images = normalise(images).to(self.device) if images.dtype == torch.uint8 else images.to(self.device)
+        self.labels = labels.to(self.device)
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.augment = augment
+        self.generator = torch.Generator(device=self.device)
+        self.generator.manual_seed(seed)
+
+    def __len__(self) -> int:
+        return math.ceil(len(self.labels) / self.batch_size)
+
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        n = len(self.labels)
+        if self.shuffle:
+            order = torch.randperm(n, generator=self.generator, device=self.device)
+        else:
+            order = torch.arange(n, device=self.device)
+        for start in range(0, n, self.batch_size):
+            index = order[start : start + self.batch_size]
+            x = self.images[index]
+            if self.augment is not None:
+                x = random_affine(x, self.augment, self.generator)
+            yield x, self.labels[index]
+
+
+def tensor_loaders(
+    mnist: MNISTTensors,
+    batch_size: int,
+    augment: Augment | None,
+    device: torch.device | str,
+    seed: int,
+    train_subset: int | None = None,
+    test_batch_size: int = 2000,
+) -> tuple[TensorLoader, TensorLoader]:
+    """Training (shuffled, augmented) and test loaders held on ``device``."""
+    n = train_subset or len(mnist.train_labels)
+    train = TensorLoader(
+        mnist.train_images[:n], mnist.train_labels[:n], batch_size, device,
+        shuffle=True, augment=augment, seed=seed,
+    )
+    test = TensorLoader(mnist.test_images, mnist.test_labels, test_batch_size, device)
+    return train, test
+
+
+def torchvision_loaders(
+    root: str | os.PathLike,
+    batch_size: int,
+    augment: Augment | None,
+    seed: int,
+    train_subset: int | None = None,
+    num_workers: int = 2,
+    test_batch_size: int = 1000,
+) -> tuple[torch.utils.data.DataLoader, torch.utils.data.DataLoader]:
+    """The textbook pipeline: torchvision MNIST, per-image PIL transforms, a DataLoader."""
+    from torch.utils.data import DataLoader, Subset
+    from torchvision import datasets, transforms
+
+    root = prepare_mnist(root)
+    to_tensor = [transforms.ToTensor(), transforms.Normalize((MNIST_MEAN,), (MNIST_STD,))]
+    jitter = []
+    if augment is not None:
+        jitter = [
+            transforms.RandomAffine(
+                degrees=augment.degrees,
+                translate=(augment.translate, augment.translate),
+                scale=(1 - augment.scale, 1 + augment.scale),
+            )
+        ]
+    train_set = datasets.MNIST(str(root), train=True, transform=transforms.Compose(jitter + to_tensor))
+    if train_subset:
+        train_set = Subset(train_set, range(train_subset))
+    test_set = datasets.MNIST(str(root), train=False, transform=transforms.Compose(to_tensor))
+    generator = torch.Generator().manual_seed(seed)
+    train = DataLoader(
+        train_set, batch_size=batch_size, shuffle=True, num_workers=num_workers,
+        generator=generator, persistent_workers=num_workers > 0,
+    )
+    test = DataLoader(test_set, batch_size=test_batch_size, num_workers=num_workers)
+    return train, test

@@ -1,0 +1,61 @@
+"""Figures for the CLI, the notebook and README. Each returns a matplotlib Figure (no pyplot state)."""
+
+from __future__ import annotations
+
+import torch
+from matplotlib.figure import Figure
+
+
+def plot_history(history: list[dict], title: str = "") -> Figure:
+    """Train/test loss and accuracy against epoch."""
+    epochs = [r["epoch"] for r in history]
+    fig = Figure(figsize=(10, 3.6), layout="constrained")
+    loss_ax, acc_ax = fig.subplots(1, 2)
+    loss_ax.plot(epochs, [r["train_loss"] for r in history], "o-", label="train")
+    loss_ax.plot(epochs, [r["test_loss"] for r in history], "o-", label="test")
+    loss_ax.set(xlabel="epoch", ylabel="cross-entropy loss", title="Loss")
+    acc_ax.plot(epochs, [r["train_acc"] for r in history], "o-", label="train")
+    acc_ax.plot(epochs, [r["test_acc"] for r in history], "o-", label="test")
+    acc_ax.axhline(99.4, color="grey", ls="--", lw=1, label="99.4% target")
+    lowest = min(min(r["train_acc"], r["test_acc"]) for r in history)
+    acc_ax.set(xlabel="epoch", ylabel="accuracy (%)", title="Accuracy", ylim=(max(90.0, lowest - 0.5), 100))
+    for ax in (loss_ax, acc_ax):
+        ax.grid(alpha=0.3)
+        ax.legend()
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def plot_digits(images: torch.Tensor, labels: list[str], columns: int = 10, title: str = "") -> Figure:
+    """A grid of digits (N, 28, 28) or (N, 1, 28, 28), each captioned."""
+    images = images.reshape(len(images), 28, 28).float().cpu()
+    rows = (len(images) + columns - 1) // columns
+    fig = Figure(figsize=(columns * 1.0, rows * 1.15), layout="constrained")
+    axes = fig.subplots(rows, columns, squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i < len(images):
+            ax.imshow(images[i], cmap="gray")
+            ax.set_title(labels[i], fontsize=8)
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def confusion_matrix(labels: torch.Tensor, predictions: torch.Tensor, classes: int = 10) -> torch.Tensor:
+    """counts[true, predicted]."""
+    return torch.bincount(labels * classes + predictions, minlength=classes * classes).reshape(classes, classes)
+
+
+def plot_confusion(counts: torch.Tensor, title: str = "Confusion matrix (test set)") -> Figure:
+    fig = Figure(figsize=(6, 5.4), layout="constrained")
+    ax = fig.subplots()
+    off_diagonal = counts.clone().fill_diagonal_(0)
+    ax.imshow(off_diagonal, cmap="Reds")
+    for t in range(counts.shape[0]):
+        for p in range(counts.shape[1]):
+            ax.text(p, t, int(counts[t, p]), ha="center", va="center", fontsize=7,
+                    color="black" if t != p else "tab:blue")
+    ax.set(xlabel="predicted", ylabel="true", title=title, xticks=range(10), yticks=range(10))
+    return fig

@@ -1,0 +1,87 @@
+"""What a model looks like: torchsummary's table and a receptive-field table computed by code."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from s6.models import count_parameters
+
+
+@dataclass(frozen=True)
+class RFRow:
+    layer: str  # module name inside the model
+    size: int  # output height (= width) in pixels
+    rf: int  # receptive field: input pixels one output pixel sees, per side
+    jump: int  # input pixels between neighbouring output pixels
+
+
+def _geometry(module: nn.Module, in_size: int) -> tuple[int, int, int]:
+    """(kernel, stride, dilation) of a spatial layer, as the RF recurrence needs them."""
+    if isinstance(module, nn.AdaptiveAvgPool2d | nn.AdaptiveMaxPool2d):
+        return in_size, in_size, 1  # global pooling: one window over the whole map
+    first = lambda v: v[0] if isinstance(v, tuple) else v  # noqa: E731 - square layers only
+    dilation = first(getattr(module, "dilation", 1))
+    return first(module.kernel_size), first(module.stride), dilation
+
+
+def receptive_field_table(model: nn.Module, input_size: int = 28) -> list[RFRow]:
+    """Walk the spatial layers in the order forward() calls them.
+
+    rf_out = rf_in + (kernel - 1) * dilation * jump_in;  jump_out = jump_in * stride.
+    """
+    spatial = (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d, nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d)
+    calls: list[tuple[str, nn.Module, int, int]] = []
+    hooks = [
+        module.register_forward_hook(
+            lambda mod, inp, out, name=name: calls.append((name, mod, inp[0].shape[-1], out.shape[-1]))
+        )
+        for name, module in model.named_modules()
+        if isinstance(module, spatial)
+    ]
+    was_training = model.training
+    try:
+        model.eval()
+        with torch.no_grad():
+            model(torch.zeros(1, 1, input_size, input_size, device=next(model.parameters()).device))
+    finally:
+        for hook in hooks:
+            hook.remove()
+        model.train(was_training)
+    rows = [RFRow("input", input_size, 1, 1)]
+    for name, module, in_size, out_size in calls:
+        kernel, stride, dilation = _geometry(module, in_size)
+        rf = rows[-1].rf + (kernel - 1) * dilation * rows[-1].jump
+        rows.append(RFRow(name, out_size, rf, rows[-1].jump * stride))
+    return rows
+
+
+def format_rf_table(rows: list[RFRow]) -> str:
+    lines = [f"{'layer':<16}{'output':>8}{'RF':>6}{'jump':>6}"]
+    lines += [f"{r.layer:<16}{f'{r.size}x{r.size}':>8}{r.rf:>6}{r.jump:>6}" for r in rows]
+    return "\n".join(lines)
+
+
+def torchsummary_table(model: nn.Module, input_size: int = 28) -> str:
+    """torchsummary's layer table as text (it prints; we capture)."""
+    from torchsummary import summary
+
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        summary(model, (1, input_size, input_size), device="cpu")
+    return buffer.getvalue().rstrip()
+
+
+def describe(model: nn.Module) -> str:
+    """torchsummary table, receptive-field table and parameter count, for the CLI and notebook."""
+    return "\n\n".join(
+        [
+            torchsummary_table(model),
+            "Receptive field\n" + format_rf_table(receptive_field_table(model)),
+            f"Trainable parameters: {count_parameters(model):,}",
+        ]
+    )

@@ -1,0 +1,140 @@
+"""Training and evaluation loops. Nothing here ever looks at the test set to decide anything."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Iterable
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from tqdm import tqdm
+
+from s6 import S6Error
+from s6.models import Recipe
+
+
+def make_optimizer(
+    model: nn.Module, recipe: Recipe, steps_per_epoch: int, epochs: int
+) -> tuple[torch.optim.Optimizer, torch.optim.lr_scheduler.LRScheduler]:
+    """SGD with Nesterov momentum under a one-cycle learning-rate schedule, stepped per batch."""
+    optimizer = torch.optim.SGD(
+        model.parameters(), lr=recipe.max_lr, momentum=recipe.momentum,
+        nesterov=True, weight_decay=recipe.weight_decay,
+    )
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(
+        optimizer, max_lr=recipe.max_lr, epochs=epochs, steps_per_epoch=steps_per_epoch,
+        pct_start=recipe.warmup, anneal_strategy="linear", div_factor=10, final_div_factor=100,
+    )
+    return optimizer, scheduler
+
+
+def train_epoch(
+    model: nn.Module,
+    loader: Iterable[tuple[torch.Tensor, torch.Tensor]],
+    optimizer: torch.optim.Optimizer,
+    scheduler: torch.optim.lr_scheduler.LRScheduler,
+    device: torch.device,
+    epoch: int = 1,
+    progress: bool = True,
+) -> tuple[float, float]:
+    """One pass over ``loader``; returns (mean loss, accuracy in percent) on the training batches."""
+    model.train()
+    total_loss = torch.zeros((), device=device)
+    correct = torch.zeros((), dtype=torch.long, device=device)
+    seen = 0
+    bar = tqdm(loader, desc=f"epoch {epoch}", leave=False, disable=not progress, dynamic_ncols=True)
+    for batch, (x, y) in enumerate(bar, start=1):
+        x = x.to(device, non_blocking=True)
+        y = y.to(device, non_blocking=True)
+        logits = model(x)
+        loss = F.cross_entropy(logits, y)
+        if not math.isfinite(loss.item()):
+            raise S6Error(f"training diverged: loss is {loss.item()} at epoch {epoch}, batch {batch}")
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        scheduler.step()
+        total_loss += loss.detach() * len(y)
+        correct += (logits.argmax(1) == y).sum()
+        seen += len(y)
+        if progress and batch % 20 == 0:
+            bar.set_postfix(loss=f"{total_loss.item() / seen:.4f}", acc=f"{100 * correct.item() / seen:.2f}%")
+    return total_loss.item() / seen, 100.0 * correct.item() / seen
+
+
+@torch.inference_mode()
+def evaluate(
+    model: nn.Module, loader: Iterable[tuple[torch.Tensor, torch.Tensor]], device: torch.device
+) -> tuple[float, float]:
+    """Mean loss and accuracy (percent) over every batch of ``loader``."""
+    model.eval()
+    total_loss = torch.zeros((), device=device)
+    correct = torch.zeros((), dtype=torch.long, device=device)
+    seen = 0
+    for x, y in loader:
+        x = x.to(device, non_blocking=True)
+        y = y.to(device, non_blocking=True)
+        logits = model(x)
+        total_loss += F.cross_entropy(logits, y, reduction="sum")
+        correct += (logits.argmax(1) == y).sum()
+        seen += len(y)
+    return total_loss.item() / seen, 100.0 * correct.item() / seen
+
+
+@torch.inference_mode()
+def predict(
+    model: nn.Module, loader: Iterable[tuple[torch.Tensor, torch.Tensor]], device: torch.device
+) -> torch.Tensor:
+    """Predicted class of every image in ``loader``, in order, on the CPU."""
+    model.eval()
+    return torch.cat([model(x.to(device)).argmax(1).cpu() for x, _ in loader])
+
+
+def fit(
+    model: nn.Module,
+    recipe: Recipe,
+    train_loader: Iterable[tuple[torch.Tensor, torch.Tensor]],
+    test_loader: Iterable[tuple[torch.Tensor, torch.Tensor]],
+    device: torch.device,
+    epochs: int | None = None,
+    progress: bool = True,
+    on_epoch: Callable[[dict], None] | None = None,
+) -> list[dict]:
+    """Train for a fixed schedule, testing after every epoch; return the per-epoch history.
+
+    The schedule is fixed in advance: the model after the last epoch is the result.
+    """
+    epochs = epochs or recipe.epochs
+    model.to(device)
+    optimizer, scheduler = make_optimizer(model, recipe, len(train_loader), epochs)
+    history = []
+    for epoch in range(1, epochs + 1):
+        lr = scheduler.get_last_lr()[0]
+        start = time.perf_counter()
+        train_loss, train_acc = train_epoch(model, train_loader, optimizer, scheduler, device, epoch, progress)
+        test_loss, test_acc = evaluate(model, test_loader, device)
+        record = {
+            "epoch": epoch,
+            "train_loss": train_loss,
+            "train_acc": train_acc,
+            "test_loss": test_loss,
+            "test_acc": test_acc,
+            "lr": lr,
+            "seconds": time.perf_counter() - start,
+        }
+        history.append(record)
+        if on_epoch is not None:
+            on_epoch(record)
+    return history
+
+
+def format_epoch(record: dict) -> str:
+    """One log line per epoch."""
+    return (
+        f"epoch {record['epoch']:2d}  lr {record['lr']:.4f}  "
+        f"train loss {record['train_loss']:.4f} acc {record['train_acc']:.2f}%  "
+        f"test loss {record['test_loss']:.4f} acc {record['test_acc']:.2f}%  "
+        f"{record['seconds']:.1f}s"
+    )
