@@ -1,0 +1,223 @@
+"""Writes asgmt_backpropagation.xlsx: Part 1's network in live spreadsheet formulas.
+
+Every number outside the Inputs sheet is a formula, so editing an input or a starting
+weight recomputes every iteration, every learning rate and the chart.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.chart import LineChart, Reference
+from openpyxl.chart.series import SeriesLabel
+from openpyxl.comments import Comment
+from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from s6.backprop import COLUMNS, LEARNING_RATES, WEIGHTS, Inputs
+from s6.checkpoint import atomic_write_bytes
+
+HEADER_ROW = 4  # the LR sheets' table header; iteration 1 is the row below
+LR_CELL = "$B$1"  # where each LR sheet holds its learning rate
+EDITABLE = PatternFill("solid", fgColor="DDEBF7")
+BOLD = Font(bold=True)
+
+# Cell comments on the LR tables' headers: each column's formula in symbols.
+DOC = {
+    "iteration": "Iteration k: the weights after k - 1 gradient-descent updates.",
+    "i1": "Input i1, from the Inputs sheet.",
+    "i2": "Input i2, from the Inputs sheet.",
+    "t1": "Target t1 for output a_o1, from the Inputs sheet.",
+    "t2": "Target t2 for output a_o2, from the Inputs sheet.",
+    **{w: f"{w}: Inputs at iteration 1; then {w} ← {w} − η·∂E_total/∂{w} of the row above." for w in WEIGHTS},
+    "h1": "h1 = w1·i1 + w2·i2",
+    "a_h1": "a_h1 = σ(h1) = 1 / (1 + e^(−h1))",
+    "h2": "h2 = w3·i1 + w4·i2",
+    "a_h2": "a_h2 = σ(h2) = 1 / (1 + e^(−h2))",
+    "o1": "o1 = w5·a_h1 + w6·a_h2",
+    "a_o1": "a_o1 = σ(o1)",
+    "o2": "o2 = w7·a_h1 + w8·a_h2",
+    "a_o2": "a_o2 = σ(o2)",
+    "E1": "E1 = ½·(t1 − a_o1)²",
+    "E2": "E2 = ½·(t2 − a_o2)²",
+    "E_total": "E_total = E1 + E2",
+    "dE/dw1": "∂E_total/∂w1 = [(a_o1 − t1)·a_o1·(1 − a_o1)·w5 + (a_o2 − t2)·a_o2·(1 − a_o2)·w7]·a_h1·(1 − a_h1)·i1",
+    "dE/dw2": "∂E_total/∂w2 = [(a_o1 − t1)·a_o1·(1 − a_o1)·w5 + (a_o2 − t2)·a_o2·(1 − a_o2)·w7]·a_h1·(1 − a_h1)·i2",
+    "dE/dw3": "∂E_total/∂w3 = [(a_o1 − t1)·a_o1·(1 − a_o1)·w6 + (a_o2 − t2)·a_o2·(1 − a_o2)·w8]·a_h2·(1 − a_h2)·i1"
+              "  (a_h2, not a_h1: w3 feeds h2)",
+    "dE/dw4": "∂E_total/∂w4 = [(a_o1 − t1)·a_o1·(1 − a_o1)·w6 + (a_o2 − t2)·a_o2·(1 − a_o2)·w8]·a_h2·(1 − a_h2)·i2"
+              "  (a_h2, not a_h1: w4 feeds h2)",
+    "dE/dw5": "∂E_total/∂w5 = (a_o1 − t1)·a_o1·(1 − a_o1)·a_h1",
+    "dE/dw6": "∂E_total/∂w6 = (a_o1 − t1)·a_o1·(1 − a_o1)·a_h2",
+    "dE/dw7": "∂E_total/∂w7 = (a_o2 − t2)·a_o2·(1 − a_o2)·a_h1",
+    "dE/dw8": "∂E_total/∂w8 = (a_o2 − t2)·a_o2·(1 − a_o2)·a_h2",
+}
+
+# The Derivation sheet: (step, expression), in the order a hand derivation goes.
+DERIVATION = [
+    ("forward", "h1 = w1·i1 + w2·i2;   a_h1 = σ(h1)"),
+    ("forward", "h2 = w3·i1 + w4·i2;   a_h2 = σ(h2)"),
+    ("forward", "o1 = w5·a_h1 + w6·a_h2;   a_o1 = σ(o1)"),
+    ("forward", "o2 = w7·a_h1 + w8·a_h2;   a_o2 = σ(o2)"),
+    ("forward", "E_total = E1 + E2 = ½(t1 − a_o1)² + ½(t2 − a_o2)²"),
+    ("w5", "∂E_total/∂w5 = ∂E1/∂a_o1 · ∂a_o1/∂o1 · ∂o1/∂w5   (E2 does not depend on w5)"),
+    ("w5", "∂E1/∂a_o1 = a_o1 − t1;   ∂a_o1/∂o1 = a_o1·(1 − a_o1);   ∂o1/∂w5 = a_h1"),
+    ("w5", "∂E_total/∂w5 = (a_o1 − t1)·a_o1·(1 − a_o1)·a_h1"),
+    ("w6", "∂E_total/∂w6 = (a_o1 − t1)·a_o1·(1 − a_o1)·a_h2"),
+    ("w7", "∂E_total/∂w7 = (a_o2 − t2)·a_o2·(1 − a_o2)·a_h1"),
+    ("w8", "∂E_total/∂w8 = (a_o2 − t2)·a_o2·(1 − a_o2)·a_h2"),
+    ("a_h1", "∂E_total/∂a_h1 = ∂E1/∂a_h1 + ∂E2/∂a_h1 "
+             "= (a_o1 − t1)·a_o1·(1 − a_o1)·w5 + (a_o2 − t2)·a_o2·(1 − a_o2)·w7"),
+    ("a_h2", "∂E_total/∂a_h2 = ∂E1/∂a_h2 + ∂E2/∂a_h2 "
+             "= (a_o1 − t1)·a_o1·(1 − a_o1)·w6 + (a_o2 − t2)·a_o2·(1 − a_o2)·w8"),
+    ("w1", "∂E_total/∂w1 = ∂E_total/∂a_h1 · ∂a_h1/∂h1 · ∂h1/∂w1 = ∂E_total/∂a_h1 · a_h1·(1 − a_h1) · i1"),
+    ("w2", "∂E_total/∂w2 = ∂E_total/∂a_h1 · a_h1·(1 − a_h1) · i2"),
+    ("w3", "∂E_total/∂w3 = ∂E_total/∂a_h2 · ∂a_h2/∂h2 · ∂h2/∂w3 = ∂E_total/∂a_h2 · a_h2·(1 − a_h2) · i1"),
+    ("w4", "∂E_total/∂w4 = ∂E_total/∂a_h2 · a_h2·(1 − a_h2) · i2"),
+    ("update", "w ← w − η·∂E_total/∂w, for all eight weights at once, then repeat the forward pass"),
+]
+
+SUMMARY_ITERATIONS = (1, 10, 50, 100)
+
+
+def inputs_cells() -> dict[str, str]:
+    """Absolute reference of each editable input on the Inputs sheet."""
+    names = ["i1", "i2", "t1", "t2", *WEIGHTS]
+    return {name: f"Inputs!$B${row}" for row, name in enumerate(names, start=2)}
+
+
+def lr_sheet_title(lr: float) -> str:
+    return f"LR={lr}"
+
+
+def _row_formulas(row: int) -> dict[str, str]:
+    """The formula of every column in one LR-sheet row (row > HEADER_ROW)."""
+    col = {name: get_column_letter(i) for i, name in enumerate(COLUMNS, start=1)}
+    c = {name: f"{col[name]}{row}" for name in COLUMNS}  # this row's cells
+    first = row == HEADER_ROW + 1
+    src = inputs_cells()
+    f = {"iteration": "1" if first else f"={col['iteration']}{row - 1}+1"}
+    for name in ("i1", "i2", "t1", "t2"):
+        f[name] = f"={src[name]}"
+    for w in WEIGHTS:
+        f[w] = f"={src[w]}" if first else f"={col[w]}{row - 1}-{LR_CELL}*{col['dE/d' + w]}{row - 1}"
+    f["h1"] = f"={c['w1']}*{c['i1']}+{c['w2']}*{c['i2']}"
+    f["a_h1"] = f"=1/(1+EXP(-{c['h1']}))"
+    f["h2"] = f"={c['w3']}*{c['i1']}+{c['w4']}*{c['i2']}"
+    f["a_h2"] = f"=1/(1+EXP(-{c['h2']}))"
+    f["o1"] = f"={c['w5']}*{c['a_h1']}+{c['w6']}*{c['a_h2']}"
+    f["a_o1"] = f"=1/(1+EXP(-{c['o1']}))"
+    f["o2"] = f"={c['w7']}*{c['a_h1']}+{c['w8']}*{c['a_h2']}"
+    f["a_o2"] = f"=1/(1+EXP(-{c['o2']}))"
+    f["E1"] = f"=0.5*({c['t1']}-{c['a_o1']})^2"
+    f["E2"] = f"=0.5*({c['t2']}-{c['a_o2']})^2"
+    f["E_total"] = f"={c['E1']}+{c['E2']}"
+    delta_o1 = f"({c['a_o1']}-{c['t1']})*{c['a_o1']}*(1-{c['a_o1']})"  # dE/do1
+    delta_o2 = f"({c['a_o2']}-{c['t2']})*{c['a_o2']}*(1-{c['a_o2']})"  # dE/do2
+    f["dE/dw5"] = f"={delta_o1}*{c['a_h1']}"
+    f["dE/dw6"] = f"={delta_o1}*{c['a_h2']}"
+    f["dE/dw7"] = f"={delta_o2}*{c['a_h1']}"
+    f["dE/dw8"] = f"={delta_o2}*{c['a_h2']}"
+    d_a_h1 = f"({delta_o1}*{c['w5']}+{delta_o2}*{c['w7']})"  # dE/da_h1
+    d_a_h2 = f"({delta_o1}*{c['w6']}+{delta_o2}*{c['w8']})"  # dE/da_h2
+    f["dE/dw1"] = f"={d_a_h1}*{c['a_h1']}*(1-{c['a_h1']})*{c['i1']}"
+    f["dE/dw2"] = f"={d_a_h1}*{c['a_h1']}*(1-{c['a_h1']})*{c['i2']}"
+    f["dE/dw3"] = f"={d_a_h2}*{c['a_h2']}*(1-{c['a_h2']})*{c['i1']}"
+    f["dE/dw4"] = f"={d_a_h2}*{c['a_h2']}*(1-{c['a_h2']})*{c['i2']}"
+    return f
+
+
+def _write_inputs(wb: Workbook, inputs: Inputs) -> None:
+    ws = wb.active
+    ws.title = "Inputs"
+    ws.append(["name", "value", "meaning (edit the blue cells; every other sheet follows)"])
+    meaning = {"i1": "input 1", "i2": "input 2", "t1": "target of output 1", "t2": "target of output 2"}
+    values = {"i1": inputs.i1, "i2": inputs.i2, "t1": inputs.t1, "t2": inputs.t2, **dict(zip(WEIGHTS, inputs.w))}
+    for name, ref in inputs_cells().items():
+        row = int(ref.rsplit("$", 1)[1])
+        ws.cell(row, 1, name)
+        ws.cell(row, 2, values[name]).fill = EDITABLE
+        ws.cell(row, 3, meaning.get(name, f"starting weight {name}"))
+    for cell in ws[1]:
+        cell.font = BOLD
+    ws.column_dimensions["C"].width = 52
+
+
+def _write_lr_sheet(wb: Workbook, lr: float, iterations: int) -> None:
+    ws = wb.create_sheet(lr_sheet_title(lr))
+    ws["A1"] = "η (learning rate)"
+    ws["B1"] = lr
+    ws["B1"].fill = EDITABLE
+    ws["A2"] = "Each row: forward pass, error and gradients; the next row's weights are w − η·∂E_total/∂w."
+    for i, name in enumerate(COLUMNS, start=1):
+        cell = ws.cell(HEADER_ROW, i, name)
+        cell.font = BOLD
+        cell.comment = Comment(DOC[name], "s6")
+        ws.column_dimensions[get_column_letter(i)].width = 11
+    for row in range(HEADER_ROW + 1, HEADER_ROW + 1 + iterations):
+        formulas = _row_formulas(row)
+        for i, name in enumerate(COLUMNS, start=1):
+            ws.cell(row, i, formulas[name] if formulas[name].startswith("=") else int(formulas[name]))
+    ws.freeze_panes = ws.cell(HEADER_ROW + 1, 2)
+
+
+def _write_summary(wb: Workbook, iterations: int) -> None:
+    ws = wb.create_sheet("Summary")
+    ws["A1"] = "E_total at iteration k (row k of each LR sheet: the weights after k − 1 updates)"
+    ws["A1"].font = BOLD
+    shown = [k for k in SUMMARY_ITERATIONS if k <= iterations]
+    ws.append(["η", *(f"k = {k}" for k in shown)])
+    e_col = COLUMNS.index("E_total") + 1
+    for lr in LEARNING_RATES:
+        title = lr_sheet_title(lr)
+        ws.append([f"='{title}'!{LR_CELL}", *(f"='{title}'!{get_column_letter(e_col)}{HEADER_ROW + k}" for k in shown)])
+    chart = LineChart()
+    chart.title = "E_total against iteration, one line per learning rate"
+    chart.x_axis.title = "iteration"
+    chart.y_axis.title = "E_total"
+    chart.height, chart.width = 10, 20
+    first, last = HEADER_ROW + 1, HEADER_ROW + iterations
+    for lr in LEARNING_RATES:
+        sheet = wb[lr_sheet_title(lr)]
+        chart.add_data(Reference(sheet, min_col=e_col, min_row=first, max_row=last))
+        chart.series[-1].tx = SeriesLabel(v=f"η = {lr}")
+        chart.series[-1].smooth = False
+    iteration_col = COLUMNS.index("iteration") + 1
+    chart.set_categories(Reference(wb[lr_sheet_title(LEARNING_RATES[0])], min_col=iteration_col,
+                                   min_row=first, max_row=last))
+    chart.x_axis.delete = False  # openpyxl >= 3.1 hides both axes unless told otherwise
+    chart.y_axis.delete = False
+    chart.x_axis.tickLblSkip = 10
+    ws.add_chart(chart, "A10")
+
+
+def _write_derivation(wb: Workbook) -> None:
+    ws = wb.create_sheet("Derivation")
+    ws.append(["step", "for", "chain rule"])
+    for cell in ws[1]:
+        cell.font = BOLD
+    for step, (target, text) in enumerate(DERIVATION, start=1):
+        ws.append([step, target, text])
+    ws.column_dimensions["C"].width = 110
+
+
+def build_workbook(inputs: Inputs = Inputs(), iterations: int = 100) -> Workbook:
+    wb = Workbook()
+    _write_inputs(wb, inputs)
+    for lr in LEARNING_RATES:
+        _write_lr_sheet(wb, lr, iterations)
+    _write_summary(wb, iterations)
+    _write_derivation(wb)
+    wb.calculation.fullCalcOnLoad = True  # openpyxl stores no cached values: recompute on open
+    return wb
+
+
+def write_workbook(path: str | os.PathLike, inputs: Inputs = Inputs(), iterations: int = 100) -> Path:
+    """Build the workbook and write it atomically."""
+    buffer = io.BytesIO()
+    build_workbook(inputs, iterations).save(buffer)
+    atomic_write_bytes(path, buffer.getvalue())
+    return Path(path)

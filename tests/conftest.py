@@ -1,0 +1,78 @@
+"""Shared fixtures: the real MNIST copy and a real spreadsheet engine.
+
+Locally a missing one skips its tests; under CI (CI=true) it fails them instead, so a
+green CI run always means the real data and the real recalculation were exercised.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def require(what: str) -> None:
+    if os.environ.get("CI"):
+        pytest.fail(f"{what} is required under CI")
+    pytest.skip(f"{what} not available")
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    """The MNIST root named by S6_DATA_DIR (ROOT/MNIST/raw/*-ubyte)."""
+    path = os.environ.get("S6_DATA_DIR")
+    if not path or not (Path(path) / "MNIST" / "raw" / "t10k-labels-idx1-ubyte").exists():
+        require("MNIST at $S6_DATA_DIR")
+    return Path(path)
+
+
+@pytest.fixture(scope="session")
+def mnist(data_dir):
+    from s6.data import load_mnist
+
+    return load_mnist(data_dir, download=False)
+
+
+@pytest.fixture(scope="session")
+def soffice() -> str:
+    path = shutil.which("soffice") or shutil.which("libreoffice")
+    if path is None:
+        require("LibreOffice (soffice)")
+    return path
+
+
+@pytest.fixture
+def recalculate(soffice, tmp_path):
+    """Open an .xlsx in headless LibreOffice, recompute it, return {sheet: rows of strings}."""
+
+    def run(book: Path) -> dict[str, list[list[str]]]:
+        out = tmp_path / "csv"
+        profile = (tmp_path / "lo-profile").as_uri()
+        subprocess.run(
+            [soffice, f"-env:UserInstallation={profile}", "--headless", "--convert-to",
+             "csv:Text - txt - csv (StarCalc):44,34,UTF8,1,,0,false,true,false,false,false,-1",
+             "--outdir", str(out), str(book)],
+            check=True, capture_output=True, timeout=180,
+        )
+        sheets = {}
+        for path in out.glob(f"{book.stem}-*.csv"):
+            with open(path, newline="", encoding="utf-8") as f:
+                sheets[path.stem[len(book.stem) + 1:]] = list(csv.reader(f))
+        return sheets
+
+    return run
+
+
+def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
+    """``python -m s6 ARGS`` in a subprocess, as a user would type it."""
+    return subprocess.run(
+        [sys.executable, "-m", "s6", *args], cwd=cwd or ROOT, capture_output=True, text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}, timeout=900,
+    )

@@ -1,0 +1,110 @@
+"""asgmt_backpropagation.xlsx, recalculated by LibreOffice, against torch autograd."""
+
+from pathlib import Path
+
+import pytest
+from autograd_reference import autograd_run
+from conftest import ROOT, run_cli
+from openpyxl import load_workbook
+
+from s6.backprop import COLUMNS, LEARNING_RATES, WEIGHTS, Inputs
+from s6.workbook import HEADER_ROW, build_workbook, inputs_cells, lr_sheet_title, write_workbook
+
+TOL = 1e-9
+
+
+def table(sheet: list[list[str]]) -> list[dict[str, float]]:
+    """The LR sheet's iteration rows as {header: value}, the header read from the sheet itself."""
+    header = sheet[HEADER_ROW - 1][: len(COLUMNS)]
+    assert header == list(COLUMNS)
+    return [{k: float(v) for k, v in zip(header, row)} for row in sheet[HEADER_ROW:] if row and row[0]]
+
+
+def assert_matches_autograd(sheets: dict, inputs: Inputs, iterations: int = 100) -> None:
+    for lr in LEARNING_RATES:
+        rows = table(sheets[lr_sheet_title(lr)])
+        assert len(rows) == iterations
+        for row, (w, e_total, grad) in zip(rows, autograd_run(inputs, lr, iterations)):
+            where = f"{lr_sheet_title(lr)} iteration {row['iteration']:.0f}"
+            assert abs(row["E_total"] - e_total) < TOL, where
+            for i, name in enumerate(WEIGHTS):
+                assert abs(row[name] - w[i]) < TOL, f"{where} {name}"
+                assert abs(row[f"dE/d{name}"] - grad[i]) < TOL, f"{where} dE/d{name}"
+
+
+def test_committed_workbook_recalculates_to_autograd_values(recalculate):
+    assert_matches_autograd(recalculate(ROOT / "asgmt_backpropagation.xlsx"), Inputs())
+
+
+def test_first_row_w3_w4_gradients_equal_autograd_where_the_template_is_wrong(recalculate):
+    first = table(recalculate(ROOT / "asgmt_backpropagation.xlsx")["LR=0.1"])[0]
+    _, _, grad = autograd_run(Inputs(), 0.1, 1)[0]
+    assert abs(first["dE/dw3"] - grad[2]) < 1e-12
+    assert abs(first["dE/dw4"] - grad[3]) < 1e-12
+    template_w3 = grad[2] / (first["a_h2"] * (1 - first["a_h2"])) * first["a_h1"] * (1 - first["a_h1"])
+    assert abs(template_w3 - grad[2]) > 10 * TOL  # the test tolerance would catch the template's bug
+
+
+def test_edited_inputs_recompute_every_sheet(recalculate, tmp_path):
+    edited = Inputs(t1=0.01, t2=0.99, w=(0.3, 0.2, 0.25, 0.3, 0.4, 0.45, 0.5, 0.55))
+    book = load_workbook(ROOT / "asgmt_backpropagation.xlsx")
+    cells = inputs_cells()
+    for name, value in {"t1": 0.01, "t2": 0.99, "w1": 0.3}.items():
+        book["Inputs"][cells[name].split("!")[1].replace("$", "")] = value
+    book.save(tmp_path / "edited.xlsx")
+    sheets = recalculate(tmp_path / "edited.xlsx")
+    assert_matches_autograd(sheets, edited)
+    summary = sheets["Summary"]
+    e_total_k100 = [float(row[-1]) for row in summary[2:8]]
+    assert e_total_k100 == pytest.approx([table(sheets[lr_sheet_title(lr)])[99]["E_total"] for lr in LEARNING_RATES])
+
+
+def test_every_number_outside_inputs_is_a_formula():
+    book = build_workbook(iterations=3)
+    for lr in LEARNING_RATES:
+        ws = book[lr_sheet_title(lr)]
+        for row in ws.iter_rows(min_row=HEADER_ROW + 1):
+            for cell in row[1:]:
+                assert isinstance(cell.value, str) and cell.value.startswith("="), cell.coordinate
+
+
+def test_every_lr_header_carries_its_formula_as_a_comment():
+    ws = build_workbook(iterations=1)["LR=0.5"]
+    for cell in ws[HEADER_ROW]:
+        assert cell.comment is not None and cell.comment.text, cell.value
+    assert "a_h2·(1 − a_h2)" in ws.cell(HEADER_ROW, COLUMNS.index("dE/dw3") + 1).comment.text
+
+
+def test_summary_has_a_chart_of_all_six_learning_rates():
+    ws = build_workbook()["Summary"]
+    (chart,) = ws._charts
+    assert len(chart.series) == len(LEARNING_RATES)
+
+
+def cell_contents(path: Path) -> dict:
+    book = load_workbook(path)
+    return {ws.title: [[c.value for c in row] for row in ws.iter_rows()] for ws in book.worksheets}
+
+
+def test_committed_workbook_equals_a_fresh_generation(tmp_path):
+    result = run_cli("sheet", "--out", str(tmp_path / "fresh.xlsx"))
+    assert result.returncode == 0, result.stderr
+    assert cell_contents(tmp_path / "fresh.xlsx") == cell_contents(ROOT / "asgmt_backpropagation.xlsx")
+
+
+def test_sheet_set_changes_the_inputs_sheet(tmp_path):
+    path = write_workbook(tmp_path / "b.xlsx", Inputs(t1=0.25), iterations=2)
+    assert load_workbook(path)["Inputs"]["B4"].value == 0.25
+    result = run_cli("sheet", "--out", str(tmp_path / "c.xlsx"), "--set", "t1=0.25", "--iterations", "2")
+    assert result.returncode == 0, result.stderr
+    assert cell_contents(tmp_path / "c.xlsx") == cell_contents(path)
+
+
+@pytest.mark.parametrize("args", [["--iterations", "0"], ["--iterations", "-3"], ["--iterations", "ten"],
+                                  ["--set", "t1=abc"], ["--set", "w9=1"], ["--set", "t1=nan"]])
+def test_bad_sheet_arguments_exit_with_one_line(args, tmp_path):
+    result = run_cli("sheet", "--out", str(tmp_path / "x.xlsx"), *args)
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "x.xlsx").exists()
