@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import platform
 import sys
 from pathlib import Path
-
-import torch
 
 from s6 import S6Error, __version__
 from s6.models import MODELS
@@ -30,71 +27,22 @@ def positive_int(text: str) -> int:
     return value
 
 
-def resolve_device(name: str | None) -> torch.device:
-    """``cuda`` or ``cpu``; None picks CUDA when there is one."""
-    if name is None:
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise S6Error("--device cuda: no CUDA GPU is available here; use --device cpu")
-    return torch.device(name)
-
-
-def describe_device(device: torch.device) -> str:
-    """A human name for the hardware, stored in metrics.json and printed in tables."""
-    if device.type == "cuda":
-        return f"cuda: {torch.cuda.get_device_name(device)}"
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    return f"cpu: {cpu}, {torch.get_num_threads()} threads"
-
-
 def cmd_train(args: argparse.Namespace) -> None:
-    from s6.checkpoint import save_json, save_torch
-    from s6.data import load_mnist, resolve_data_dir, tensor_loaders, torchvision_loaders
-    from s6.models import build_model, count_parameters, recipe_for
-    from s6.plots import plot_history
-    from s6.train import fit, format_epoch
+    from s6.run import train_run
 
-    recipe = recipe_for(args.model)
-    device = resolve_device(args.device)
-    root = resolve_data_dir(args.data_dir)
-    out = Path(args.out or Path("runs") / args.model)
-    epochs = args.epochs or recipe.epochs
-
-    if args.loader == "tensor":
-        train_loader, test_loader = tensor_loaders(
-            load_mnist(root), recipe.batch_size, recipe.augment, device, args.seed, args.train_subset
-        )
+    result = train_run(
+        args.model, seed=args.seed, epochs=args.epochs, data_dir=args.data_dir, out=args.out,
+        train_subset=args.train_subset, device=args.device, loader=args.loader, progress=not args.quiet,
+        stop_after=args.stop_after, resume=args.resume,
+    )
+    done = len(result.metrics["epochs"])
+    out = args.out or args.resume or f"runs/{result.plan['model']}"
+    if done < result.plan["epochs"]:
+        print(f"stopped after epoch {done} of {result.plan['epochs']}; "
+              f"continue with: python -m s6 train --resume {out}")
     else:
-        train_loader, test_loader = torchvision_loaders(
-            root, recipe.batch_size, recipe.augment, args.seed, args.train_subset
-        )
-    torch.manual_seed(args.seed)
-    model = build_model(args.model)
-    metrics = {
-        "model": args.model,
-        "params": count_parameters(model),
-        "seed": args.seed,
-        "device": describe_device(device),
-        "epochs": [],
-    }
-    print(f"training {args.model} ({metrics['params']:,} parameters) for {epochs} epochs "
-          f"on {metrics['device']}, seed {args.seed}; writing to {out}/")
-
-    def on_epoch(record: dict) -> None:
-        metrics["epochs"].append(record)
-        save_json(out / "metrics.json", metrics)
-        save_torch(out / "model.pt", {"model": args.model, "state_dict": model.state_dict(), "version": __version__})
-        print(format_epoch(record), flush=True)
-
-    history = fit(model, recipe, train_loader, test_loader, device, epochs, progress=not args.quiet, on_epoch=on_epoch)
-    plot_history(history, f"{args.model}, seed {args.seed}").savefig(out / "curves.png", dpi=100)
-    print(f"final test accuracy {history[-1]['test_acc']:.2f}% after {epochs} epochs; "
-          f"wrote {out / 'metrics.json'}, {out / 'curves.png'}, {out / 'model.pt'}")
+        print(f"final test accuracy {result.final_test_acc:.2f}% after {done} epochs; "
+              f"wrote metrics.json, checkpoint.pt and curves.png to {out}/")
 
 
 def cmd_summary(args: argparse.Namespace) -> None:
@@ -151,15 +99,18 @@ def build_parser() -> Parser:
     defaults = argparse.ArgumentDefaultsHelpFormatter
 
     train = commands.add_parser("train", help="train a model on MNIST", formatter_class=defaults)
-    train.add_argument("--model", default="model2", choices=list(MODELS), help="which model")
+    train.add_argument("--model", choices=list(MODELS), help="which model (default: model2)")
     train.add_argument("--epochs", type=positive_int, help="epochs (default: the model's recipe)")
-    train.add_argument("--seed", type=int, default=1, help="seed for weights, shuffling, augmentation, dropout")
+    train.add_argument("--seed", type=int, help="seed for weights, shuffling, augmentation, dropout (default: 1)")
     train.add_argument("--data-dir", help="MNIST root (default: $S6_DATA_DIR, else ./data)")
     train.add_argument("--out", help="output directory (default: runs/MODEL)")
     train.add_argument("--train-subset", type=positive_int, help="train on the first N images only")
     train.add_argument("--device", choices=["cpu", "cuda"], help="default: cuda if available, else cpu")
-    train.add_argument("--loader", choices=["tensor", "torchvision"], default="tensor",
-                       help="tensor: data held on the device; torchvision: DataLoader + PIL transforms")
+    train.add_argument("--loader", choices=["tensor", "torchvision"],
+                       help="tensor (default): data held on the device; torchvision: DataLoader + PIL transforms")
+    train.add_argument("--resume", metavar="DIR", help="continue the run saved in DIR/checkpoint.pt")
+    train.add_argument("--stop-after", type=positive_int, metavar="K",
+                       help="stop cleanly after epoch K of the schedule, as if interrupted")
     train.add_argument("--quiet", action="store_true", help="no progress bars, one line per epoch")
     train.set_defaults(run=cmd_train)
 
@@ -187,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
         args.run(args)
     except S6Error as e:
         print(f"error: {e}", file=sys.stderr)
-        return 1
+        return 130 if type(e).__name__ == "TrainingInterrupted" else 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -86,6 +86,8 @@ def prepare_mnist(root: str | os.PathLike, download: bool = True) -> Path:
     """
     root = Path(root)
     raw = raw_dir(root)
+    if root.exists() and not root.is_dir():
+        raise S6Error(f"data directory {root} is not a directory")
     if root.exists() and not os.access(root, os.R_OK | os.X_OK):
         raise S6Error(f"cannot read data directory {root}: permission denied")
     missing = [name for name in MNIST_FILES if not (raw / name).exists()]

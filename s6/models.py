@@ -25,13 +25,11 @@ class Recipe:
 
 
 def conv_bn(c_in: int, c_out: int, dropout: float, padding: int = 0) -> nn.Sequential:
-    """3x3 convolution -> BatchNorm -> ReLU -> Dropout: the building block of Model-2/3."""
-    return nn.Sequential(
-        nn.Conv2d(c_in, c_out, 3, padding=padding, bias=False),
-        nn.BatchNorm2d(c_out),
-        nn.ReLU(),
-        nn.Dropout(dropout),
-    )
+    """3x3 convolution -> BatchNorm -> ReLU [-> Dropout]: the building block of Model-2/3."""
+    layers = [nn.Conv2d(c_in, c_out, 3, padding=padding, bias=False), nn.BatchNorm2d(c_out), nn.ReLU()]
+    if dropout > 0:
+        layers.append(nn.Dropout(dropout))
+    return nn.Sequential(*layers)
 
 
 class Model1(nn.Module):
@@ -76,12 +74,14 @@ class Model2(nn.Module):
     BatchNorm after every 3x3 convolution lets a one-cycle schedule use a large
     learning rate; a little Dropout and random affine augmentation close the gap
     between train and test accuracy; the head is still GAP and a 1x1 convolution.
+    Dropout sits only after the pool, where maps are small: before it, on 26x26 and
+    24x24 maps, it cost a quarter of the CPU time for no accuracy.
     """
 
     def __init__(self, dropout: float = 0.05) -> None:
         super().__init__()
-        self.block1 = conv_bn(1, 8, dropout)  # 28 -> 26, RF 3
-        self.block2 = conv_bn(8, 16, dropout)  # 26 -> 24, RF 5
+        self.block1 = conv_bn(1, 8, 0.0)  # 28 -> 26, RF 3
+        self.block2 = conv_bn(8, 16, 0.0)  # 26 -> 24, RF 5
         self.pool = nn.MaxPool2d(2)  # 24 -> 12, RF 6
         self.squeeze = nn.Conv2d(16, 8, 1, bias=False)  # 12 -> 12, RF 6
         self.block3 = conv_bn(8, 16, dropout)  # 12 -> 10, RF 10
@@ -105,9 +105,41 @@ class Model2(nn.Module):
         return x.flatten(1)
 
 
+class Model3(nn.Module):
+    """Model-3, the tiny one: Model-2's recipe squeezed under 4,000 parameters.
+
+    Narrow early layers (they run on the largest maps and cost the most time),
+    channels that grow only after the pool, no 1x1 squeeze, and a longer schedule
+    to make up for the smaller capacity.
+    """
+
+    def __init__(self, dropout: float = 0.03) -> None:
+        super().__init__()
+        self.block1 = conv_bn(1, 6, 0.0)  # 28 -> 26, RF 3
+        self.block2 = conv_bn(6, 10, 0.0)  # 26 -> 24, RF 5
+        self.pool = nn.MaxPool2d(2)  # 24 -> 12, RF 6
+        self.block3 = conv_bn(10, 10, dropout)  # 12 -> 10, RF 10
+        self.block4 = conv_bn(10, 12, dropout)  # 10 -> 8, RF 14
+        self.block5 = conv_bn(12, 10, dropout)  # 8 -> 6, RF 18
+        self.gap = nn.AdaptiveAvgPool2d(1)  # 6 -> 1, RF 28
+        self.head = nn.Conv2d(10, 10, 1)  # 10 -> 10 class scores
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.block1(x)
+        x = self.block2(x)
+        x = self.pool(x)
+        x = self.block3(x)
+        x = self.block4(x)
+        x = self.block5(x)
+        x = self.gap(x)
+        x = self.head(x)
+        return x.flatten(1)
+
+
 MODELS: dict[str, tuple[type[nn.Module], Recipe]] = {
     "model1": (Model1, Recipe(epochs=15, batch_size=128, max_lr=0.05, augment=None)),
-    "model2": (Model2, Recipe(epochs=15, batch_size=128, max_lr=0.2, weight_decay=5e-4)),
+    "model2": (Model2, Recipe(epochs=15, batch_size=64, max_lr=0.2, weight_decay=1e-4)),
+    "model3": (Model3, Recipe(epochs=19, batch_size=64, max_lr=0.2, weight_decay=5e-5)),
 }
 
 

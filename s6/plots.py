@@ -43,11 +43,6 @@ def plot_digits(images: torch.Tensor, labels: list[str], columns: int = 10, titl
     return fig
 
 
-def confusion_matrix(labels: torch.Tensor, predictions: torch.Tensor, classes: int = 10) -> torch.Tensor:
-    """counts[true, predicted]."""
-    return torch.bincount(labels * classes + predictions, minlength=classes * classes).reshape(classes, classes)
-
-
 def plot_confusion(counts: torch.Tensor, title: str = "Confusion matrix (test set)") -> Figure:
     fig = Figure(figsize=(6, 5.4), layout="constrained")
     ax = fig.subplots()

@@ -83,39 +83,33 @@ def evaluate(
     return total_loss.item() / seen, 100.0 * correct.item() / seen
 
 
-@torch.inference_mode()
-def predict(
-    model: nn.Module, loader: Iterable[tuple[torch.Tensor, torch.Tensor]], device: torch.device
-) -> torch.Tensor:
-    """Predicted class of every image in ``loader``, in order, on the CPU."""
-    model.eval()
-    return torch.cat([model(x.to(device)).argmax(1).cpu() for x, _ in loader])
-
-
 def fit(
     model: nn.Module,
-    recipe: Recipe,
+    optimizer: torch.optim.Optimizer,
+    scheduler: torch.optim.lr_scheduler.LRScheduler,
     train_loader: Iterable[tuple[torch.Tensor, torch.Tensor]],
     test_loader: Iterable[tuple[torch.Tensor, torch.Tensor]],
     device: torch.device,
-    epochs: int | None = None,
+    epochs: int,
+    history: list[dict] | None = None,
+    stop_after: int | None = None,
     progress: bool = True,
-    on_epoch: Callable[[dict], None] | None = None,
+    on_epoch: Callable[[list[dict]], None] | None = None,
 ) -> list[dict]:
-    """Train for a fixed schedule, testing after every epoch; return the per-epoch history.
+    """Train to the end of a fixed ``epochs``-long schedule, testing after every epoch.
 
-    The schedule is fixed in advance: the model after the last epoch is the result.
+    Returns the per-epoch history. ``history`` holds epochs already done (when resuming);
+    ``stop_after`` ends early after that epoch, as an interruption would. The model after
+    the last epoch is the result: nothing is selected or stopped on the test set.
     """
-    epochs = epochs or recipe.epochs
-    model.to(device)
-    optimizer, scheduler = make_optimizer(model, recipe, len(train_loader), epochs)
-    history = []
-    for epoch in range(1, epochs + 1):
+    history = list(history or [])
+    last = min(epochs, stop_after or epochs)
+    for epoch in range(len(history) + 1, last + 1):
         lr = scheduler.get_last_lr()[0]
         start = time.perf_counter()
         train_loss, train_acc = train_epoch(model, train_loader, optimizer, scheduler, device, epoch, progress)
         test_loss, test_acc = evaluate(model, test_loader, device)
-        record = {
+        history.append({
             "epoch": epoch,
             "train_loss": train_loss,
             "train_acc": train_acc,
@@ -123,10 +117,9 @@ def fit(
             "test_acc": test_acc,
             "lr": lr,
             "seconds": time.perf_counter() - start,
-        }
-        history.append(record)
+        })
         if on_epoch is not None:
-            on_epoch(record)
+            on_epoch(history)
     return history
 
 

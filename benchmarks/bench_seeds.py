@@ -1,0 +1,77 @@
+"""Train each model on its default recipe for several seeds; report the FINAL-epoch test accuracy.
+
+Each run is `python -m s6 train --model M --seed S --out results/M/seedS`, exactly what a user types,
+so results/M/seedS/metrics.json is that run's own record. results/seeds.json collects them and is
+rewritten (atomically) after every run, so an interrupted benchmark keeps what it finished.
+
+    python benchmarks/bench_seeds.py --data-dir ../shared/mnist            # model2 and model3, seeds 1-5
+    python benchmarks/bench_seeds.py --models model2 --seeds 1 2 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from s6.checkpoint import save_json  # noqa: E402
+
+
+def run_seed(model: str, seed: int, out: Path, data_dir: str | None) -> dict:
+    args = [sys.executable, "-m", "s6", "train", "--model", model, "--seed", str(seed), "--out", str(out), "--quiet"]
+    if data_dir:
+        args += ["--data-dir", data_dir]
+    subprocess.run(args, cwd=ROOT, check=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    return json.loads((out / "metrics.json").read_text())
+
+
+def table(results: dict) -> str:
+    lines = [f"{'model':<8}{'params':>8}  {'final test accuracy per seed (%)':<40}{'mean':>7}{'min':>7}{'s/epoch':>9}"]
+    for model, entry in results.items():
+        runs = entry["runs"]
+        accs = [r["final_test_acc"] for r in runs]
+        per_seed = " ".join(f"{r['seed']}:{r['final_test_acc']:.2f}" for r in runs)
+        seconds = sum(r["seconds_per_epoch"] for r in runs) / len(runs)
+        lines.append(f"{model:<8}{entry['params']:>8}  {per_seed:<40}{sum(accs) / len(accs):>7.2f}"
+                     f"{min(accs):>7.2f}{seconds:>9.1f}")
+    devices = {entry["device"] for entry in results.values()}
+    lines.append(f"device: {', '.join(sorted(devices))}")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--models", nargs="+", default=["model2", "model3"])
+    parser.add_argument("--seeds", nargs="+", type=int, default=[1, 2, 3, 4, 5])
+    parser.add_argument("--data-dir", default=None, help="MNIST root (default: $S6_DATA_DIR, else ./data)")
+    parser.add_argument("--out", default=str(ROOT / "results"), help="where metrics and seeds.json go")
+    args = parser.parse_args()
+
+    out = Path(args.out)
+    summary_path = out / "seeds.json"
+    results = json.loads(summary_path.read_text()) if summary_path.exists() else {}
+    for model in args.models:
+        for seed in args.seeds:
+            metrics = run_seed(model, seed, out / model / f"seed{seed}", args.data_dir)
+            epochs = metrics["epochs"]
+            entry = results.setdefault(model, {"params": metrics["params"], "device": metrics["device"], "runs": []})
+            entry.update(params=metrics["params"], device=metrics["device"])
+            entry["runs"] = [r for r in entry["runs"] if r["seed"] != seed] + [{
+                "seed": seed,
+                "final_test_acc": epochs[-1]["test_acc"],
+                "seconds_per_epoch": round(sum(e["seconds"] for e in epochs) / len(epochs), 2),
+            }]
+            entry["runs"].sort(key=lambda r: r["seed"])
+            save_json(summary_path, results)
+            print(f"{model} seed {seed}: final test accuracy {epochs[-1]['test_acc']:.2f}% after {len(epochs)} epochs")
+    print(table(results))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,36 @@
+"""What a trained model gets wrong: predictions, confusion matrix, per-class accuracy."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import torch
+from torch import nn
+
+
+@torch.inference_mode()
+def predict(
+    model: nn.Module, loader: Iterable[tuple[torch.Tensor, torch.Tensor]], device: torch.device | str = "cpu"
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """(true labels, predicted labels) for every image of ``loader``, in order, on the CPU."""
+    model.eval()
+    labels, predictions = [], []
+    for x, y in loader:
+        predictions.append(model(x.to(device)).argmax(1).cpu())
+        labels.append(y.cpu())
+    return torch.cat(labels), torch.cat(predictions)
+
+
+def confusion_matrix(labels: torch.Tensor, predictions: torch.Tensor, classes: int = 10) -> torch.Tensor:
+    """counts[true, predicted]."""
+    return torch.bincount(labels * classes + predictions, minlength=classes * classes).reshape(classes, classes)
+
+
+def per_class_accuracy(counts: torch.Tensor) -> list[float]:
+    """Accuracy in percent for each true class, from a confusion matrix."""
+    return (100.0 * counts.diag() / counts.sum(1)).tolist()
+
+
+def misclassified(labels: torch.Tensor, predictions: torch.Tensor) -> torch.Tensor:
+    """Indices of the wrongly predicted images."""
+    return (labels != predictions).nonzero().flatten()

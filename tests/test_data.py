@@ -1,0 +1,128 @@
+"""MNIST from S6_DATA_DIR, its verification, and the device-resident loader."""
+
+import os
+import shutil
+
+import pytest
+import torch
+from torchvision.datasets import MNIST
+
+from s6 import S6Error
+from s6.data import Augment, TensorLoader, normalise, prepare_mnist, random_affine, raw_dir
+
+
+def test_real_mnist_has_60k_train_and_10k_test_digits(mnist):
+    assert mnist.train_images.shape == (60000, 28, 28) and mnist.train_images.dtype == torch.uint8
+    assert mnist.test_images.shape == (10000, 28, 28) and mnist.test_images.dtype == torch.uint8
+    assert mnist.train_labels.shape == (60000,) and mnist.train_labels.dtype == torch.int64
+    assert set(mnist.train_labels.unique().tolist()) == set(range(10))
+    assert set(mnist.test_labels.unique().tolist()) == set(range(10))
+
+
+@pytest.fixture
+def copy_of_mnist(data_dir, tmp_path):
+    """A private copy of the raw files, safe to damage."""
+    shutil.copytree(raw_dir(data_dir), raw_dir(tmp_path))
+    return tmp_path
+
+
+def damage(path, how):
+    data = bytearray(path.read_bytes())
+    if how == "truncate":
+        data = data[: len(data) // 2]
+    elif how == "flip":
+        data[len(data) // 2] ^= 0xFF
+    elif how == "magic":
+        data[3] = 0x99
+    elif how == "count":
+        data[4:8] = (59999).to_bytes(4, "big")
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize(
+    "name,how,message",
+    [
+        ("train-images-idx3-ubyte", "truncate", "truncated"),
+        ("t10k-labels-idx1-ubyte", "flip", "corrupt"),
+        ("t10k-images-idx3-ubyte", "magic", "wrong magic number"),
+        ("train-labels-idx1-ubyte", "count", "items in its header"),
+    ],
+)
+def test_damaged_file_is_named_in_the_error(copy_of_mnist, name, how, message):
+    damage(raw_dir(copy_of_mnist) / name, how)
+    with pytest.raises(S6Error, match=message) as error:
+        prepare_mnist(copy_of_mnist, download=False)
+    assert name in str(error.value)
+
+
+def test_empty_root_without_network_explains_where_to_put_the_files(tmp_path, monkeypatch):
+    monkeypatch.setattr(MNIST, "mirrors", ["http://127.0.0.1:9/"])  # a closed local port: no network
+    with pytest.raises(S6Error, match="could not download MNIST") as error:
+        prepare_mnist(tmp_path / "empty")
+    assert str(raw_dir(tmp_path / "empty")) in str(error.value)
+    assert "t10k-labels-idx1-ubyte" in str(error.value)
+
+
+def test_missing_files_without_download_are_listed(tmp_path):
+    with pytest.raises(S6Error, match="MNIST not found"):
+        prepare_mnist(tmp_path, download=False)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads any file")
+def test_unreadable_data_dir_is_reported(copy_of_mnist):
+    os.chmod(copy_of_mnist, 0)
+    try:
+        with pytest.raises(S6Error, match="permission denied"):
+            prepare_mnist(copy_of_mnist, download=False)
+    finally:
+        os.chmod(copy_of_mnist, 0o755)
+
+
+def test_tensor_loader_yields_every_image_exactly_once_per_epoch():
+    n = 1000
+    images = torch.arange(n, dtype=torch.float32).reshape(n, 1, 1, 1).expand(n, 1, 28, 28).contiguous()
+    loader = TensorLoader(images, torch.arange(n), batch_size=64, shuffle=True, seed=0)
+    for _ in range(2):
+        batches = list(loader)
+        labels = torch.cat([y for _, y in batches])
+        assert sorted(labels.tolist()) == list(range(n))
+        assert labels.tolist() != list(range(n))  # shuffled
+        assert all(x.shape[1:] == (1, 28, 28) and x.dtype == torch.float32 for x, _ in batches)
+        assert all(torch.equal(x[:, 0, 0, 0], y.float()) for x, y in batches)  # images stay with labels
+    assert len(loader) == len(batches) == 16
+
+
+def test_tensor_loader_is_deterministic_under_a_seed(mnist):
+    def first_batch(seed):
+        loader = TensorLoader(mnist.train_images[:512], mnist.train_labels[:512], 128,
+                              shuffle=True, augment=Augment(), seed=seed)
+        return next(iter(loader))
+
+    (x1, y1), (x2, y2), (x3, _) = first_batch(7), first_batch(7), first_batch(8)
+    assert torch.equal(x1, x2) and torch.equal(y1, y2)
+    assert not torch.equal(x1, x3)
+
+
+def test_augmentation_moves_pixels_but_keeps_labels_and_background(mnist):
+    x = normalise(mnist.train_images[:256])
+    moved = random_affine(x, Augment(), torch.Generator().manual_seed(0))
+    assert moved.shape == x.shape
+    assert (moved - x).abs().mean() > 0.05
+    background = normalise(torch.zeros(1, 28, 28, dtype=torch.uint8))[0, 0, 0, 0].item()
+    assert moved[:, :, 0, 0].sub(background).abs().max() < 1e-5  # corners stay black, not grey
+    loader = TensorLoader(mnist.train_images[:256], mnist.train_labels[:256], 256, augment=Augment())
+    _, y = next(iter(loader))
+    assert torch.equal(y, mnist.train_labels[:256])
+
+
+def test_tensor_loader_normalises_with_mnist_statistics(mnist):
+    x = normalise(mnist.train_images)
+    assert abs(x.mean().item()) < 1e-3 and abs(x.std().item() - 1) < 1e-3
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_tensor_loader_keeps_batches_on_the_gpu(mnist):
+    loader = TensorLoader(mnist.train_images[:512], mnist.train_labels[:512], 128, "cuda", shuffle=True,
+                          augment=Augment())
+    x, y = next(iter(loader))
+    assert x.is_cuda and y.is_cuda

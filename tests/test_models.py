@@ -1,0 +1,53 @@
+"""Model shapes, budgets, ingredients and receptive fields."""
+
+import pytest
+import torch
+from torch import nn
+
+from s6.models import MODELS, build_model, count_parameters
+from s6.summary import RFRow, receptive_field_table
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_output_is_one_score_per_class(name):
+    model = build_model(name).eval()
+    assert model(torch.zeros(5, 1, 28, 28)).shape == (5, 10)
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_parameter_count_is_under_20k(name):
+    assert 0 < count_parameters(build_model(name)) < 20_000
+
+
+@pytest.mark.parametrize("name", [n for n in MODELS if n != "model1"])
+def test_final_models_use_batchnorm_dropout_gap_and_a_1x1_head(name):
+    model = build_model(name)
+    kinds = [type(m) for m in model.modules()]
+    assert nn.BatchNorm2d in kinds
+    assert nn.Dropout in kinds
+    assert nn.AdaptiveAvgPool2d in kinds
+    assert not any(isinstance(m, nn.Linear) and m.in_features > 32 for m in model.modules())
+    head = [m for m in model.modules() if isinstance(m, nn.Conv2d | nn.Linear)][-1]
+    assert getattr(head, "kernel_size", (1, 1)) == (1, 1) and head.out_channels == 10
+
+
+def test_receptive_field_table_of_model1_equals_hand_computation():
+    # r_out = r_in + (k - 1) * j_in, j_out = j_in * s
+    hand = [
+        RFRow("input", 28, 1, 1),
+        RFRow("conv1", 26, 3, 1),   # 1 + 2*1
+        RFRow("conv2", 24, 5, 1),   # 3 + 2*1
+        RFRow("pool", 12, 6, 2),    # 5 + 1*1, jump 1*2
+        RFRow("squeeze", 12, 6, 2),  # 1x1 adds nothing
+        RFRow("conv3", 10, 10, 2),  # 6 + 2*2
+        RFRow("conv4", 8, 14, 2),   # 10 + 2*2
+        RFRow("conv5", 6, 18, 2),   # 14 + 2*2
+        RFRow("gap", 1, 28, 12),    # 18 + 5*2: global pooling over 6x6
+        RFRow("head", 1, 28, 12),
+    ]
+    assert receptive_field_table(build_model("model1")) == hand
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_every_model_sees_the_whole_digit_before_classifying(name):
+    assert receptive_field_table(build_model(name))[-1].rf >= 28

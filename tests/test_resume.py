@@ -1,0 +1,66 @@
+"""Checkpoints resume exactly, and a crash mid-write never damages the last good one."""
+
+import json
+
+import pytest
+import torch
+from conftest import run_cli
+
+from s6 import S6Error
+from s6.checkpoint import load_checkpoint, save_torch
+from s6.run import train_run
+
+
+def without_time(metrics: dict) -> list[dict]:
+    return [{k: v for k, v in e.items() if k != "seconds"} for e in metrics["epochs"]]
+
+
+def quiet(**kwargs):
+    return train_run("model2", seed=5, epochs=2, train_subset=1500, device="cpu", progress=False,
+                     log=lambda _: None, **kwargs)
+
+
+def test_interrupted_then_resumed_run_equals_an_uninterrupted_one(mnist, tmp_path):
+    whole = quiet(out=tmp_path / "whole", mnist=mnist)
+    first = quiet(out=tmp_path / "split", mnist=mnist, stop_after=1)
+    assert len(first.metrics["epochs"]) == 1
+    assert not (tmp_path / "split" / "curves.png").exists()
+    resumed = train_run(resume=tmp_path / "split", device="cpu", progress=False, log=lambda _: None, mnist=mnist)
+    assert without_time(resumed.metrics) == without_time(whole.metrics)
+    for name, tensor in whole.model.state_dict().items():
+        assert torch.equal(resumed.model.state_dict()[name], tensor), name
+    saved = json.loads((tmp_path / "split" / "metrics.json").read_text())
+    assert without_time(saved) == without_time(whole.metrics)
+
+
+def test_resume_refuses_a_plan_that_contradicts_the_checkpoint(mnist, tmp_path):
+    quiet(out=tmp_path, mnist=mnist, stop_after=1)
+    with pytest.raises(S6Error, match="continues the saved plan"):
+        train_run(resume=tmp_path, epochs=5, device="cpu", progress=False, log=lambda _: None, mnist=mnist)
+
+
+def test_failure_while_saving_keeps_the_previous_checkpoint(tmp_path, monkeypatch):
+    path = tmp_path / "checkpoint.pt"
+    save_torch(path, {"format": 1, "model": "model2", "state_dict": {"w": torch.ones(3)}})
+
+    def broken_fsync(fd):
+        raise OSError("disk full")
+
+    monkeypatch.setattr("os.fsync", broken_fsync)
+    with pytest.raises(OSError, match="disk full"):
+        save_torch(path, {"format": 1, "model": "model2", "state_dict": {"w": torch.zeros(3)}})
+    monkeypatch.undo()
+    assert torch.equal(load_checkpoint(path)["state_dict"]["w"], torch.ones(3))
+    assert [p.name for p in tmp_path.iterdir()] == ["checkpoint.pt"]  # no temporary file left behind
+
+
+def test_cli_stop_after_then_resume(data_dir, tmp_path):
+    out = str(tmp_path / "run")
+    common = ["--epochs", "2", "--train-subset", "500", "--data-dir", str(data_dir), "--quiet"]
+    first = run_cli("train", *common, "--out", out, "--stop-after", "1")
+    assert first.returncode == 0, first.stderr
+    assert f"--resume {out}" in first.stdout
+    second = run_cli("train", "--resume", out, "--data-dir", str(data_dir), "--quiet")
+    assert second.returncode == 0, second.stderr
+    assert "resuming model2 from epoch 1 of 2" in second.stdout
+    assert len(json.loads((tmp_path / "run" / "metrics.json").read_text())["epochs"]) == 2

@@ -1,0 +1,80 @@
+"""Short real training runs on MNIST, in process and through the CLI."""
+
+import json
+
+import pytest
+import torch
+
+from s6.checkpoint import load_checkpoint
+from s6.run import train_run
+
+SCHEMA = {"epoch": int, "train_loss": float, "train_acc": float, "test_loss": float,
+          "test_acc": float, "lr": float, "seconds": float}
+
+
+@pytest.fixture(scope="module")
+def short_run(mnist, tmp_path_factory):
+    out = tmp_path_factory.mktemp("run")
+    result = train_run("model2", seed=3, epochs=1, train_subset=5000, device="cpu", out=out,
+                       progress=False, log=lambda _: None, mnist=mnist)
+    return result, out
+
+
+def test_one_epoch_on_5000_images_is_far_above_chance(short_run):
+    result, _ = short_run
+    assert result.final_test_acc > 90.0
+
+
+def test_metrics_json_follows_the_schema(short_run):
+    result, out = short_run
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics == json.loads(json.dumps(result.metrics))
+    assert isinstance(metrics["model"], str) and metrics["model"] == "model2"
+    assert isinstance(metrics["params"], int) and metrics["params"] < 20_000
+    assert metrics["seed"] == 3 and metrics["device"].startswith("cpu")
+    (epoch,) = metrics["epochs"]
+    assert set(epoch) == set(SCHEMA)
+    for key, kind in SCHEMA.items():
+        assert isinstance(epoch[key], kind), key
+    assert 0 <= epoch["test_acc"] <= 100 and 0 <= epoch["train_acc"] <= 100
+
+
+def test_run_writes_a_loadable_checkpoint_and_curves(short_run):
+    result, out = short_run
+    checkpoint = load_checkpoint(out)
+    assert checkpoint["model"] == "model2" and checkpoint["epoch"] == 1
+    assert checkpoint["plan"] == {"model": "model2", "seed": 3, "epochs": 1, "train_subset": 5000, "loader": "tensor"}
+    for name, tensor in result.model.state_dict().items():
+        assert torch.equal(checkpoint["state_dict"][name], tensor)
+    assert (out / "curves.png").stat().st_size > 10_000
+
+
+def test_same_seed_gives_identical_metrics(short_run, mnist, tmp_path):
+    first, _ = short_run
+    again = train_run("model2", seed=3, epochs=1, train_subset=5000, device="cpu", out=tmp_path,
+                      progress=False, log=lambda _: None, mnist=mnist)
+
+    def without_time(metrics):
+        return [{k: v for k, v in e.items() if k != "seconds"} for e in metrics["epochs"]]
+
+    assert without_time(again.metrics) == without_time(first.metrics)
+
+
+def test_torchvision_loader_learns_like_the_tensor_loader(short_run, data_dir, tmp_path):
+    tensor_acc = short_run[0].final_test_acc
+    torchvision = train_run("model2", seed=3, epochs=1, train_subset=5000, device="cpu", out=tmp_path,
+                            data_dir=data_dir, loader="torchvision", progress=False, log=lambda _: None)
+    assert torchvision.final_test_acc > 90.0
+    assert abs(torchvision.final_test_acc - tensor_acc) < 3.0  # same recipe and subset, other random streams
+
+
+def test_confusion_matrix_counts_every_test_image(short_run, mnist):
+    from s6.analysis import confusion_matrix, misclassified, per_class_accuracy, predict
+    from s6.data import TensorLoader
+
+    labels, predictions = predict(short_run[0].model, TensorLoader(mnist.test_images, mnist.test_labels, 2000))
+    counts = confusion_matrix(labels, predictions)
+    assert counts.sum() == 10_000 and torch.equal(counts.sum(1), torch.bincount(mnist.test_labels))
+    assert 100 * counts.diag().sum().item() / 10_000 == pytest.approx(short_run[0].final_test_acc)
+    assert len(misclassified(labels, predictions)) == 10_000 - counts.diag().sum()
+    assert all(0 <= a <= 100 for a in per_class_accuracy(counts))
