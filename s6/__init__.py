@@ -5,3 +5,7 @@ __version__ = "0.1.0"
 
 class S6Error(Exception):
     """A problem the user can fix; the CLI prints it as one line and exits non-zero."""
+
+
+class TrainingInterrupted(S6Error):
+    """Ctrl-C during training; the last completed epoch is saved. The CLI exits with 130."""

@@ -1,4 +1,4 @@
-"""Command line: ``python -m s6 {train,summary,sheet,backprop-figures}``; ``--help`` on each."""
+"""Command line: ``python -m s6 {train,summary,predict,sheet,backprop-figures}``; ``--help`` on each."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from s6 import S6Error, __version__
+from s6 import S6Error, TrainingInterrupted, __version__
 from s6.models import MODELS
 
 
@@ -50,6 +50,31 @@ def cmd_summary(args: argparse.Namespace) -> None:
     from s6.summary import describe
 
     print(describe(build_model(args.model)))
+
+
+DEFAULT_CHECKPOINT = "runs/model2/checkpoint.pt"
+
+
+def cmd_predict(args: argparse.Namespace) -> None:
+    import torch
+
+    from s6.predict import classify, format_prediction, load_classifier, load_image, to_mnist
+
+    if args.checkpoint is None and not Path(DEFAULT_CHECKPOINT).exists():
+        raise S6Error(f"no checkpoint at {DEFAULT_CHECKPOINT}: train one with 'python -m s6 train', "
+                      "or pass --checkpoint (e.g. results/model2/seed1/checkpoint.pt)")
+    model, checkpoint = load_classifier(args.checkpoint or DEFAULT_CHECKPOINT)
+    digits = torch.stack([to_mnist(load_image(path), path) for path in args.images])
+    norm = checkpoint["normalisation"]
+    for path, probabilities in zip(args.images, classify(model, digits, norm["mean"], norm["std"])):
+        print(format_prediction(path, probabilities, args.top))
+
+
+def top_k(text: str) -> int:
+    value = positive_int(text)
+    if value > 10:
+        raise argparse.ArgumentTypeError(f"there are only 10 digits, got {value}")
+    return value
 
 
 def input_setting(text: str) -> tuple[str, float]:
@@ -119,6 +144,13 @@ def build_parser() -> Parser:
     summary.add_argument("--model", default="model2", choices=list(MODELS), help="which model")
     summary.set_defaults(run=cmd_summary)
 
+    predict = commands.add_parser("predict", help="classify your own digit images (PNG/JPEG)",
+                                  formatter_class=defaults)
+    predict.add_argument("images", nargs="+", metavar="IMAGE", help="image files, any size, either polarity")
+    predict.add_argument("--checkpoint", help=f"a checkpoint.pt or its run folder (default: {DEFAULT_CHECKPOINT})")
+    predict.add_argument("--top", type=top_k, default=1, help="how many guesses to show per image")
+    predict.set_defaults(run=cmd_predict)
+
     sheet = commands.add_parser("sheet", help="write the Part 1 backpropagation workbook", formatter_class=defaults)
     sheet.add_argument("--out", default="asgmt_backpropagation.xlsx", help="where to write the .xlsx")
     sheet.add_argument("--iterations", type=positive_int, default=100, help="gradient-descent rows per learning rate")
@@ -138,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
         args.run(args)
     except S6Error as e:
         print(f"error: {e}", file=sys.stderr)
-        return 130 if type(e).__name__ == "TrainingInterrupted" else 1
+        return 130 if isinstance(e, TrainingInterrupted) else 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

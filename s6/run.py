@@ -17,7 +17,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from s6 import S6Error, __version__
+from s6 import S6Error, TrainingInterrupted, __version__
 from s6.checkpoint import CHECKPOINT_FORMAT, load_checkpoint, save_json, save_torch
 from s6.data import (
     MNIST_MEAN,
@@ -31,10 +31,6 @@ from s6.data import (
 from s6.models import build_model, check_model_name, count_parameters, recipe_for
 from s6.plots import plot_history
 from s6.train import fit, format_epoch, make_optimizer
-
-
-class TrainingInterrupted(S6Error):
-    """Ctrl-C during training; the last completed epoch is saved."""
 
 
 def resolve_device(name: str | None) -> torch.device:

@@ -64,3 +64,50 @@ def test_cli_stop_after_then_resume(data_dir, tmp_path):
     assert second.returncode == 0, second.stderr
     assert "resuming model2 from epoch 1 of 2" in second.stdout
     assert len(json.loads((tmp_path / "run" / "metrics.json").read_text())["epochs"]) == 2
+
+
+def test_diverging_loss_stops_with_epoch_and_batch_and_keeps_the_last_good_epoch(mnist, tmp_path, monkeypatch):
+    import types
+
+    import torch.nn.functional as F
+
+    import s6.train
+
+    calls = {"n": 0}
+
+    def cross_entropy(logits, y, **kwargs):
+        calls["n"] += 1
+        loss = F.cross_entropy(logits, y, **kwargs)
+        return loss * float("nan") if calls["n"] == 30 else loss  # batch 30 = epoch 2, batch 6 (24 per epoch)
+
+    monkeypatch.setattr(s6.train, "F", types.SimpleNamespace(cross_entropy=cross_entropy))
+    with pytest.raises(S6Error, match=r"loss is nan at epoch 2, batch 6; epoch 1 is kept"):
+        quiet(out=tmp_path, mnist=mnist)
+    assert load_checkpoint(tmp_path)["epoch"] == 1
+
+
+def test_ctrl_c_saves_the_last_finished_epoch_and_says_how_to_resume(data_dir, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    out = tmp_path / "run"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "s6", "train", "--epochs", "50", "--train-subset", "1000", "--quiet",
+         "--data-dir", str(data_dir), "--out", str(out)],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    for line in process.stdout:
+        if line.startswith("epoch  1"):
+            break
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130
+    assert "Traceback" not in stderr and len(stderr.strip().splitlines()) == 1
+    assert f"python -m s6 train --resume {out}" in stderr
+    checkpoint = load_checkpoint(out)
+    assert checkpoint["epoch"] >= 1 and checkpoint["plan"]["epochs"] == 50
