@@ -216,7 +216,7 @@ def tensor_loaders(
     device: torch.device | str,
     seed: int,
     train_subset: int | None = None,
-    test_batch_size: int = 2000,
+    test_batch_size: int = 500,
 ) -> tuple[TensorLoader, TensorLoader]:
     """Training (shuffled, augmented) and test loaders held on ``device``."""
     n = train_subset or len(mnist.train_labels)

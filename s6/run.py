@@ -109,6 +109,8 @@ def train_run(
         out = Path(out or Path("runs") / name)
     if plan["epochs"] <= 0:
         raise S6Error(f"epochs must be at least 1, got {plan['epochs']}")
+    if plan["train_subset"] is not None and not 0 < plan["train_subset"] <= 60000:
+        raise S6Error(f"--train-subset must be 1 to 60000 (MNIST's training images), got {plan['train_subset']}")
     if out.exists() and not out.is_dir():
         raise S6Error(f"--out {out} exists and is not a directory")
     recipe = recipe_for(plan["model"])

@@ -38,6 +38,7 @@ BAD = {
     "negative epochs": ["train", "--epochs", "-1"],
     "text epochs": ["train", "--epochs", "many"],
     "zero subset": ["train", "--train-subset", "0"],
+    "subset too large": ["train", "--train-subset", "70000"],
     "data dir is a file": ["train", "--data-dir", "requirements.txt"],
     "no such command": ["fly"],
 }
