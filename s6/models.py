@@ -110,18 +110,18 @@ class Model3(nn.Module):
 
     Narrow early layers (they run on the largest maps and cost the most time),
     channels that grow only after the pool, no 1x1 squeeze, and a longer schedule
-    to make up for the smaller capacity. At this size the model underfits rather
-    than overfits, so it has no Dropout: augmentation is regularisation enough.
+    to make up for the smaller capacity. It averages about 99.4%, but not yet on
+    every seed (see README).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, dropout: float = 0.03) -> None:
         super().__init__()
         self.block1 = conv_bn(1, 6, 0.0)  # 28 -> 26, RF 3
         self.block2 = conv_bn(6, 10, 0.0)  # 26 -> 24, RF 5
         self.pool = nn.MaxPool2d(2)  # 24 -> 12, RF 6
-        self.block3 = conv_bn(10, 10, 0.0)  # 12 -> 10, RF 10
-        self.block4 = conv_bn(10, 12, 0.0)  # 10 -> 8, RF 14
-        self.block5 = conv_bn(12, 10, 0.0)  # 8 -> 6, RF 18
+        self.block3 = conv_bn(10, 10, dropout)  # 12 -> 10, RF 10
+        self.block4 = conv_bn(10, 12, dropout)  # 10 -> 8, RF 14
+        self.block5 = conv_bn(12, 10, dropout)  # 8 -> 6, RF 18
         self.gap = nn.AdaptiveAvgPool2d(1)  # 6 -> 1, RF 28
         self.head = nn.Conv2d(10, 10, 1)  # 10 -> 10 class scores
 
@@ -140,7 +140,7 @@ class Model3(nn.Module):
 MODELS: dict[str, tuple[type[nn.Module], Recipe]] = {
     "model1": (Model1, Recipe(epochs=15, batch_size=128, max_lr=0.05, augment=None)),
     "model2": (Model2, Recipe(epochs=15, batch_size=64, max_lr=0.2, weight_decay=1e-4)),
-    "model3": (Model3, Recipe(epochs=20, batch_size=64, max_lr=0.2, weight_decay=5e-5)),
+    "model3": (Model3, Recipe(epochs=19, batch_size=64, max_lr=0.2, weight_decay=5e-5)),
 }
 
 
