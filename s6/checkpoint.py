@@ -10,6 +10,8 @@ from pathlib import Path
 
 import torch
 
+from s6 import S6Error
+
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
     """Write ``data`` to a temporary file beside ``path``, fsync it, then rename it into place.
@@ -48,8 +50,6 @@ CHECKPOINT_FORMAT = 1  # bump when the layout below changes incompatibly
 
 def load_checkpoint(path: str | os.PathLike) -> dict:
     """Read and sanity-check an s6 checkpoint; every problem becomes one S6Error line."""
-    from s6 import S6Error
-
     path = Path(path)
     if path.is_dir():
         path = path / "checkpoint.pt"

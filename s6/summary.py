@@ -24,9 +24,13 @@ def _geometry(module: nn.Module, in_size: int) -> tuple[int, int, int]:
     """(kernel, stride, dilation) of a spatial layer, as the RF recurrence needs them."""
     if isinstance(module, nn.AdaptiveAvgPool2d | nn.AdaptiveMaxPool2d):
         return in_size, in_size, 1  # global pooling: one window over the whole map
-    first = lambda v: v[0] if isinstance(v, tuple) else v  # noqa: E731 - square layers only
-    dilation = first(getattr(module, "dilation", 1))
-    return first(module.kernel_size), first(module.stride), dilation
+    dilation = _side(getattr(module, "dilation", 1))
+    return _side(module.kernel_size), _side(module.stride), dilation
+
+
+def _side(value: int | tuple[int, ...]) -> int:
+    """One side of a square kernel, stride or dilation (PyTorch stores an int or a pair)."""
+    return value[0] if isinstance(value, tuple) else value
 
 
 def receptive_field_table(model: nn.Module, input_size: int = 28) -> list[RFRow]:
