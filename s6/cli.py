@@ -36,13 +36,12 @@ def cmd_train(args: argparse.Namespace) -> None:
         stop_after=args.stop_after, resume=args.resume,
     )
     done = len(result.metrics["epochs"])
-    out = args.out or args.resume or f"runs/{result.plan['model']}"
     if done < result.plan["epochs"]:
         print(f"stopped after epoch {done} of {result.plan['epochs']}; "
-              f"continue with: python -m s6 train --resume {out}")
+              f"continue with: python -m s6 train --resume {result.out}")
     else:
         print(f"final test accuracy {result.final_test_acc:.2f}% after {done} epochs; "
-              f"wrote metrics.json, checkpoint.pt and curves.png to {out}/")
+              f"wrote metrics.json, checkpoint.pt and curves.png to {result.out}/")
 
 
 def cmd_summary(args: argparse.Namespace) -> None:

@@ -62,6 +62,7 @@ class RunResult:
     model: nn.Module
     metrics: dict  # the content of metrics.json
     plan: dict  # model, seed, epochs (planned), train_subset, loader
+    out: Path  # the folder holding metrics.json, checkpoint.pt and curves.png
 
     @property
     def final_test_acc(self) -> float:
@@ -190,4 +191,4 @@ def train_run(
         raise
     if len(history) == plan["epochs"]:
         plot_history(history, f"{plan['model']}, seed {plan['seed']}").savefig(out / "curves.png", dpi=100)
-    return RunResult(model, metrics, plan)
+    return RunResult(model, metrics, plan, out)

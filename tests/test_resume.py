@@ -60,9 +60,10 @@ def test_cli_stop_after_then_resume(data_dir, tmp_path):
     first = run_cli("train", *common, "--out", out, "--stop-after", "1")
     assert first.returncode == 0, first.stderr
     assert f"--resume {out}" in first.stdout
-    second = run_cli("train", "--resume", out, "--data-dir", str(data_dir), "--quiet")
+    second = run_cli("train", "--resume", f"{out}/checkpoint.pt", "--data-dir", str(data_dir), "--quiet")
     assert second.returncode == 0, second.stderr
     assert "resuming model2 from epoch 1 of 2" in second.stdout
+    assert f"to {out}/" in second.stdout  # the run's folder, also when resuming from the file itself
     assert len(json.loads((tmp_path / "run" / "metrics.json").read_text())["epochs"]) == 2
 
 
