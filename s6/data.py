@@ -146,15 +146,11 @@ def normalise(images: torch.Tensor) -> torch.Tensor:
 
 def random_affine(x: torch.Tensor, augment: Augment, generator: torch.Generator) -> torch.Tensor:
     """Rotate, shift and zoom every image of a normalised batch by its own random amount."""
-    n = x.shape[0]
-
-    def uniform(limit: float) -> torch.Tensor:
-        return (torch.rand(n, generator=generator, device=x.device) * 2 - 1) * limit
-
-    angle = uniform(math.radians(augment.degrees))
-    zoom = 1 + uniform(augment.scale)
-    shift_x = uniform(2 * augment.translate)  # affine_grid spans [-1, 1]: 2 units per side
-    shift_y = uniform(2 * augment.translate)
+    draws = torch.rand(4, x.shape[0], generator=generator, device=x.device) * 2 - 1  # uniform in [-1, 1)
+    angle = draws[0] * math.radians(augment.degrees)
+    zoom = 1 + draws[1] * augment.scale
+    shift_x = draws[2] * (2 * augment.translate)  # affine_grid spans [-1, 1]: 2 units per side
+    shift_y = draws[3] * (2 * augment.translate)
     cos = torch.cos(angle) / zoom
     sin = torch.sin(angle) / zoom
     theta = torch.stack(

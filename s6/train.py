@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable, Iterable
 
@@ -39,29 +38,45 @@ def train_epoch(
     epoch: int = 1,
     progress: bool = True,
 ) -> tuple[float, float]:
-    """One pass over ``loader``; returns (mean loss, accuracy in percent) on the training batches."""
+    """One pass over ``loader``; returns (mean loss, accuracy in percent) on the training batches.
+
+    Losses stay on the device until the epoch ends: reading one per batch would make the
+    CPU wait for the GPU after every step. A non-finite loss is reported, with its batch,
+    when the epoch ends (or at the next progress-bar update), before anything is saved.
+    """
     model.train()
-    total_loss = torch.zeros((), device=device)
+    losses = torch.zeros(len(loader), device=device)  # mean loss of each batch
+    sizes = torch.zeros(len(loader), device=device)
     correct = torch.zeros((), dtype=torch.long, device=device)
-    seen = 0
     bar = tqdm(loader, desc=f"epoch {epoch}", leave=False, disable=not progress, dynamic_ncols=True)
-    for batch, (x, y) in enumerate(bar, start=1):
+    for batch, (x, y) in enumerate(bar):
         x = x.to(device, non_blocking=True)
         y = y.to(device, non_blocking=True)
         logits = model(x)
         loss = F.cross_entropy(logits, y)
-        if not math.isfinite(loss.item()):
-            raise S6Error(f"training diverged: loss is {loss.item()} at epoch {epoch}, batch {batch}")
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
         scheduler.step()
-        total_loss += loss.detach() * len(y)
+        losses[batch] = loss.detach()
+        sizes[batch] = len(y)
         correct += (logits.argmax(1) == y).sum()
-        seen += len(y)
-        if progress and batch % 20 == 0:
-            bar.set_postfix(loss=f"{total_loss.item() / seen:.4f}", acc=f"{100 * correct.item() / seen:.2f}%")
-    return total_loss.item() / seen, 100.0 * correct.item() / seen
+        if progress and (batch + 1) % 20 == 0:
+            check_finite(losses[: batch + 1], epoch)
+            seen = sizes[: batch + 1].sum()
+            mean = (losses[: batch + 1] * sizes[: batch + 1]).sum() / seen
+            bar.set_postfix(loss=f"{mean.item():.4f}", acc=f"{100 * (correct / seen).item():.2f}%")
+    check_finite(losses, epoch)
+    seen = sizes.sum().item()
+    return (losses * sizes).sum().item() / seen, 100.0 * correct.item() / seen
+
+
+def check_finite(losses: torch.Tensor, epoch: int) -> None:
+    """Raise S6Error naming the first batch (1-based) whose loss is NaN or infinite."""
+    bad = (~torch.isfinite(losses)).nonzero()
+    if len(bad):
+        first = bad[0, 0].item()
+        raise S6Error(f"training diverged: loss is {losses[first].item()} at epoch {epoch}, batch {first + 1}")
 
 
 @torch.inference_mode()

@@ -70,6 +70,31 @@ def test_torchvision_loader_learns_like_the_tensor_loader(short_run, data_dir, t
     assert abs(torchvision.final_test_acc - tensor_acc) < 5.0
 
 
+def test_training_reads_from_the_device_a_fixed_number_of_times_not_once_per_batch(mnist, monkeypatch):
+    from s6.data import TensorLoader
+    from s6.models import build_model, recipe_for
+    from s6.train import make_optimizer, train_epoch
+
+    reads = {"n": 0}
+    item = torch.Tensor.item
+
+    def counting_item(tensor):
+        reads["n"] += 1
+        return item(tensor)
+
+    model = build_model("model2")
+    counts = []
+    for batches in (4, 12):
+        loader = TensorLoader(mnist.train_images[: 32 * batches], mnist.train_labels[: 32 * batches], 32, shuffle=True)
+        optimizer, scheduler = make_optimizer(model, recipe_for("model2"), len(loader), 1)
+        reads["n"] = 0
+        monkeypatch.setattr(torch.Tensor, "item", counting_item)
+        train_epoch(model, loader, optimizer, scheduler, torch.device("cpu"), progress=False)
+        monkeypatch.setattr(torch.Tensor, "item", item)
+        counts.append(reads["n"])
+    assert counts[0] == counts[1] <= 4  # a host read per batch would make the CPU wait for a GPU every step
+
+
 def test_confusion_matrix_counts_every_test_image(short_run, mnist):
     from s6.analysis import confusion_matrix, misclassified, per_class_accuracy, predict
     from s6.data import TensorLoader
