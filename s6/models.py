@@ -32,6 +32,16 @@ def conv_bn(c_in: int, c_out: int, dropout: float, padding: int = 0) -> nn.Seque
     return nn.Sequential(*layers)
 
 
+def separable_bn(c_in: int, c_out: int, padding: int = 0) -> nn.Sequential:
+    """Depthwise 3x3 (one filter per channel) -> pointwise 1x1 -> BatchNorm -> ReLU: Model-3's block."""
+    return nn.Sequential(
+        nn.Conv2d(c_in, c_in, 3, padding=padding, groups=c_in, bias=False),
+        nn.Conv2d(c_in, c_out, 1, bias=False),
+        nn.BatchNorm2d(c_out),
+        nn.ReLU(),
+    )
+
+
 class Model1(nn.Module):
     """Model-1, the first working design: plain convolutions, no normalisation.
 
@@ -106,24 +116,26 @@ class Model2(nn.Module):
 
 
 class Model3(nn.Module):
-    """Model-3, the tiny one: Model-2's recipe squeezed under 4,000 parameters.
+    """Model-3, the tiny one: under 4,000 parameters, width bought with separable convolutions.
 
-    Narrow early layers (they run on the largest maps and cost the most time),
-    channels that grow only after the pool, no 1x1 squeeze, and a longer schedule
-    to make up for the smaller capacity. It averages about 99.4%, but not yet on
-    every seed (see README).
+    A full 3x3 convolution costs 9 * c_in * c_out weights; a depthwise-separable one
+    (a 3x3 filter per channel, then a 1x1 that mixes channels) costs 9 * c_in + c_in * c_out.
+    At 24 channels that is 792 weights instead of 5,184, so the model can stay 20-24 channels
+    wide where Model-2 has 16, with two-fifths of its parameters. Model-2's skeleton and
+    recipe otherwise; no Dropout (a model this small underfits rather than overfits).
     """
 
-    def __init__(self, dropout: float = 0.03) -> None:
+    def __init__(self) -> None:
         super().__init__()
-        self.block1 = conv_bn(1, 6, 0.0)  # 28 -> 26, RF 3
-        self.block2 = conv_bn(6, 10, 0.0)  # 26 -> 24, RF 5
+        self.block1 = conv_bn(1, 10, 0.0)  # 28 -> 26, RF 3
+        self.block2 = separable_bn(10, 20)  # 26 -> 24, RF 5
         self.pool = nn.MaxPool2d(2)  # 24 -> 12, RF 6
-        self.block3 = conv_bn(10, 10, dropout)  # 12 -> 10, RF 10
-        self.block4 = conv_bn(10, 12, dropout)  # 10 -> 8, RF 14
-        self.block5 = conv_bn(12, 10, dropout)  # 8 -> 6, RF 18
-        self.gap = nn.AdaptiveAvgPool2d(1)  # 6 -> 1, RF 28
-        self.head = nn.Conv2d(10, 10, 1)  # 10 -> 10 class scores
+        self.block3 = separable_bn(20, 24)  # 12 -> 10, RF 10
+        self.block4 = separable_bn(24, 24)  # 10 -> 8, RF 14
+        self.block5 = separable_bn(24, 24)  # 8 -> 6, RF 18
+        self.block6 = separable_bn(24, 24, padding=1)  # 6 -> 6, RF 22
+        self.gap = nn.AdaptiveAvgPool2d(1)  # 6 -> 1, RF 32
+        self.head = nn.Conv2d(24, 10, 1)  # 24 -> 10 class scores
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.block1(x)
@@ -132,6 +144,7 @@ class Model3(nn.Module):
         x = self.block3(x)
         x = self.block4(x)
         x = self.block5(x)
+        x = self.block6(x)
         x = self.gap(x)
         x = self.head(x)
         return x.flatten(1)
@@ -140,7 +153,7 @@ class Model3(nn.Module):
 MODELS: dict[str, tuple[type[nn.Module], Recipe]] = {
     "model1": (Model1, Recipe(epochs=15, batch_size=128, max_lr=0.05, augment=None)),
     "model2": (Model2, Recipe(epochs=15, batch_size=64, max_lr=0.2, weight_decay=1e-4)),
-    "model3": (Model3, Recipe(epochs=19, batch_size=64, max_lr=0.2, weight_decay=5e-5)),
+    "model3": (Model3, Recipe(epochs=20, batch_size=64, max_lr=0.2, weight_decay=5e-5)),
 }
 
 

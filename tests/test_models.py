@@ -38,6 +38,14 @@ def test_model3_has_at_most_4000_parameters():
     assert count_parameters(build_model("model3")) <= 4000
 
 
+def test_model3_buys_width_with_depthwise_separable_convolutions():
+    convs = [m for m in build_model("model3").modules() if isinstance(m, nn.Conv2d)]
+    spatial = [c for c in convs if c.kernel_size == (3, 3)]
+    assert spatial[0].in_channels == 1  # the first layer sees one channel: nothing to separate
+    assert all(c.groups == c.in_channels == c.out_channels for c in spatial[1:])  # one 3x3 filter per channel
+    assert max(c.out_channels for c in convs) >= 20  # wider than Model-2's 16 channels
+
+
 def test_receptive_field_table_of_model1_equals_hand_computation():
     # r_out = r_in + (k - 1) * j_in, j_out = j_in * s
     hand = [
