@@ -3,8 +3,9 @@
 For every variant: seconds per 60,000-image training epoch, extrapolated from N batches after a
 warm-up, with the s6 TensorLoader and model2's recipe; and, for evaluation, seconds per 10,000-image
 test pass at several batch sizes. A choice is kept in s6 only if it wins here (see README).
+On CUDA the variants are the GPU's own: cuDNN autotuning, bfloat16 autocast, torch.compile.
 
-    python benchmarks/bench_runtime.py --data-dir ../shared/mnist [--batches 150]
+    python benchmarks/bench_runtime.py --data-dir ../shared/mnist [--batches 150] [--device cuda]
 """
 
 from __future__ import annotations
@@ -20,55 +21,113 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from s6.data import load_mnist, resolve_data_dir, tensor_loaders  # noqa: E402
 from s6.models import Model2, build_model, recipe_for  # noqa: E402
-from s6.run import describe_device  # noqa: E402
+from s6.run import describe_device, resolve_device  # noqa: E402
 from s6.train import evaluate, make_optimizer, train_epoch  # noqa: E402
 
 
-def epoch_seconds(mnist, model: torch.nn.Module, batches: int, batch_size: int, channels_last: bool = False) -> float:
+def sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+
+
+class Bfloat16(torch.nn.Module):
+    """Runs the wrapped model's forward pass under bfloat16 autocast; the loss stays float32."""
+
+    def __init__(self, model: torch.nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        with torch.autocast(x.device.type, dtype=torch.bfloat16):
+            return self.model(x).float()
+
+
+def epoch_seconds(
+    mnist, model: torch.nn.Module, batches: int, batch_size: int, device: torch.device,
+    channels_last: bool = False, bf16: bool = False, compile: bool = False,
+) -> float:
     recipe = recipe_for("model2")
+    model = model.to(device)
     if channels_last:
         model = model.to(memory_format=torch.channels_last)
-    warmup, _ = tensor_loaders(mnist, batch_size, recipe.augment, "cpu", 0, train_subset=batch_size * 10)
-    timed, _ = tensor_loaders(mnist, batch_size, recipe.augment, "cpu", 0, train_subset=batch_size * batches)
+    trainer = Bfloat16(model) if bf16 else model
+    trainer = torch.compile(trainer, dynamic=False) if compile else trainer
+    warmup, _ = tensor_loaders(mnist, batch_size, recipe.augment, device, 0, train_subset=batch_size * 10)
+    timed, _ = tensor_loaders(mnist, batch_size, recipe.augment, device, 0, train_subset=batch_size * batches)
     optimizer, scheduler = make_optimizer(model, recipe, len(warmup) + len(timed), 1)
-    train_epoch(model, warmup, optimizer, scheduler, torch.device("cpu"), progress=False)
+    train_epoch(trainer, warmup, optimizer, scheduler, device, progress=False)
+    sync(device)
     start = time.perf_counter()
-    train_epoch(model, timed, optimizer, scheduler, torch.device("cpu"), progress=False)
+    train_epoch(trainer, timed, optimizer, scheduler, device, progress=False)
+    sync(device)
     return (time.perf_counter() - start) / (batch_size * batches) * 60000
+
+
+def cpu_variants(mnist, batches: int) -> dict[str, float]:
+    cpu = torch.device("cpu")
+    threads = torch.get_num_threads()
+    variants = {"s6 default (batch 64, Dropout after the pool only)": epoch_seconds(
+        mnist, build_model("model2"), batches, 64, cpu)}
+    variants["channels_last memory format"] = epoch_seconds(mnist, build_model("model2"), batches, 64, cpu, True)
+    everywhere = Model2()
+    for block in (everywhere.block1, everywhere.block2):  # the 26x26 and 24x24 maps
+        block.append(torch.nn.Dropout(0.05))
+    variants["Dropout after every block, the big maps too"] = epoch_seconds(mnist, everywhere, batches, 64, cpu)
+    variants["batch 128 instead of 64"] = epoch_seconds(mnist, build_model("model2"), batches // 2, 128, cpu)
+    torch.set_num_threads(1)
+    variants["1 thread instead of all cores"] = epoch_seconds(mnist, build_model("model2"), batches, 64, cpu)
+    torch.set_num_threads(threads)
+    return variants
+
+
+def cuda_variants(mnist, batches: int, device: torch.device) -> dict[str, float]:
+    def timed(**options) -> float:
+        try:
+            return epoch_seconds(mnist, build_model("model2"), batches, 64, device, **options)
+        except Exception as e:  # a variant that fails here (torch.compile, say) is reported, not fatal
+            print(f"  {options} failed: {str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__}")
+            return float("nan")
+
+    variants = {"s6 default (batch 64, float32, eager)": timed()}
+    variants["channels_last memory format"] = timed(channels_last=True)
+    variants["bfloat16 autocast"] = timed(bf16=True)
+    variants["torch.compile"] = timed(compile=True)
+    variants["torch.compile + bfloat16 autocast"] = timed(compile=True, bf16=True)
+    torch.backends.cudnn.benchmark = True
+    variants["cuDNN autotuning (cudnn.benchmark)"] = timed()
+    torch.backends.cudnn.benchmark = False
+    return variants
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir", default=None, help="MNIST root (default: $S6_DATA_DIR, else ./data)")
     parser.add_argument("--batches", type=int, default=150, help="timed training batches per variant")
+    parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     args = parser.parse_args()
 
+    device = resolve_device(args.device)
     mnist = load_mnist(resolve_data_dir(args.data_dir))
-    threads = torch.get_num_threads()
-    print(f"model2 on {describe_device(torch.device('cpu'))}; torch {torch.__version__}")
-    print("training, seconds per 60k-image epoch (lower is better):")
-    base = epoch_seconds(mnist, build_model("model2"), args.batches, 64)
-    variants = {"s6 default (batch 64, Dropout after the pool only)": base}
-    variants["channels_last memory format"] = epoch_seconds(mnist, build_model("model2"), args.batches, 64, True)
-    everywhere = Model2()
-    for block in (everywhere.block1, everywhere.block2):  # the 26x26 and 24x24 maps
-        block.append(torch.nn.Dropout(0.05))
-    variants["Dropout after every block, the big maps too"] = epoch_seconds(mnist, everywhere, args.batches, 64)
-    variants["batch 128 instead of 64"] = epoch_seconds(mnist, build_model("model2"), args.batches // 2, 128)
-    torch.set_num_threads(1)
-    variants["1 thread instead of all cores"] = epoch_seconds(mnist, build_model("model2"), args.batches, 64)
-    torch.set_num_threads(threads)
+    print(f"model2 on {describe_device(device)}; torch {torch.__version__}")
+    print("training, seconds per 60k-image epoch (lower is better):", flush=True)
+    if device.type == "cuda":
+        variants = cuda_variants(mnist, args.batches, device)
+    else:
+        variants = cpu_variants(mnist, args.batches)
+    base = next(iter(variants.values()))
     for name, seconds in variants.items():
-        print(f"  {name:<52} {seconds:6.1f} s   x{base / seconds:.2f} speed vs default")
+        print(f"  {name:<52} {seconds:6.2f} s   x{base / seconds:.2f} speed vs default")
 
     print("evaluation, seconds per 10k-image test pass (inference_mode):")
-    model = build_model("model2")
+    model = build_model("model2").to(device)
     for batch in (128, 500, 2000, 10000):
-        _, test = tensor_loaders(mnist, 64, None, "cpu", 0, test_batch_size=batch)
-        evaluate(model, test, torch.device("cpu"))
+        _, test = tensor_loaders(mnist, 64, None, device, 0, test_batch_size=batch)
+        evaluate(model, test, device)
+        sync(device)
         start = time.perf_counter()
-        evaluate(model, test, torch.device("cpu"))
-        print(f"  batch {batch:>5}: {time.perf_counter() - start:5.2f} s")
+        evaluate(model, test, device)
+        sync(device)
+        print(f"  batch {batch:>5}: {time.perf_counter() - start:5.3f} s")
 
 
 if __name__ == "__main__":
