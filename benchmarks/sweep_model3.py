@@ -1,0 +1,171 @@
+"""How Model-3 was chosen: candidate designs under 4,000 parameters, each trained on 8 seeds at once.
+
+The trick (for a GPU): N copies of one design become ONE network whose convolutions have
+groups=N. Copy i reads channel i of the input, its own shuffled and augmented batch; BatchNorm,
+ReLU, Dropout and pooling act per channel, so the copies never mix; the loss is the sum of the
+copies' losses, so each copy's gradient is exactly its own. One GPU pass trains N independent
+models: 21 designs x 8 seeds took about 20 minutes of one H100, three or four designs at a time.
+
+A design is a string of blocks: ``cK`` a 3x3 convolution to K channels + BatchNorm + ReLU,
+``sK`` a depthwise-separable one (3x3 per channel, then 1x1 to K) + BatchNorm + ReLU, a trailing
+``p`` pads that block (the map keeps its size), ``m`` the 2x2 max-pool. Every design ends in
+global average pooling and a 1x1 convolution to 10 classes. The sweep reports the FINAL-epoch
+test accuracy of every copy; nothing is picked by epoch.
+
+    python benchmarks/sweep_model3.py --data-dir DIR --device cuda [--designs NAME ...] [--copies 8]
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import time
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from s6.checkpoint import save_json  # noqa: E402
+from s6.data import Augment, load_mnist, normalise, random_affine, resolve_data_dir  # noqa: E402
+from s6.models import Recipe  # noqa: E402
+from s6.run import describe_device, resolve_device  # noqa: E402
+from s6.train import make_optimizer  # noqa: E402
+
+
+@dataclass(frozen=True)
+class Candidate:
+    design: str  # blocks, see the module docstring
+    recipe: Recipe = Recipe(epochs=20, batch_size=64, max_lr=0.2, weight_decay=5e-5)
+    dropout: float = 0.0  # after every block that follows the max-pool
+    label_smoothing: float = 0.0  # of the cross-entropy targets
+
+
+OLD = "c6 c10 m c10 c12 c10"  # Model-3 before this sweep
+SEP = "c10 s20 m s24 s24 s24 s24p"  # Model-3 after it
+BASE = Candidate(OLD).recipe
+MILD = replace(BASE, augment=Augment(degrees=5.0, translate=0.05, scale=0.05))
+CANDIDATES = {
+    "old-model3": Candidate(OLD, replace(BASE, epochs=19), dropout=0.03),
+    "old-model3-20ep": Candidate(OLD),
+    "old-model3-smooth": Candidate(OLD, dropout=0.03, label_smoothing=0.1),
+    "old-model3-b32": Candidate(OLD, replace(BASE, batch_size=32, max_lr=0.1), dropout=0.03),
+    "old-model3-b128": Candidate(OLD, replace(BASE, batch_size=128, max_lr=0.3), dropout=0.03),
+    "wider-late": Candidate("c8 c8 m c10 c12 c12p", dropout=0.03),
+    "deeper": Candidate("c6 c8 m c8 c10 c10 c10p", dropout=0.03),
+    "sep20": Candidate("c8 c12 m s20 s20 s20 s20p", dropout=0.03),
+    "sep22": Candidate("c8 c12 m s22 s22 s22 s22p"),
+    "sep22-wd1e-4": Candidate("c8 c12 m s22 s22 s22 s22p", replace(BASE, weight_decay=1e-4)),
+    "sep22-lr0.4": Candidate("c8 c12 m s22 s22 s22 s22p", replace(BASE, max_lr=0.4)),
+    "sep22-mild": Candidate("c8 c12 m s22 s22 s22 s22p", MILD),
+    "sep22-b128": Candidate("c8 c12 m s22 s22 s22 s22p", replace(BASE, batch_size=128, max_lr=0.3)),
+    "sep28x3": Candidate("c8 c12 m s28 s28 s28"),
+    "c16-sep20": Candidate("c8 c16 m s20 s20 s20 s20p"),
+    "sep16-sep24": Candidate("c8 s16 m s24 s24 s24 s24p"),
+    "sep20-sep24": Candidate(SEP),
+    "sep20-sep24-mild": Candidate(SEP, MILD),
+    "c12-sep24-sep22-mild": Candidate("c12 s24 m s22 s22 s22 s22p", MILD),
+    "c16-sep24-sep22": Candidate("c16 s24 m s22 s22 s22 s22p"),
+    "c16-sep24-sep22-mild": Candidate("c16 s24 m s22 s22 s22 s22p", MILD),
+}
+
+
+def build(design: str, copies: int, dropout: float) -> tuple[nn.Sequential, int]:
+    """``copies`` independent instances of ``design`` as one grouped network; parameters of one copy."""
+    layers: list[nn.Module] = []
+    c, params, pooled = 1, 0, False
+    for block in design.split():
+        if block == "m":
+            layers.append(nn.MaxPool2d(2))
+            pooled = True
+            continue
+        kind, width, pad = block[0], int(block[1:].rstrip("p")), int(block.endswith("p"))
+        n_in, n_out = copies * c, copies * width
+        if kind == "c":
+            layers.append(nn.Conv2d(n_in, n_out, 3, padding=pad, bias=False, groups=copies))
+            params += 9 * c * width
+        else:
+            layers.append(nn.Conv2d(n_in, n_in, 3, padding=pad, bias=False, groups=n_in))
+            layers.append(nn.Conv2d(n_in, n_out, 1, bias=False, groups=copies))
+            params += 9 * c + c * width
+        layers += [nn.BatchNorm2d(n_out), nn.ReLU()]
+        params += 2 * width
+        if pooled and dropout:
+            layers.append(nn.Dropout(dropout))
+        c = width
+    layers += [nn.AdaptiveAvgPool2d(1), nn.Conv2d(copies * c, copies * 10, 1, groups=copies)]
+    return nn.Sequential(*layers), params + 10 * c + 10
+
+
+def sweep(name: str, candidate: Candidate, copies: int, mnist, device: torch.device) -> dict:
+    """Train ``copies`` copies of one candidate; final-epoch test accuracy of each."""
+    torch.manual_seed(1000 + 1)
+    model, params = build(candidate.design, copies, candidate.dropout)
+    model = model.to(device)
+    images, labels = normalise(mnist.train_images).to(device), mnist.train_labels.to(device)
+    test_x, test_y = normalise(mnist.test_images).to(device), mnist.test_labels.to(device)
+    generator = torch.Generator(device=device)
+    generator.manual_seed(7919)
+    recipe, n = candidate.recipe, len(labels)
+    optimizer, scheduler = make_optimizer(model, recipe, math.ceil(n / recipe.batch_size), recipe.epochs)
+    start = time.perf_counter()
+    for _ in range(recipe.epochs):
+        model.train()
+        orders = torch.stack([torch.randperm(n, device=device, generator=generator) for _ in range(copies)])
+        for first in range(0, n, recipe.batch_size):
+            index = orders[:, first : first + recipe.batch_size]  # (copies, batch): each copy its own images
+            batch = index.shape[1]
+            x = images[index.reshape(-1)]
+            if recipe.augment is not None:
+                x = random_affine(x, recipe.augment, generator)
+            x = x.view(copies, batch, 28, 28).transpose(0, 1)  # copy i reads channel i
+            y = labels[index].T.reshape(-1)
+            logits = model(x).view(batch * copies, 10)
+            loss = F.cross_entropy(logits, y, reduction="sum", label_smoothing=candidate.label_smoothing) / batch
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            scheduler.step()
+    model.eval()
+    correct = torch.zeros(copies, device=device)
+    with torch.inference_mode():
+        for first in range(0, len(test_y), 1000):
+            x = test_x[first : first + 1000].expand(-1, copies, -1, -1)
+            predictions = model(x).view(-1, copies, 10).argmax(-1)
+            correct += (predictions == test_y[first : first + 1000, None]).sum(0)
+    final = [round(a, 2) for a in (100 * correct / len(test_y)).tolist()]
+    return {"name": name, "design": candidate.design, "params": params, "epochs": recipe.epochs,
+            "batch_size": recipe.batch_size, "max_lr": recipe.max_lr, "weight_decay": recipe.weight_decay,
+            "dropout": candidate.dropout, "label_smoothing": candidate.label_smoothing,
+            "augment": asdict(recipe.augment) if recipe.augment else None,
+            "final_test_acc": final, "mean": round(sum(final) / copies, 3), "min": min(final),
+            "seconds": round(time.perf_counter() - start, 1)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data-dir", default=None, help="MNIST root (default: $S6_DATA_DIR, else ./data)")
+    parser.add_argument("--device", choices=["cpu", "cuda"], default=None, help="default: cuda if available")
+    parser.add_argument("--designs", nargs="+", choices=list(CANDIDATES), default=list(CANDIDATES))
+    parser.add_argument("--copies", type=int, default=8, help="independent copies (seeds) of each design")
+    parser.add_argument("--out", default=str(ROOT / "results" / "model3_sweep.json"))
+    args = parser.parse_args()
+
+    device = resolve_device(args.device)
+    mnist = load_mnist(resolve_data_dir(args.data_dir))
+    results = {"device": describe_device(device), "copies": args.copies, "designs": []}
+    for name in args.designs:
+        row = sweep(name, CANDIDATES[name], args.copies, mnist, device)
+        results["designs"].append(row)
+        save_json(Path(args.out), results)
+        print(f"{name:<22} {row['params']:>5} params  mean {row['mean']:.2f}%  min {row['min']:.2f}%  "
+              f"{' '.join(f'{a:.2f}' for a in row['final_test_acc'])}  {row['seconds']:.0f} s", flush=True)
+
+
+if __name__ == "__main__":
+    main()
