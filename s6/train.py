@@ -45,9 +45,9 @@ def train_epoch(
     when the epoch ends (or at the next progress-bar update), before anything is saved.
     """
     model.train()
-    losses = torch.zeros(len(loader), device=device)  # mean loss of each batch
-    sizes = torch.zeros(len(loader), device=device)
+    losses = torch.zeros(len(loader), device=device)  # summed loss of each batch
     correct = torch.zeros((), dtype=torch.long, device=device)
+    seen = 0
     bar = tqdm(loader, desc=f"epoch {epoch}", leave=False, disable=not progress, dynamic_ncols=True)
     for batch, (x, y) in enumerate(bar):
         x = x.to(device, non_blocking=True)
@@ -58,21 +58,18 @@ def train_epoch(
         loss.backward()
         optimizer.step()
         scheduler.step()
-        losses[batch] = loss.detach()
-        sizes[batch] = len(y)
+        losses[batch] = loss.detach() * len(y)
         correct += (logits.argmax(1) == y).sum()
+        seen += len(y)
         if progress and (batch + 1) % 20 == 0:
             check_finite(losses[: batch + 1], epoch)
-            seen = sizes[: batch + 1].sum()
-            mean = (losses[: batch + 1] * sizes[: batch + 1]).sum() / seen
-            bar.set_postfix(loss=f"{mean.item():.4f}", acc=f"{100 * (correct / seen).item():.2f}%")
+            bar.set_postfix(loss=f"{losses.sum().item() / seen:.4f}", acc=f"{100 * correct.item() / seen:.2f}%")
     check_finite(losses, epoch)
-    seen = sizes.sum().item()
-    return (losses * sizes).sum().item() / seen, 100.0 * correct.item() / seen
+    return losses.sum().item() / seen, 100.0 * correct.item() / seen
 
 
 def check_finite(losses: torch.Tensor, epoch: int) -> None:
-    """Raise S6Error naming the first batch (1-based) whose loss is NaN or infinite."""
+    """Raise S6Error naming the first batch (1-based) whose loss is NaN or infinite (it stays so summed)."""
     bad = (~torch.isfinite(losses)).nonzero()
     if len(bad):
         first = bad[0, 0].item()
