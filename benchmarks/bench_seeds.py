@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from s6.checkpoint import save_json  # noqa: E402
+from s6.results import format_seed_table  # noqa: E402
 
 
 def run_seed(model: str, seed: int, out: Path, data_dir: str | None) -> dict:
@@ -29,20 +30,6 @@ def run_seed(model: str, seed: int, out: Path, data_dir: str | None) -> dict:
         args += ["--data-dir", data_dir]
     subprocess.run(args, cwd=ROOT, check=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
     return json.loads((out / "metrics.json").read_text())
-
-
-def table(results: dict) -> str:
-    lines = [f"{'model':<8}{'params':>8}  {'final test accuracy per seed (%)':<40}{'mean':>7}{'min':>7}{'s/epoch':>9}"]
-    for model, entry in results.items():
-        runs = entry["runs"]
-        accs = [r["final_test_acc"] for r in runs]
-        per_seed = " ".join(f"{r['seed']}:{r['final_test_acc']:.2f}" for r in runs)
-        seconds = sum(r["seconds_per_epoch"] for r in runs) / len(runs)
-        lines.append(f"{model:<8}{entry['params']:>8}  {per_seed:<40}{sum(accs) / len(accs):>7.2f}"
-                     f"{min(accs):>7.2f}{seconds:>9.1f}")
-    devices = {entry["device"] for entry in results.values()}
-    lines.append(f"device: {', '.join(sorted(devices))}")
-    return "\n".join(lines)
 
 
 def main() -> None:
@@ -70,7 +57,7 @@ def main() -> None:
             entry["runs"].sort(key=lambda r: r["seed"])
             save_json(summary_path, results)
             print(f"{model} seed {seed}: final test accuracy {epochs[-1]['test_acc']:.2f}% after {len(epochs)} epochs")
-    print(table(results))
+    print(format_seed_table(results))
 
 
 if __name__ == "__main__":

@@ -17,8 +17,8 @@ def plot_history(history: list[dict], title: str = "") -> Figure:
     acc_ax.plot(epochs, [r["train_acc"] for r in history], "o-", label="train")
     acc_ax.plot(epochs, [r["test_acc"] for r in history], "o-", label="test")
     acc_ax.axhline(99.4, color="grey", ls="--", lw=1, label="99.4% target")
-    lowest = min(min(r["train_acc"], r["test_acc"]) for r in history)
-    acc_ax.set(xlabel="epoch", ylabel="accuracy (%)", title="Accuracy", ylim=(max(90.0, lowest - 0.5), 100))
+    lowest = min(min(r["train_acc"], r["test_acc"]) for r in history)  # fit every point, short runs included
+    acc_ax.set(xlabel="epoch", ylabel="accuracy (%)", title="Accuracy", ylim=(max(0.0, lowest - 0.5), 100))
     for ax in (loss_ax, acc_ax):
         ax.grid(alpha=0.3)
         ax.legend()
@@ -53,4 +53,30 @@ def plot_confusion(counts: torch.Tensor, title: str = "Confusion matrix (test se
             ax.text(p, t, int(counts[t, p]), ha="center", va="center", fontsize=7,
                     color="black" if t != p else "tab:blue")
     ax.set(xlabel="predicted", ylabel="true", title=title, xticks=range(10), yticks=range(10))
+    return fig
+
+
+def plot_seed_spread(results: dict, target: float = 99.4) -> Figure:
+    """Test error at the final epoch against parameter count: one dot per seed, a bar at each model's mean.
+
+    ``results`` is results/seeds.json (see ``s6.results``). The error axis is logarithmic, so a run
+    that failed to train (90% error) and the runs that differ by hundredths of a point both show.
+    """
+    from s6.results import final_accuracies
+
+    fig = Figure(figsize=(7, 4.2), layout="constrained")
+    ax = fig.subplots()
+    for model in sorted(results):
+        entry = results[model]
+        errors = [100.0 - acc for acc in final_accuracies(entry)]
+        mean_error = sum(errors) / len(errors)
+        label = f"{model} ({len(errors)} seeds)"
+        (dots,) = ax.plot([entry["params"]] * len(errors), errors, "o", alpha=0.6, label=label)
+        ax.hlines(mean_error, entry["params"] * 0.95, entry["params"] * 1.05, color=dots.get_color(), lw=2)
+    ax.axhline(100.0 - target, color="grey", ls="--", lw=1, label=f"{target}% accuracy target")
+    ax.set_yscale("log")
+    ax.set(xlabel="trainable parameters", ylabel="test error at the final epoch (%), log scale",
+           title="Smaller is better on both axes (bar: mean over seeds)")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend()
     return fig
