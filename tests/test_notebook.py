@@ -1,26 +1,97 @@
-"""S6.ipynb runs top to bottom in a fresh kernel (quick mode), and its committed form renders on GitHub."""
+"""S6.ipynb where its users run it: in the repository (Jupyter after the README install), alone in an empty
+folder (as uploaded to Colab), and as committed (rendered on GitHub)."""
 
 import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import nbformat
-import pytest
-from conftest import ROOT
+from conftest import ROOT, require
 from nbclient import NotebookClient
 
 NOTEBOOK = ROOT / "S6.ipynb"
+TRAINED_FIGURES = ["model2_curves.png", "model2_misclassified.png", "model2_confusion.png"]
 
 
-def test_notebook_runs_top_to_bottom_in_quick_mode(data_dir, monkeypatch):
-    monkeypatch.setenv("S6_QUICK", "1")
-    monkeypatch.setenv("S6_DATA_DIR", str(data_dir))
+def execute(path: Path, monkeypatch, **env: str) -> list[dict]:
+    """Run the notebook at ``path`` top to bottom in a fresh kernel started in its folder; return its outputs."""
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
     monkeypatch.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+    notebook = nbformat.read(path, as_version=4)
+    client = NotebookClient(notebook, timeout=600, kernel_name="python3",
+                            resources={"metadata": {"path": str(path.parent)}})
+    client.execute()
+    return [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.outputs]
+
+
+def errors(outputs: list[dict]) -> list[str]:
+    return [f"{o['ename']}: {o['evalue']}" for o in outputs if o["output_type"] == "error"]
+
+
+def printed(outputs: list[dict]) -> str:
+    return "".join("".join(o.get("text", "")) for o in outputs if o["output_type"] == "stream")
+
+
+def test_notebook_runs_top_to_bottom_in_the_repository_in_quick_mode(data_dir, monkeypatch):
     before = NOTEBOOK.read_bytes()
-    notebook = nbformat.read(NOTEBOOK, as_version=4)
-    NotebookClient(notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(ROOT)}}).execute()
-    outputs = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.outputs]
-    assert not [o for o in outputs if o.output_type == "error"]
-    assert sum("image/png" in o.get("data", {}) for o in outputs) >= 6
+    figures = {name: (ROOT / "images" / name).read_bytes() for name in TRAINED_FIGURES}
+    outputs = execute(NOTEBOOK, monkeypatch, S6_QUICK="1", S6_DATA_DIR=str(data_dir.resolve()))
+    assert not errors(outputs)
+    assert sum("image/png" in o.get("data", {}) for o in outputs) >= 7
+    assert "smoke test" in printed(outputs) and "not a result" in printed(outputs)
     assert NOTEBOOK.read_bytes() == before  # executed in memory; the committed file is untouched
+    assert figures == {name: (ROOT / "images" / name).read_bytes() for name in TRAINED_FIGURES}  # quick: not saved
+
+
+def test_notebook_alone_in_an_empty_folder_clones_the_repository_and_writes_figures_into_it(
+    data_dir, tmp_path, monkeypatch
+):
+    """The Colab path: only S6.ipynb is there; the setup cell clones, changes into the clone, installs offline."""
+    if subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True).returncode != 0:
+        require("a git checkout of the repository to clone")
+    folder = tmp_path / "colab"
+    folder.mkdir()
+    shutil.copy(NOTEBOOK, folder / "S6.ipynb")
+    outputs = execute(folder / "S6.ipynb", monkeypatch, S6_REPO_URL=ROOT.as_uri(), S6_QUICK="1",
+                      S6_SAVE_FIGURES="1", S6_DATA_DIR=str(data_dir.resolve()))
+    assert not errors(outputs)
+    clone = folder / "s6-repo"
+    assert f"working folder: {clone}" in printed(outputs)
+    changed = subprocess.run(["git", "-C", str(clone), "status", "--porcelain", "--", "images"],
+                             capture_output=True, text=True, check=True).stdout
+    for name in TRAINED_FIGURES:
+        assert f"images/{name}" in changed, changed
+    assert (clone / "runs" / "notebook" / "model2" / "metrics.json").exists()
+    assert sorted(p.name for p in folder.iterdir()) == ["S6.ipynb", "s6-repo"]  # nothing written beside it
+
+
+def test_notebook_outside_a_clone_without_a_repository_url_says_it_is_required(tmp_path, monkeypatch):
+    folder = tmp_path / "colab"
+    folder.mkdir()
+    shutil.copy(NOTEBOOK, folder / "S6.ipynb")
+    monkeypatch.delenv("S6_REPO_URL", raising=False)
+    notebook = nbformat.read(folder / "S6.ipynb", as_version=4)
+    setup = next(cell for cell in notebook.cells if cell.cell_type == "code")
+    notebook.cells = [setup]
+    client = NotebookClient(notebook, timeout=120, kernel_name="python3",
+                            resources={"metadata": {"path": str(folder)}}, allow_errors=True)
+    client.execute()
+    (error,) = errors(setup.outputs)
+    assert error.startswith("SystemExit: REPO_URL is required here")
+    assert sorted(p.name for p in folder.iterdir()) == ["S6.ipynb"]
+
+
+def test_jupyterlab_named_in_the_readme_starts_after_the_readme_install():
+    assert "jupyter lab S6.ipynb" in (ROOT / "README.md").read_text()
+    jupyter = Path(sys.executable).parent / "jupyter"
+    result = subprocess.run([str(jupyter), "lab", "--version"], capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "JUPYTER_PLATFORM_DIRS": "1"})
+    assert result.returncode == 0, result.stderr
+    assert int(result.stdout.strip().split(".")[0]) >= 4, result.stdout
 
 
 def committed_outputs() -> list[dict]:
@@ -35,11 +106,11 @@ def test_committed_notebook_has_every_output_and_renders_on_github():
     outputs = committed_outputs()
     assert not [o for o in outputs if o["output_type"] == "error"]
     assert not [o for o in outputs if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
-    assert sum("image/png" in o.get("data", {}) for o in outputs) >= 6
+    assert sum("image/png" in o.get("data", {}) for o in outputs) >= 7
     assert NOTEBOOK.stat().st_size < 2_000_000
 
 
-@pytest.mark.parametrize("needle", ["final: ", "quick mode: False"])
-def test_committed_notebook_comes_from_a_full_run(needle):
+def test_committed_notebook_comes_from_a_full_run():
     text = "".join("".join(o.get("text", "")) for o in committed_outputs())
-    assert needle in text
+    assert "final: " in text and "quick mode: False" in text
+    assert "smoke test" not in text
