@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import statistics
+
 import torch
 from matplotlib.figure import Figure
 
@@ -57,10 +59,11 @@ def plot_confusion(counts: torch.Tensor, title: str = "Confusion matrix (test se
 
 
 def plot_seed_spread(results: dict, target: float = 99.4) -> Figure:
-    """Test error at the final epoch against parameter count: one dot per seed, a bar at each model's mean.
+    """Test error at the final epoch against parameter count: one dot per seed, a bar at each model's median.
 
     ``results`` is results/seeds.json (see ``s6.results``). The error axis is logarithmic, so a run
-    that failed to train (90% error) and the runs that differ by hundredths of a point both show.
+    that failed to train (90% error) and runs that differ by hundredths of a point both show; the
+    median, unlike the mean, is not dragged off by one such run.
     """
     from s6.results import final_accuracies
 
@@ -68,15 +71,20 @@ def plot_seed_spread(results: dict, target: float = 99.4) -> Figure:
     ax = fig.subplots()
     for model in sorted(results):
         entry = results[model]
+        runs = sorted(entry["runs"], key=lambda run: run["seed"])
         errors = [100.0 - acc for acc in final_accuracies(entry)]
-        mean_error = sum(errors) / len(errors)
         label = f"{model} ({len(errors)} seeds)"
         (dots,) = ax.plot([entry["params"]] * len(errors), errors, "o", alpha=0.6, label=label)
-        ax.hlines(mean_error, entry["params"] * 0.95, entry["params"] * 1.05, color=dots.get_color(), lw=2)
+        x, width = entry["params"], entry["params"] * 0.05
+        ax.hlines(statistics.median(errors), x - width, x + width, color=dots.get_color(), lw=2)
+        for run, error in zip(runs, errors):
+            if error > 50:
+                ax.annotate(f"seed {run['seed']}: did not learn", (entry["params"], error),
+                            xytext=(8, -4), textcoords="offset points", fontsize=8)
     ax.axhline(100.0 - target, color="grey", ls="--", lw=1, label=f"{target}% accuracy target")
     ax.set_yscale("log")
     ax.set(xlabel="trainable parameters", ylabel="test error at the final epoch (%), log scale",
-           title="Smaller is better on both axes (bar: mean over seeds)")
+           title="Lower is better (bar: median over seeds)")
     ax.grid(alpha=0.3, which="both")
     ax.legend()
     return fig

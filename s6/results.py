@@ -24,15 +24,15 @@ def final_accuracies(entry: dict) -> list[float]:
 
 
 def format_seed_table(results: dict) -> str:
-    """One line per model: parameters, each seed's final accuracy, mean, min, seconds per epoch; then devices."""
+    """One line per model, by name: parameters, each seed's final accuracy, mean, min, seconds per epoch; devices."""
     lines = [f"{'model':<8}{'params':>8}  {'final test accuracy per seed (%)':<40}{'mean':>7}{'min':>7}{'s/epoch':>9}"]
-    for model, entry in results.items():
+    for model, entry in sorted(results.items()):
         runs = sorted(entry["runs"], key=lambda run: run["seed"])
         accs = final_accuracies(entry)
         per_seed = " ".join(f"{run['seed']}:{run['final_test_acc']:.2f}" for run in runs)
         seconds = sum(run["seconds_per_epoch"] for run in runs) / len(runs)
         lines.append(f"{model:<8}{entry['params']:>8}  {per_seed:<40}{sum(accs) / len(accs):>7.2f}"
                      f"{min(accs):>7.2f}{seconds:>9.1f}")
-    for model, entry in results.items():
+    for model, entry in sorted(results.items()):
         lines.append(f"{model}: {entry['device']}")
     return "\n".join(lines)
