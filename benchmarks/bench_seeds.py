@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from s6.checkpoint import save_json  # noqa: E402
+from s6.files import save_json  # noqa: E402
 from s6.results import format_seed_table  # noqa: E402
 
 

@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from s6 import S6Error, TrainingInterrupted, __version__
-from s6.checkpoint import CHECKPOINT_FORMAT, load_checkpoint, save_json, save_torch
+from s6.checkpoint import CHECKPOINT_FORMAT, load_checkpoint, save_torch
 from s6.data import (
     MNIST_MEAN,
     MNIST_STD,
@@ -28,6 +28,7 @@ from s6.data import (
     tensor_loaders,
     torchvision_loaders,
 )
+from s6.files import save_json
 from s6.models import build_model, check_model_name, count_parameters, recipe_for
 from s6.plots import plot_history
 from s6.train import fit, format_epoch, make_optimizer

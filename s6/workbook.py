@@ -18,7 +18,7 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from s6.backprop import COLUMNS, LEARNING_RATES, WEIGHTS, Inputs
-from s6.checkpoint import atomic_write_bytes
+from s6.files import atomic_write_bytes
 
 HEADER_ROW = 4  # the LR sheets' table header; iteration 1 is the row below
 LR_CELL = "$B$1"  # where each LR sheet holds its learning rate
