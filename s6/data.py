@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import math
 import os
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,6 +51,7 @@ def resolve_data_dir(data_dir: str | os.PathLike | None) -> Path:
 
 
 def raw_dir(root: Path) -> Path:
+    """Where torchvision keeps MNIST under a root folder, and where s6 downloads it."""
     return Path(root) / "MNIST" / "raw"
 
 
@@ -57,8 +59,8 @@ def _expected_size(name: str, count: int) -> int:
     return 16 + count * 28 * 28 if "images" in name else 8 + count
 
 
-def verify_file(path: Path) -> None:
-    """Check one IDX file's header, size and SHA-256; raise S6Error naming what is wrong."""
+def read_verified(path: Path) -> bytes:
+    """One IDX file's bytes, after checking its header, size and SHA-256; S6Error names what is wrong."""
     magic, count, sha = MNIST_FILES[path.name]
     expected = _expected_size(path.name, count)
     try:
@@ -77,45 +79,76 @@ def verify_file(path: Path) -> None:
         raise S6Error(f"{path} is {what}: {len(data)} bytes, expected {expected}")
     if hashlib.sha256(data).hexdigest() != sha:
         raise S6Error(f"{path} is corrupt: its SHA-256 differs from the canonical MNIST file")
+    return data
 
 
-def prepare_mnist(root: str | os.PathLike, download: bool = True) -> Path:
-    """Make sure ROOT/MNIST/raw holds the four verified MNIST files; return ROOT.
+def _places(root: Path) -> list[Path]:
+    """Where the four files may be, given a data folder: torchvision's ROOT/MNIST/raw, ROOT/raw, or ROOT itself."""
+    return [raw_dir(root), root / "raw", root]
 
-    Downloads with torchvision when any file is missing (and ``download`` is true).
+
+def locate_mnist(root: str | os.PathLike) -> Path:
+    """The folder under ``root`` that holds all four IDX files; S6Error when one holds only some of them.
+
+    A user may point at the data root, at its MNIST/raw folder, or at a folder of the bare files:
+    each works. A partial copy is an error naming the missing files, never a reason to download.
     """
     root = Path(root)
-    raw = raw_dir(root)
     if root.exists() and not root.is_dir():
         raise S6Error(f"data directory {root} is not a directory")
     if root.exists() and not os.access(root, os.R_OK | os.X_OK):
         raise S6Error(f"cannot read data directory {root}: permission denied")
-    missing = [name for name in MNIST_FILES if not (raw / name).exists()]
-    if missing and download:
+    found = {place: [name for name in MNIST_FILES if (place / name).is_file()] for place in _places(root)}
+    for place, names in found.items():
+        if len(names) == len(MNIST_FILES):
+            return place
+    for place, names in found.items():
+        if names:
+            missing = ", ".join(name for name in MNIST_FILES if name not in names)
+            raise S6Error(f"{place} holds {len(names)} of MNIST's 4 files; missing: {missing}")
+    raise FileNotFoundError(root)
+
+
+def _find_or_download(root: Path, download: bool) -> Path:
+    """The folder holding the four MNIST files (unverified), downloading them into ROOT/MNIST/raw if none are there."""
+    try:
+        return locate_mnist(root)
+    except FileNotFoundError:
+        if not download:
+            raise S6Error(
+                f"MNIST not found in {root} (looked in {raw_dir(root)}, {root / 'raw'} and {root}); "
+                f"place the four IDX files ({', '.join(MNIST_FILES)}) in {raw_dir(root)}"
+            ) from None
         _download(root)
-        missing = [name for name in MNIST_FILES if not (raw / name).exists()]
-    if missing:
-        raise S6Error(
-            f"MNIST not found in {raw} (missing {', '.join(missing)}); "
-            "place the four IDX files there or pass --data-dir"
-        )
+        return raw_dir(root)
+
+
+def prepare_mnist(root: str | os.PathLike, download: bool = True) -> Path:
+    """The folder holding the four verified MNIST files, downloading them into ROOT/MNIST/raw if none are there.
+
+    A failed download leaves nothing behind: folders it created are removed again.
+    """
+    folder = _find_or_download(Path(root), download)
     for name in MNIST_FILES:
-        verify_file(raw / name)
-    return root
+        read_verified(folder / name)
+    return folder
 
 
 def _download(root: Path) -> None:
     from torchvision.datasets import MNIST
 
+    created = [p for p in [raw_dir(root), *raw_dir(root).parents] if not p.exists()]  # innermost first
     try:
         MNIST(str(root), train=True, download=True)
         MNIST(str(root), train=False, download=True)
     except Exception as e:  # any network or mirror failure: urllib, HTTP 403, timeout
+        if created:
+            shutil.rmtree(created[-1], ignore_errors=True)  # the outermost folder this attempt made
         reason = str(e).strip().splitlines()[-1] if str(e).strip() else type(e).__name__
         raise S6Error(
-            f"could not download MNIST into {raw_dir(root)} ({reason}); "
-            "put the four IDX files (train-images-idx3-ubyte, train-labels-idx1-ubyte, "
-            "t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte) there, or pass --data-dir"
+            f"could not download MNIST into {raw_dir(root)} ({reason}), and {root} holds none of its files; "
+            f"put the four IDX files ({', '.join(MNIST_FILES)}) in {raw_dir(root)}, "
+            "or point --data-dir (or $S6_DATA_DIR) at the folder that holds them"
         ) from None
 
 
@@ -129,14 +162,24 @@ class MNISTTensors:
     test_labels: torch.Tensor
 
 
-def load_mnist(root: str | os.PathLike, download: bool = True) -> MNISTTensors:
-    """Verify (downloading if needed) and read MNIST through torchvision."""
-    from torchvision.datasets import MNIST
+def _images(data: bytes) -> torch.Tensor:
+    """IDX image file -> uint8 (N, 28, 28): a 16-byte header, then one byte a pixel."""
+    return torch.frombuffer(bytearray(data[16:]), dtype=torch.uint8).reshape(-1, 28, 28)
 
-    root = prepare_mnist(root, download=download)
-    train = MNIST(str(root), train=True, download=False)
-    test = MNIST(str(root), train=False, download=False)
-    return MNISTTensors(train.data, train.targets, test.data, test.targets)
+
+def _labels(data: bytes) -> torch.Tensor:
+    """IDX label file -> int64 (N,): an 8-byte header, then one byte a label."""
+    return torch.frombuffer(bytearray(data[8:]), dtype=torch.uint8).long()
+
+
+def load_mnist(root: str | os.PathLike, download: bool = True) -> MNISTTensors:
+    """Find (downloading if needed), verify and read MNIST; each file is read once."""
+    folder = _find_or_download(Path(root), download)
+    data = {name: read_verified(folder / name) for name in MNIST_FILES}
+    return MNISTTensors(
+        _images(data["train-images-idx3-ubyte"]), _labels(data["train-labels-idx1-ubyte"]),
+        _images(data["t10k-images-idx3-ubyte"]), _labels(data["t10k-labels-idx1-ubyte"]),
+    )
 
 
 def normalise(images: torch.Tensor) -> torch.Tensor:
@@ -237,7 +280,11 @@ def torchvision_loaders(
     from torch.utils.data import DataLoader, Subset
     from torchvision import datasets, transforms
 
-    root = prepare_mnist(root)
+    folder = prepare_mnist(root)
+    if folder.parts[-2:] != ("MNIST", "raw"):
+        raise S6Error(f"--loader torchvision reads ROOT/MNIST/raw/, but the files are in {folder}: "
+                      "move them into a folder MNIST/raw, or use the default loader")
+    root = folder.parent.parent
     to_tensor = [transforms.ToTensor(), transforms.Normalize((MNIST_MEAN,), (MNIST_STD,))]
     jitter = []
     if augment is not None:

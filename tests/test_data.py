@@ -2,6 +2,7 @@
 
 import os
 import shutil
+from pathlib import Path
 
 import pytest
 import torch
@@ -126,3 +127,39 @@ def test_tensor_loader_keeps_batches_on_the_gpu(mnist):
                           augment=Augment())
     x, y = next(iter(loader))
     assert x.is_cuda and y.is_cuda
+
+
+@pytest.mark.parametrize("where", ["root", "MNIST/raw", "a flat folder"])
+def test_data_dir_may_name_the_root_its_raw_folder_or_a_folder_of_the_bare_files(data_dir, tmp_path, where):
+    from s6.data import load_mnist
+
+    if where == "a flat folder":
+        shutil.copytree(raw_dir(data_dir), tmp_path / "flat")
+        given = tmp_path / "flat"
+    else:
+        given = data_dir if where == "root" else raw_dir(data_dir)
+    mnist = load_mnist(given, download=False)
+    assert mnist.test_images.shape == (10000, 28, 28) and int(mnist.test_labels[0]) == 7
+    if where != "root":
+        assert not (Path(given) / "MNIST").exists()  # no nested MNIST/raw was made (or downloaded into)
+
+
+def test_one_missing_file_is_named_and_nothing_is_downloaded(copy_of_mnist):
+    (raw_dir(copy_of_mnist) / "t10k-labels-idx1-ubyte").unlink()
+    with pytest.raises(S6Error, match="holds 3 of MNIST's 4 files; missing: t10k-labels-idx1-ubyte$"):
+        prepare_mnist(copy_of_mnist)
+
+
+def test_a_failed_download_leaves_no_folder_behind(tmp_path, monkeypatch):
+    monkeypatch.setattr(MNIST, "mirrors", ["http://127.0.0.1:9/"])  # a closed local port: no network
+    with pytest.raises(S6Error, match="could not download MNIST"):
+        prepare_mnist(tmp_path / "typo" / "data")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_torchvision_loader_asks_for_the_mnist_raw_layout(data_dir, tmp_path):
+    from s6.data import torchvision_loaders
+
+    shutil.copytree(raw_dir(data_dir), tmp_path / "flat")
+    with pytest.raises(S6Error, match="reads ROOT/MNIST/raw/"):
+        torchvision_loaders(tmp_path / "flat", 64, None, seed=1)
