@@ -9,3 +9,8 @@ class S6Error(Exception):
 
 class TrainingInterrupted(S6Error):
     """Ctrl-C during training; the last completed epoch is saved. The CLI exits with 130."""
+
+
+def plural(count: int, word: str) -> str:
+    """``1 epoch``, ``2 epochs``: counts in messages read as English."""
+    return f"{count:,} {word}" if count == 1 else f"{count:,} {word}s"

@@ -6,8 +6,20 @@ import argparse
 import sys
 from pathlib import Path
 
-from s6 import S6Error, TrainingInterrupted, __version__
+from s6 import S6Error, TrainingInterrupted, __version__, plural
+from s6.files import writable_dir, writable_file
 from s6.models import MODELS
+from s6.workbook import MAX_ITERATIONS
+
+
+class DefaultsFormatter(argparse.HelpFormatter):
+    """Appends ``(default: X)`` to an option's help once, and only when there is a default worth showing."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if "default" in text or action.default in (None, False, [], argparse.SUPPRESS) or not action.option_strings:
+            return text
+        return f"{text} (default: %(default)s)"
 
 
 class Parser(argparse.ArgumentParser):
@@ -36,11 +48,12 @@ def cmd_train(args: argparse.Namespace) -> None:
         stop_after=args.stop_after, resume=args.resume,
     )
     done = len(result.metrics["epochs"])
+    if result.trained == 0:
+        return  # a finished run, resumed: train_run said so, and nothing was written
     if done < result.plan["epochs"]:
-        print(f"stopped after epoch {done} of {result.plan['epochs']}; "
-              f"continue with: python -m s6 train --resume {result.out}")
+        print(f"stopped after epoch {done} of {result.plan['epochs']}; continue with: {result.resume_command}")
     else:
-        print(f"final test accuracy {result.final_test_acc:.2f}% after {done} epochs; "
+        print(f"final test accuracy {result.final_test_acc:.2f}% after {plural(done, 'epoch')}; "
               f"wrote metrics.json, checkpoint.pt and curves.png to {result.out}/")
 
 
@@ -51,22 +64,43 @@ def cmd_summary(args: argparse.Namespace) -> None:
     print(describe(build_model(args.model)))
 
 
-DEFAULT_CHECKPOINT = "runs/model2/checkpoint.pt"
+# predict's checkpoint when none is given: your own full run, else the committed benchmark run of seed 1
+DEFAULT_CHECKPOINTS = ("runs/model2/checkpoint.pt", "results/model2/seed1/checkpoint.pt")
 
 
-def cmd_predict(args: argparse.Namespace) -> None:
-    import torch
+def default_checkpoint() -> str:
+    for path in DEFAULT_CHECKPOINTS:
+        if Path(path).exists():
+            return path
+    raise S6Error(f"no checkpoint at {' or '.join(DEFAULT_CHECKPOINTS)}: train one with 'python -m s6 train', "
+                  "or pass --checkpoint")
 
+
+def describe_checkpoint(path: str, checkpoint: dict) -> str:
+    """Which model a checkpoint holds and how well it did: said before predicting, so a smoke run is never mistaken."""
+    plan, epochs = checkpoint["plan"], checkpoint["metrics"]["epochs"]
+    subset = f", {plan['train_subset']:,} training images" if plan.get("train_subset") else ""
+    return (f"using {path}: {checkpoint['model']}, seed {plan['seed']}, epoch {len(epochs)} of {plan['epochs']}"
+            f"{subset}; its test accuracy {epochs[-1]['test_acc']:.2f}%")
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
     from s6.predict import classify, format_prediction, load_classifier, load_image, to_mnist
 
-    if args.checkpoint is None and not Path(DEFAULT_CHECKPOINT).exists():
-        raise S6Error(f"no checkpoint at {DEFAULT_CHECKPOINT}: train one with 'python -m s6 train', "
-                      "or pass --checkpoint (e.g. results/model2/seed1/checkpoint.pt)")
-    model, checkpoint = load_classifier(args.checkpoint or DEFAULT_CHECKPOINT)
-    digits = torch.stack([to_mnist(load_image(path), path) for path in args.images])
+    path = args.checkpoint or default_checkpoint()
+    model, checkpoint = load_classifier(path)
+    print(describe_checkpoint(path, checkpoint), file=sys.stderr)
     norm = checkpoint["normalisation"]
-    for path, probabilities in zip(args.images, classify(model, digits, norm["mean"], norm["std"])):
-        print(format_prediction(path, probabilities, args.top))
+    failed = 0
+    for image in args.images:  # one line each: a result on stdout, or an error on stderr; the rest still run
+        try:
+            digit = to_mnist(load_image(image), image)
+        except S6Error as e:
+            print(f"error: {e}", file=sys.stderr)
+            failed += 1
+            continue
+        print(format_prediction(image, classify(model, digit[None], norm["mean"], norm["std"])[0], args.top))
+    return 1 if failed else 0
 
 
 def top_k(text: str) -> int:
@@ -76,11 +110,21 @@ def top_k(text: str) -> int:
     return value
 
 
+def iterations(text: str) -> int:
+    value = positive_int(text)
+    if value > MAX_ITERATIONS:
+        raise argparse.ArgumentTypeError(f"at most {MAX_ITERATIONS} (each is a row of 35 formulas on 6 sheets), "
+                                         f"got {value}")
+    return value
+
+
 def input_setting(text: str) -> tuple[str, float]:
     """``NAME=VALUE`` for one of the workbook's inputs, e.g. ``t1=0.01``."""
     from s6.workbook import inputs_cells
 
-    name, _, value = text.partition("=")
+    name, equals, value = text.partition("=")
+    if not equals:
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, e.g. t1=0.01, got {text!r}")
     if name not in inputs_cells():
         names = ", ".join(inputs_cells())
         raise argparse.ArgumentTypeError(f"expected NAME=VALUE with NAME one of {names}, got {text!r}")
@@ -103,16 +147,14 @@ def cmd_sheet(args: argparse.Namespace) -> None:
     inputs = Inputs()
     weights = tuple(settings.pop(w, default) for w, default in zip(WEIGHTS, inputs.w))
     inputs = replace(inputs, w=weights, **settings)
-    if Path(args.out).is_dir():
-        raise S6Error(f"--out {args.out} is a directory; give a file name such as {args.out}/book.xlsx")
-    path = write_workbook(args.out, inputs, args.iterations)
-    print(f"wrote {path}: {args.iterations} iterations for each learning rate")
+    path = write_workbook(writable_file(args.out, "--out"), inputs, args.iterations)
+    print(f"wrote {path}: {plural(args.iterations, 'iteration')} for each learning rate")
 
 
 def cmd_backprop_figures(args: argparse.Namespace) -> None:
     from s6.backprop_figures import write_backprop_figures
 
-    for path in write_backprop_figures(args.out_dir):
+    for path in write_backprop_figures(writable_dir(args.out_dir, "--out-dir")):
         print(f"wrote {path}")
 
 
@@ -120,14 +162,15 @@ def build_parser() -> Parser:
     parser = Parser(prog="python -m s6", description=__doc__)
     parser.add_argument("--version", action="version", version=f"s6 {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
-    defaults = argparse.ArgumentDefaultsHelpFormatter
+    defaults = DefaultsFormatter
 
     train = commands.add_parser("train", help="train a model on MNIST", formatter_class=defaults)
     train.add_argument("--model", choices=list(MODELS), help="which model (default: model2)")
     train.add_argument("--epochs", type=positive_int, help="epochs (default: the model's recipe)")
     train.add_argument("--seed", type=int, help="seed for weights, shuffling, augmentation, dropout (default: 1)")
     train.add_argument("--data-dir", help="MNIST root (default: $S6_DATA_DIR, else ./data)")
-    train.add_argument("--out", help="output directory (default: runs/MODEL)")
+    train.add_argument("--out", help="output directory (default: runs/MODEL; a run with other epochs or a "
+                       "subset gets its own, e.g. runs/model2-epochs1-subset2000)")
     train.add_argument("--train-subset", type=positive_int, help="train on the first N images only")
     train.add_argument("--device", choices=["cpu", "cuda"], help="default: cuda if available, else cpu")
     train.add_argument("--loader", choices=["tensor", "torchvision"],
@@ -146,13 +189,15 @@ def build_parser() -> Parser:
     predict = commands.add_parser("predict", help="classify your own digit images (PNG/JPEG)",
                                   formatter_class=defaults)
     predict.add_argument("images", nargs="+", metavar="IMAGE", help="image files, any size, either polarity")
-    predict.add_argument("--checkpoint", help=f"a checkpoint.pt or its run folder (default: {DEFAULT_CHECKPOINT})")
+    predict.add_argument("--checkpoint", help="a checkpoint.pt or its run folder "
+                         f"(default: {DEFAULT_CHECKPOINTS[0]}, else {DEFAULT_CHECKPOINTS[1]})")
     predict.add_argument("--top", type=top_k, default=1, help="how many guesses to show per image")
     predict.set_defaults(run=cmd_predict)
 
     sheet = commands.add_parser("sheet", help="write the Part 1 backpropagation workbook", formatter_class=defaults)
     sheet.add_argument("--out", default="asgmt_backpropagation.xlsx", help="where to write the .xlsx")
-    sheet.add_argument("--iterations", type=positive_int, default=100, help="gradient-descent rows per learning rate")
+    sheet.add_argument("--iterations", type=iterations, default=100,
+                       help=f"gradient-descent rows per learning rate, 1 to {MAX_ITERATIONS}")
     sheet.add_argument("--set", type=input_setting, action="append", default=[], metavar="NAME=VALUE",
                        help="change a default input or starting weight, e.g. --set t1=0.01 (repeatable)")
     sheet.set_defaults(run=cmd_sheet)
@@ -166,7 +211,7 @@ def build_parser() -> Parser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        args.run(args)
+        return args.run(args) or 0
     except S6Error as e:
         print(f"error: {e}", file=sys.stderr)
         return 130 if isinstance(e, TrainingInterrupted) else 1

@@ -7,6 +7,8 @@ import os
 import tempfile
 from pathlib import Path
 
+from s6 import S6Error
+
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
     """Write ``data`` to a temporary file beside ``path``, fsync it, then rename it into place.
@@ -32,3 +34,33 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
 
 def save_json(path: str | os.PathLike, obj: object) -> None:
     atomic_write_bytes(path, (json.dumps(obj, indent=2) + "\n").encode())
+
+
+def writable_dir(path: str | os.PathLike, what: str) -> Path:
+    """Make folder ``path`` if needed and prove a file can be created in it; S6Error in one line if not.
+
+    Called before long work starts, so a run never trains for minutes and then fails to save.
+    ``what`` names the option in the message, e.g. "--out".
+    """
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise S6Error(f"{what} {path} is a file, not a folder")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as e:
+        raise S6Error(f"cannot write to {what} {path}: {e.strerror or type(e).__name__}") from None
+    return path
+
+
+def writable_file(path: str | os.PathLike, what: str) -> Path:
+    """Check that file ``path`` can be written (its folder made if needed) before any work; S6Error if not."""
+    path = Path(path)
+    if path.is_dir():
+        raise S6Error(f"{what} {path} is a folder; give a file name such as {path / 'book.xlsx'}")
+    try:
+        writable_dir(path.parent, what)
+    except S6Error:
+        raise S6Error(f"cannot write {what} {path}: its folder {path.parent} is not writable") from None
+    return path

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import platform
+import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +18,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from s6 import S6Error, TrainingInterrupted, __version__
+from s6 import S6Error, TrainingInterrupted, __version__, plural
 from s6.checkpoint import CHECKPOINT_FORMAT, load_checkpoint, save_torch
 from s6.data import (
     MNIST_MEAN,
@@ -28,7 +29,7 @@ from s6.data import (
     tensor_loaders,
     torchvision_loaders,
 )
-from s6.files import save_json
+from s6.files import save_json, writable_dir
 from s6.models import build_model, check_model_name, count_parameters, recipe_for
 from s6.plots import plot_history
 from s6.train import fit, format_epoch, make_optimizer
@@ -64,10 +65,41 @@ class RunResult:
     metrics: dict  # the content of metrics.json
     plan: dict  # model, seed, epochs (planned), train_subset, loader
     out: Path  # the folder holding metrics.json, checkpoint.pt and curves.png
+    trained: int  # epochs trained by this call: 0 when resuming a run that had already finished
+    resume_command: str  # the command that continues this run, every option it needs included
 
     @property
     def final_test_acc(self) -> float:
         return self.metrics["epochs"][-1]["test_acc"]
+
+
+def default_out(plan: dict) -> Path:
+    """runs/MODEL for a run of the model's own recipe; a shorter or smaller run gets a folder of its own.
+
+    runs/MODEL/checkpoint.pt is what ``predict`` uses by default, so a one-epoch smoke test must
+    never silently replace a full run there: it goes to, e.g., runs/model2-epochs1-subset2000.
+    """
+    name = plan["model"]
+    if plan["epochs"] != recipe_for(plan["model"]).epochs:
+        name += f"-epochs{plan['epochs']}"
+    if plan["train_subset"] is not None:
+        name += f"-subset{plan['train_subset']}"
+    return Path("runs") / name
+
+
+def resume_command(out: Path, data_dir: Path, device: str | None) -> str:
+    """``python -m s6 train --resume OUT`` plus the data folder and device this run used, ready to paste."""
+    command = ["python -m s6 train --resume", shlex.quote(str(out))]
+    if data_dir != Path("data"):  # not the default: the next run must be told
+        command += ["--data-dir", shlex.quote(str(data_dir))]
+    if device is not None:
+        command += ["--device", device]
+    return " ".join(command)
+
+
+def _checkpoint_file(path: str | os.PathLike) -> Path:
+    path = Path(path)
+    return path / "checkpoint.pt" if path.is_dir() else path
 
 
 def _plan_from(checkpoint: dict, requested: dict) -> dict:
@@ -96,28 +128,41 @@ def train_run(
 ) -> RunResult:
     """Train on a model's fixed schedule; write OUT/metrics.json, checkpoint.pt and curves.png.
 
-    Defaults: model2, seed 1, the recipe's epochs, OUT = runs/MODEL (or the resumed folder).
+    Defaults: model2, seed 1, the recipe's epochs, OUT = ``default_out(plan)`` (or the resumed folder).
     ``resume=DIR`` continues DIR/checkpoint.pt; ``mnist`` reuses tensors already loaded.
     """
     requested = {"model": model_name, "seed": seed, "epochs": epochs, "train_subset": train_subset, "loader": loader}
     checkpoint = load_checkpoint(resume) if resume is not None else None
     if checkpoint is not None:
         plan = _plan_from(checkpoint, requested)
-        out = Path(out or (resume if Path(resume).is_dir() else Path(resume).parent))
+        source = _checkpoint_file(resume)
+        out = Path(out or source.parent)
+        done = len(checkpoint["metrics"]["epochs"])
     else:
         name = check_model_name(model_name or "model2")
         plan = {"model": name, "seed": 1 if seed is None else seed, "epochs": epochs or recipe_for(name).epochs,
                 "train_subset": train_subset, "loader": loader or "tensor"}
-        out = Path(out or Path("runs") / name)
+        out = Path(out or default_out(plan))
+        done = 0
     if plan["epochs"] <= 0:
         raise S6Error(f"epochs must be at least 1, got {plan['epochs']}")
     if plan["train_subset"] is not None and not 0 < plan["train_subset"] <= 60000:
         raise S6Error(f"--train-subset must be 1 to 60000 (MNIST's training images), got {plan['train_subset']}")
+    if stop_after is not None and not done < stop_after <= plan["epochs"]:
+        raise S6Error(f"--stop-after {stop_after} is outside this run: it plans {plural(plan['epochs'], 'epoch')}"
+                      + (f" and has done {done}" if done else ""))
     if out.exists() and not out.is_dir():
         raise S6Error(f"--out {out} exists and is not a directory")
     recipe = recipe_for(plan["model"])
     dev = resolve_device(device)
     root = resolve_data_dir(data_dir)
+    command = resume_command(out, root, device)
+    if checkpoint is not None and done >= plan["epochs"]:  # nothing left to train: say so, rewrite nothing
+        model = build_model(plan["model"])
+        model.load_state_dict(checkpoint["state_dict"])
+        log(f"{source} is a finished run: {done} of {plural(plan['epochs'], 'epoch')}, "
+            f"final test accuracy {checkpoint['metrics']['epochs'][-1]['test_acc']:.2f}%; nothing to train")
+        return RunResult(model, checkpoint["metrics"], plan, out, 0, command)
     if plan["loader"] == "tensor":
         train_loader, test_loader = tensor_loaders(
             mnist or load_mnist(root), recipe.batch_size, recipe.augment, dev, plan["seed"], plan["train_subset"]
@@ -128,6 +173,7 @@ def train_run(
         )
     else:
         raise S6Error(f"unknown loader {plan['loader']!r}; use tensor or torchvision")
+    writable_dir(out, "--out")  # now, not after the first epoch's minutes of training
 
     torch.manual_seed(plan["seed"])
     model = build_model(plan["model"]).to(dev)
@@ -148,13 +194,15 @@ def train_run(
         if dev.type == "cuda" and checkpoint["rng"].get("cuda") is not None:
             torch.cuda.set_rng_state(checkpoint["rng"]["cuda"])
         metrics["epochs"] = checkpoint["metrics"]["epochs"]
-        log(f"resuming {plan['model']} from epoch {len(metrics['epochs'])} of {plan['epochs']} ({out}/checkpoint.pt)")
+        log(f"resuming {plan['model']} from epoch {done} of {plan['epochs']} ({source}); writing to {out}/")
     else:
-        log(f"training {plan['model']} ({metrics['params']:,} parameters) for {plan['epochs']} epochs "
+        log(f"training {plan['model']} ({metrics['params']:,} parameters) for {plural(plan['epochs'], 'epoch')} "
             f"on {metrics['device']}, seed {plan['seed']}; writing to {out}/")
+    log("lr: the learning rate at the start of the epoch (one-cycle schedule); train: the augmented training "
+        "batches during the epoch; test: the 10,000 test digits after it")
+    saved = done  # epochs safely in OUT/checkpoint.pt
 
-    def on_epoch(history: list[dict]) -> None:
-        metrics["epochs"] = history
+    def _save(history: list[dict]) -> None:
         save_torch(out / "checkpoint.pt", {
             "format": CHECKPOINT_FORMAT,
             "version": __version__,
@@ -174,22 +222,30 @@ def train_run(
             "metrics": metrics,
         })
         save_json(out / "metrics.json", metrics)
+
+    def on_epoch(history: list[dict]) -> None:
+        nonlocal saved
+        metrics["epochs"] = history
+        try:
+            _save(history)
+        except OSError as e:
+            raise S6Error(f"cannot save {out}/checkpoint.pt: {e.strerror or e}") from None
+        saved = len(history)
         log(format_epoch(history[-1]))
 
     try:
         history = fit(model, optimizer, scheduler, train_loader, test_loader, dev, plan["epochs"],
                       history=metrics["epochs"], stop_after=stop_after, progress=progress, on_epoch=on_epoch)
     except KeyboardInterrupt:
-        done = len(metrics["epochs"])
         raise TrainingInterrupted(
-            f"interrupted; {done} of {plan['epochs']} epochs are saved in {out}/checkpoint.pt. "
-            f"Continue with: python -m s6 train --resume {out}"
-            if done else "interrupted before the first epoch ended; nothing was saved"
+            f"interrupted; {saved} of {plural(plan['epochs'], 'epoch')} saved in {out}/checkpoint.pt. "
+            f"Continue with: {command}"
+            if saved else "interrupted before the first epoch ended; nothing was saved"
         ) from None
     except S6Error as e:
-        if metrics["epochs"]:
-            raise S6Error(f"{e}; epoch {len(metrics['epochs'])} is kept in {out}/checkpoint.pt") from None
+        if saved:
+            raise S6Error(f"{e}; epoch {saved} is kept in {out}/checkpoint.pt") from None
         raise
     if len(history) == plan["epochs"]:
         plot_history(history, f"{plan['model']}, seed {plan['seed']}").savefig(out / "curves.png", dpi=100)
-    return RunResult(model, metrics, plan, out)
+    return RunResult(model, metrics, plan, out, len(history) - done, command)

@@ -81,6 +81,7 @@ DERIVATION = [
 ]
 
 SUMMARY_ITERATIONS = (1, 10, 50, 100)
+MAX_ITERATIONS = 1000  # rows per LR sheet; 1,000 already means 210,000 formulas, and spreadsheet apps slow down
 
 
 def inputs_cells() -> dict[str, str]:

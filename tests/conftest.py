@@ -30,7 +30,7 @@ def data_dir() -> Path:
     path = os.environ.get("S6_DATA_DIR")
     if not path or not (Path(path) / "MNIST" / "raw" / "t10k-labels-idx1-ubyte").exists():
         require("MNIST at $S6_DATA_DIR")
-    return Path(path)
+    return Path(path).resolve()
 
 
 @pytest.fixture(scope="session")

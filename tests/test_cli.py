@@ -22,6 +22,7 @@ def test_data_dir_defaults_to_the_environment_variable(data_dir, tmp_path):
     result = run_cli("train", "--epochs", "1", "--train-subset", "500", "--out", str(tmp_path), "--quiet",
                      env={"S6_DATA_DIR": str(data_dir)})
     assert result.returncode == 0, result.stderr
+    assert len(json.loads((tmp_path / "metrics.json").read_text())["epochs"]) == 1
 
 
 def test_summary_prints_layers_receptive_field_and_parameter_count():
@@ -58,3 +59,59 @@ def test_cuda_without_a_gpu_is_a_clear_error(tmp_path):
     result = run_cli("train", "--device", "cuda", "--out", str(tmp_path / "out"))
     assert result.returncode == 1
     assert result.stderr.strip() == "error: --device cuda: no CUDA GPU is available here; use --device cpu"
+
+
+def test_help_shows_each_default_once_and_never_none():
+    for command in ["train", "summary", "predict", "sheet", "backprop-figures"]:
+        text = run_cli(command, "--help").stdout
+        assert "(default: None)" not in text and "default: False" not in text, command
+    train = run_cli("train", "--help").stdout
+    assert train.count("default: model2") == 1
+    assert run_cli("sheet", "--help").stdout.count("(default: 100)") == 1
+
+
+@pytest.mark.parametrize("args,message", [
+    (["sheet", "--set", "t1"], "expected NAME=VALUE, e.g. t1=0.01, got 't1'"),
+    (["sheet", "--set", "t9=1"], "NAME one of i1, i2, t1, t2, w1"),
+    (["sheet", "--iterations", "100000"], "at most 1000"),
+])
+def test_sheet_options_explain_what_they_expect(args, message):
+    result = run_cli(*args)
+    assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
+
+
+def unwritable_outputs(tmp_path, data_dir):
+    (tmp_path / "a-file").write_text("x")
+    return {
+        "train --out under /proc": ["train", "--out", "/proc/s6/run", "--epochs", "1", "--train-subset", "500",
+                                    "--data-dir", str(data_dir), "--quiet"],
+        "train --out is a file": ["train", "--out", str(tmp_path / "a-file"), "--data-dir", str(data_dir)],
+        "sheet --out under /proc": ["sheet", "--out", "/proc/x.xlsx"],
+        "sheet --out is a folder": ["sheet", "--out", str(tmp_path)],
+        "backprop-figures --out-dir is a file": ["backprop-figures", "--out-dir", str(tmp_path / "a-file")],
+        "backprop-figures --out-dir under /proc": ["backprop-figures", "--out-dir", "/proc/s6"],
+    }
+
+
+@pytest.mark.parametrize("case", ["train --out under /proc", "train --out is a file", "sheet --out under /proc",
+                                  "sheet --out is a folder", "backprop-figures --out-dir is a file",
+                                  "backprop-figures --out-dir under /proc"])
+def test_an_output_path_that_cannot_be_written_is_one_line_before_any_work(case, tmp_path, data_dir):
+    result = run_cli(*unwritable_outputs(tmp_path, data_dir)[case])
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "epoch  1" not in result.stdout  # refused before training, not after the first epoch
+    assert (tmp_path / "a-file").read_text() == "x"
+
+
+def test_a_short_run_gets_a_folder_of_its_own_and_never_replaces_the_full_run(data_dir, tmp_path):
+    full = tmp_path / "runs" / "model2"
+    full.mkdir(parents=True)
+    (full / "checkpoint.pt").write_bytes(b"the full run's checkpoint")
+    result = run_cli("train", "--epochs", "1", "--train-subset", "500", "--data-dir", str(data_dir), "--quiet",
+                     cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert (full / "checkpoint.pt").read_bytes() == b"the full run's checkpoint"
+    assert (tmp_path / "runs" / "model2-epochs1-subset500" / "checkpoint.pt").exists()
+    assert "after 1 epoch;" in result.stdout  # singular
+    assert "lr: the learning rate at the start of the epoch" in result.stdout

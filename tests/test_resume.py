@@ -59,7 +59,7 @@ def test_cli_stop_after_then_resume(data_dir, tmp_path):
     common = ["--epochs", "2", "--train-subset", "500", "--data-dir", str(data_dir), "--quiet"]
     first = run_cli("train", *common, "--out", out, "--stop-after", "1")
     assert first.returncode == 0, first.stderr
-    assert f"--resume {out}" in first.stdout
+    assert f"continue with: python -m s6 train --resume {out} --data-dir {data_dir}" in first.stdout
     second = run_cli("train", "--resume", f"{out}/checkpoint.pt", "--data-dir", str(data_dir), "--quiet")
     assert second.returncode == 0, second.stderr
     assert "resuming model2 from epoch 1 of 2" in second.stdout
@@ -114,3 +114,35 @@ def test_ctrl_c_saves_the_last_finished_epoch_and_says_how_to_resume(data_dir, t
     assert f"python -m s6 train --resume {out}" in stderr
     checkpoint = load_checkpoint(out)
     assert checkpoint["epoch"] >= 1 and checkpoint["plan"]["epochs"] == 50
+
+
+def test_resume_into_another_folder_names_the_real_source(data_dir, tmp_path):
+    common = ["--data-dir", str(data_dir), "--quiet"]
+    assert run_cli("train", "--epochs", "2", "--train-subset", "500", "--out", str(tmp_path / "a"), "--stop-after", "1",
+                   *common).returncode == 0
+    result = run_cli("train", "--resume", str(tmp_path / "a"), "--out", str(tmp_path / "b"), *common)
+    assert result.returncode == 0, result.stderr
+    assert f"resuming model2 from epoch 1 of 2 ({tmp_path / 'a' / 'checkpoint.pt'}); writing to {tmp_path / 'b'}/" \
+        in result.stdout
+    assert load_checkpoint(tmp_path / "a")["epoch"] == 1 and load_checkpoint(tmp_path / "b")["epoch"] == 2
+
+
+def test_resuming_a_finished_run_says_so_and_rewrites_nothing(data_dir, tmp_path):
+    common = ["--data-dir", str(data_dir), "--quiet"]
+    assert run_cli("train", "--epochs", "1", "--train-subset", "500", "--out", str(tmp_path), *common).returncode == 0
+    before = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in tmp_path.iterdir()}
+    result = run_cli("train", "--resume", str(tmp_path), *common)
+    assert result.returncode == 0, result.stderr
+    assert "is a finished run: 1 of 1 epoch" in result.stdout and "nothing to train" in result.stdout
+    assert "wrote" not in result.stdout
+    assert {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in tmp_path.iterdir()} == before
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--epochs", "2", "--stop-after", "3"], "--stop-after 3 is outside this run: it plans 2 epochs"),
+    (["--epochs", "1", "--train-subset", "100"], "has 2 optimiser steps; the one-cycle schedule needs at least 3"),
+])
+def test_a_plan_that_cannot_run_as_asked_is_refused_before_training(args, message, data_dir, tmp_path):
+    result = run_cli("train", *args, "--data-dir", str(data_dir), "--out", str(tmp_path / "run"), "--quiet")
+    assert result.returncode == 1 and message in result.stderr and "Traceback" not in result.stderr
+    assert "epoch  1" not in result.stdout
