@@ -32,8 +32,8 @@ def load_checkpoint(path: str | os.PathLike) -> dict:
         checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     except PermissionError:
         raise S6Error(f"cannot read checkpoint {path}: permission denied") from None
-    except Exception as e:  # truncated zip, not a torch file, unpickling refused, ...
-        raise S6Error(f"{path} is not a readable s6 checkpoint ({type(e).__name__})") from None
+    except Exception:  # torch raises RuntimeError, ValueError, EOFError, UnpicklingError, KeyError... by damage
+        raise S6Error(f"{path} {_what_is_wrong(path)}") from None
     if not isinstance(checkpoint, dict) or "state_dict" not in checkpoint or "model" not in checkpoint:
         raise S6Error(f"{path} is not an s6 checkpoint")
     if checkpoint.get("format") != CHECKPOINT_FORMAT:
@@ -42,3 +42,14 @@ def load_checkpoint(path: str | os.PathLike) -> dict:
             f"this s6 reads format {CHECKPOINT_FORMAT}: retrain, or use the s6 version that wrote it"
         )
     return checkpoint
+
+
+def _what_is_wrong(path: Path) -> str:
+    """Why torch could not read a file, in words: checkpoints are zip archives, so the first bytes tell."""
+    with open(path, "rb") as f:
+        start = f.read(4)
+    if not start:
+        return "is empty (0 bytes): not a checkpoint, or one whose writing never began"
+    if start == b"PK\x03\x04":
+        return "is truncated or damaged: it starts like a PyTorch checkpoint but cannot be read to the end"
+    return "is not a PyTorch checkpoint file (it holds some other kind of data)"

@@ -1,0 +1,65 @@
+"""How well `predict` reads photos of digits on paper: accuracy per lighting and paper condition.
+
+MNIST test digits are rendered as phone photos (s6/photos.py: noise, blur, JPEG, the digit small and
+off-centre) under each condition, prepared by predict's own `to_mnist`, and classified with a
+checkpoint. The last row is the clean MNIST test digits themselves, saved as 28x28 images and read
+back through the same preparation, against the model's accuracy on the raw test tensors.
+
+    python benchmarks/bench_predict_photos.py --data-dir ../shared/mnist [--count 200] [--checkpoint PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import torch
+from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from s6.data import load_mnist, resolve_data_dir  # noqa: E402
+from s6.photos import CONDITIONS, photo_set  # noqa: E402
+from s6.predict import classify, load_classifier, to_mnist  # noqa: E402
+
+DEFAULT_CHECKPOINT = Path(__file__).resolve().parent.parent / "results" / "model2" / "seed1" / "checkpoint.pt"
+
+
+def accuracy(model: torch.nn.Module, norm: dict, images: list[Image.Image], labels: list[int]) -> float:
+    digits = torch.stack([to_mnist(image) for image in images])
+    predicted = classify(model, digits, norm["mean"], norm["std"]).argmax(1)
+    return 100.0 * float((predicted == torch.tensor(labels)).float().mean())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data-dir", default=None, help="MNIST root (default: $S6_DATA_DIR, else ./data)")
+    parser.add_argument("--checkpoint", default=str(DEFAULT_CHECKPOINT), help="checkpoint to classify with")
+    parser.add_argument("--count", type=int, default=200, help="test digits per condition (the first N)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the photo rendering")
+    args = parser.parse_args()
+
+    mnist = load_mnist(resolve_data_dir(args.data_dir))
+    model, checkpoint = load_classifier(args.checkpoint)
+    norm = checkpoint["normalisation"]
+    print(f"checkpoint: {args.checkpoint} ({checkpoint['model']}); {args.count} test digits per condition")
+    print(f"{'condition':<30}{'accuracy':>10}{'ms/image':>10}")
+    for name, condition in CONDITIONS.items():
+        photos = photo_set(mnist.test_images, mnist.test_labels, condition, args.count, args.seed)
+        start = time.perf_counter()
+        acc = accuracy(model, norm, [p for p, _ in photos], [label for _, label in photos])
+        ms = 1000 * (time.perf_counter() - start) / args.count
+        print(f"{name:<30}{acc:>9.1f}%{ms:>10.1f}")
+    clean = [Image.fromarray(mnist.test_images[i].numpy()) for i in range(args.count)]
+    labels = [int(y) for y in mnist.test_labels[: args.count]]
+    acc = accuracy(model, norm, clean, labels)
+    with torch.inference_mode():
+        raw = (mnist.test_images[: args.count].float() / 255 - norm["mean"]) / norm["std"]
+        direct = 100.0 * float((model(raw.unsqueeze(1)).argmax(1) == mnist.test_labels[: args.count]).float().mean())
+    print(f"{'clean MNIST, through predict':<30}{acc:>9.1f}%   (the raw test tensors: {direct:.1f}%)")
+
+
+if __name__ == "__main__":
+    main()
