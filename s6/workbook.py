@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import io
 import os
+import re
+import zipfile
+from datetime import datetime
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -17,7 +20,7 @@ from openpyxl.comments import Comment
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from s6.backprop import COLUMNS, LEARNING_RATES, WEIGHTS, Inputs
+from s6.backprop import COLUMNS, LEARNING_RATES, WEIGHTS, Inputs, train
 from s6.files import atomic_write_bytes
 
 HEADER_ROW = 4  # the LR sheets' table header; iteration 1 is the row below
@@ -81,6 +84,8 @@ DERIVATION = [
 ]
 
 SUMMARY_ITERATIONS = (1, 10, 50, 100)
+FIXED_TIME = datetime(2026, 1, 1)  # the document's created/modified stamp: regenerating must not change the file
+STAMP = FIXED_TIME.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
 MAX_ITERATIONS = 1000  # rows per LR sheet; 1,000 already means 210,000 formulas, and spreadsheet apps slow down
 
 
@@ -158,6 +163,7 @@ def _write_lr_sheet(wb: Workbook, lr: float, iterations: int) -> None:
         cell.font = BOLD
         cell.comment = Comment(DOC[name], "s6")
         ws.column_dimensions[get_column_letter(i)].width = 11
+    ws.column_dimensions["A"].width = 17  # "η (learning rate)" in A1, uncut on screen and on paper
     for row in range(HEADER_ROW + 1, HEADER_ROW + 1 + iterations):
         formulas = _row_formulas(row)
         for i, name in enumerate(COLUMNS, start=1):
@@ -205,20 +211,98 @@ def _write_derivation(wb: Workbook) -> None:
     ws.column_dimensions["C"].width = 110
 
 
+def _print_layout(wb: Workbook) -> None:
+    """Landscape pages, each sheet as wide as one page (long LR tables run on down further pages, their
+    header row repeated), and the Summary's table and chart, legend included, on a single page."""
+    for ws in wb.worksheets:
+        ws.page_setup.orientation = "landscape"
+        ws.page_setup.paperSize = ws.PAPERSIZE_A4
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 1 if ws.title == "Summary" else 0  # 0: as many pages down as needed
+    for lr in LEARNING_RATES:
+        wb[lr_sheet_title(lr)].print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
+
+
 def build_workbook(inputs: Inputs = Inputs(), iterations: int = 100) -> Workbook:
+    if not 1 <= iterations <= MAX_ITERATIONS:
+        raise ValueError(f"iterations must be 1 to {MAX_ITERATIONS}, got {iterations}")
     wb = Workbook()
     _write_inputs(wb, inputs)
     for lr in LEARNING_RATES:
         _write_lr_sheet(wb, lr, iterations)
     _write_summary(wb, iterations)
     _write_derivation(wb)
-    wb.calculation.fullCalcOnLoad = True  # openpyxl stores no cached values: recompute on open
+    _print_layout(wb)
+    wb.calculation.fullCalcOnLoad = True  # spreadsheet apps recompute on open; the cached values are for the rest
+    wb.properties.created = FIXED_TIME
     return wb
+
+
+def formula_values(inputs: Inputs = Inputs(), iterations: int = 100) -> dict[str, dict[str, float]]:
+    """The value of every formula cell, by sheet title and cell, as s6.backprop computes it.
+
+    Stored in the file as each formula's cached value, so a reader that does not recalculate
+    (a file preview, pandas, openpyxl with data_only=True) shows the numbers a spreadsheet app would.
+    """
+    values: dict[str, dict[str, float]] = {}
+    e_total: dict[float, list[float]] = {}
+    for lr in LEARNING_RATES:
+        rows = train(inputs, lr, iterations)
+        e_total[lr] = [row["E_total"] for row in rows]
+        values[lr_sheet_title(lr)] = {
+            f"{get_column_letter(col)}{HEADER_ROW + k}": row[name]
+            for k, row in enumerate(rows, start=1)
+            for col, name in enumerate(COLUMNS, start=1)
+        }
+    shown = [k for k in SUMMARY_ITERATIONS if k <= iterations]
+    values["Summary"] = {}
+    for r, lr in enumerate(LEARNING_RATES, start=3):
+        values["Summary"][f"A{r}"] = lr
+        for c, k in enumerate(shown, start=2):
+            values["Summary"][f"{get_column_letter(c)}{r}"] = e_total[lr][k - 1]
+    return values
+
+
+FORMULA_CELL = re.compile(r'<c r="([A-Z]+[0-9]+)"([^>]*)><f>([^<]*)</f><v\s*/></c>')
+
+
+def _fill_cached_values(xml: str, values: dict[str, float]) -> str:
+    """Put each formula cell's value into its empty <v/> (openpyxl writes formulas without values)."""
+
+    def fill(match: re.Match) -> str:
+        cell, attributes, formula = match.groups()
+        return f'<c r="{cell}"{attributes}><f>{formula}</f><v>{values[cell]!r}</v></c>'
+
+    return FORMULA_CELL.sub(fill, xml)
+
+
+def workbook_bytes(inputs: Inputs = Inputs(), iterations: int = 100) -> bytes:
+    """The .xlsx file: live formulas with their values cached, and the same bytes for the same inputs.
+
+    openpyxl stamps the save time into docProps/core.xml and the zip entries; both are fixed here,
+    so regenerating the committed workbook changes nothing unless its content does.
+    """
+    wb = build_workbook(inputs, iterations)
+    saved = io.BytesIO()
+    wb.save(saved)
+    values = formula_values(inputs, iterations)
+    sheet_xml = {f"xl/worksheets/sheet{i}.xml": ws.title for i, ws in enumerate(wb.worksheets, start=1)}
+    out = io.BytesIO()
+    with zipfile.ZipFile(saved) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename in sheet_xml and sheet_xml[item.filename] in values:
+                data = _fill_cached_values(data.decode(), values[sheet_xml[item.filename]]).encode()
+            elif item.filename == "docProps/core.xml":
+                data = re.sub(rb"<dcterms:modified([^>]*)>[^<]*<", rb"<dcterms:modified\1>" + STAMP + rb"<", data)
+            entry = zipfile.ZipInfo(item.filename, date_time=(1980, 1, 1, 0, 0, 0))
+            entry.external_attr = item.external_attr
+            target.writestr(entry, data, compress_type=zipfile.ZIP_DEFLATED)
+    return out.getvalue()
 
 
 def write_workbook(path: str | os.PathLike, inputs: Inputs = Inputs(), iterations: int = 100) -> Path:
     """Build the workbook and write it atomically."""
-    buffer = io.BytesIO()
-    build_workbook(inputs, iterations).save(buffer)
-    atomic_write_bytes(path, buffer.getvalue())
+    atomic_write_bytes(path, workbook_bytes(inputs, iterations))
     return Path(path)
