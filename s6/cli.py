@@ -7,9 +7,9 @@ import sys
 from pathlib import Path
 
 from s6 import S6Error, TrainingInterrupted, __version__, plural
+from s6.backprop.workbook import MAX_ITERATIONS
 from s6.files import writable_dir, writable_file
 from s6.models import MODELS
-from s6.workbook import MAX_ITERATIONS
 
 
 class DefaultsFormatter(argparse.HelpFormatter):
@@ -120,7 +120,7 @@ def iterations(text: str) -> int:
 
 def input_setting(text: str) -> tuple[str, float]:
     """``NAME=VALUE`` for one of the workbook's inputs, e.g. ``t1=0.01``."""
-    from s6.workbook import inputs_cells
+    from s6.backprop.workbook import inputs_cells
 
     name, equals, value = text.partition("=")
     if not equals:
@@ -140,8 +140,8 @@ def input_setting(text: str) -> tuple[str, float]:
 def cmd_sheet(args: argparse.Namespace) -> None:
     from dataclasses import replace
 
-    from s6.backprop import WEIGHTS, Inputs
-    from s6.workbook import write_workbook
+    from s6.backprop.network import WEIGHTS, Inputs
+    from s6.backprop.workbook import write_workbook
 
     settings = dict(args.set)
     inputs = Inputs()
@@ -152,7 +152,7 @@ def cmd_sheet(args: argparse.Namespace) -> None:
 
 
 def cmd_backprop_figures(args: argparse.Namespace) -> None:
-    from s6.backprop_figures import write_backprop_figures
+    from s6.backprop.figures import write_backprop_figures
 
     for path in write_backprop_figures(writable_dir(args.out_dir, "--out-dir")):
         print(f"wrote {path}")

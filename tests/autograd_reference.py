@@ -2,7 +2,7 @@
 
 import torch
 
-from s6.backprop import Inputs
+from s6.backprop.network import Inputs
 
 
 def autograd_step(inputs: Inputs, w: torch.Tensor) -> tuple[float, torch.Tensor]:

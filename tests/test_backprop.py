@@ -1,10 +1,10 @@
-"""The hand-written chain rule in s6.backprop against torch autograd."""
+"""The hand-written chain rule in s6.backprop.network against torch autograd."""
 
 import pytest
 import torch
 from autograd_reference import autograd_run, autograd_step
 
-from s6.backprop import WEIGHTS, Inputs, forward_backward, train
+from s6.backprop.network import WEIGHTS, Inputs, forward_backward, train
 
 CASES = [
     Inputs(),

@@ -10,8 +10,8 @@ from autograd_reference import autograd_run
 from conftest import ROOT, run_cli
 from openpyxl import load_workbook
 
-from s6.backprop import COLUMNS, LEARNING_RATES, WEIGHTS, Inputs
-from s6.workbook import HEADER_ROW, build_workbook, inputs_cells, lr_sheet_title, write_workbook
+from s6.backprop.network import COLUMNS, LEARNING_RATES, WEIGHTS, Inputs
+from s6.backprop.workbook import HEADER_ROW, build_workbook, inputs_cells, lr_sheet_title, write_workbook
 
 TOL = 1e-9
 

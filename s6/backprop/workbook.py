@@ -20,7 +20,7 @@ from openpyxl.comments import Comment
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from s6.backprop import COLUMNS, LEARNING_RATES, WEIGHTS, Inputs, train
+from s6.backprop.network import COLUMNS, LEARNING_RATES, WEIGHTS, Inputs, train
 from s6.files import atomic_write_bytes
 
 HEADER_ROW = 4  # the LR sheets' table header; iteration 1 is the row below
@@ -240,7 +240,7 @@ def build_workbook(inputs: Inputs = Inputs(), iterations: int = 100) -> Workbook
 
 
 def formula_values(inputs: Inputs = Inputs(), iterations: int = 100) -> dict[str, dict[str, float]]:
-    """The value of every formula cell, by sheet title and cell, as s6.backprop computes it.
+    """The value of every formula cell, by sheet title and cell, as s6.backprop.network computes it.
 
     Stored in the file as each formula's cached value, so a reader that does not recalculate
     (a file preview, pandas, openpyxl with data_only=True) shows the numbers a spreadsheet app would.

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from matplotlib.figure import Figure
 
-from s6.backprop import LEARNING_RATES, Inputs, forward_backward, train
+from s6.backprop.network import LEARNING_RATES, Inputs, forward_backward, train
 
 NODES = {"i1": (0, 2), "i2": (0, 0), "h1": (2, 2), "h2": (2, 0), "o1": (4, 2), "o2": (4, 0)}
 EDGES = [("i1", "h1", "w1"), ("i2", "h1", "w2"), ("i1", "h2", "w3"), ("i2", "h2", "w4"),
