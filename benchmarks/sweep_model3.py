@@ -32,9 +32,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from s6.data import Augment, load_mnist, normalise, random_affine, resolve_data_dir  # noqa: E402
+from s6.device import describe_device, resolve_device  # noqa: E402
 from s6.files import save_json  # noqa: E402
 from s6.models import Recipe  # noqa: E402
-from s6.run import describe_device, resolve_device  # noqa: E402
 from s6.train import make_optimizer  # noqa: E402
 
 

@@ -9,7 +9,6 @@ schedule and ends with exactly the metrics of an uninterrupted run (same device)
 from __future__ import annotations
 
 import os
-import platform
 import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,34 +28,10 @@ from s6.data import (
     tensor_loaders,
     torchvision_loaders,
 )
+from s6.device import describe_device, resolve_device
 from s6.files import save_json, writable_dir
 from s6.models import build_model, check_model_name, count_parameters, recipe_for
-from s6.plots import plot_history
 from s6.train import fit, format_epoch, make_optimizer
-
-
-def resolve_device(name: str | None) -> torch.device:
-    """``cuda`` or ``cpu``; None picks CUDA when there is one."""
-    if name is None:
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise S6Error("--device cuda: no CUDA GPU is available here; use --device cpu")
-    if name not in ("cpu", "cuda"):
-        raise S6Error(f"unknown device {name!r}; use cpu or cuda")
-    return torch.device(name)
-
-
-def describe_device(device: torch.device) -> str:
-    """A human name for the hardware, stored in metrics.json and printed in tables."""
-    if device.type == "cuda":
-        return f"cuda: {torch.cuda.get_device_name(device)}"
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    return f"cpu: {cpu}, {torch.get_num_threads()} threads"
 
 
 @dataclass
@@ -247,5 +222,7 @@ def train_run(
             raise S6Error(f"{e}; epoch {saved} is kept in {out}/checkpoint.pt") from None
         raise
     if len(history) == plan["epochs"]:
+        from s6.plots import plot_history  # matplotlib only when there is something to draw
+
         plot_history(history, f"{plan['model']}, seed {plan['seed']}").savefig(out / "curves.png", dpi=100)
     return RunResult(model, metrics, plan, out, len(history) - done, command)
