@@ -31,10 +31,10 @@ from torch import nn
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from s6.data import Augment, load_mnist, normalise, random_affine, resolve_data_dir  # noqa: E402
+from s6.data import load_mnist, normalise, random_affine, resolve_data_dir  # noqa: E402
 from s6.device import describe_device, resolve_device  # noqa: E402
 from s6.files import save_json  # noqa: E402
-from s6.models import Recipe  # noqa: E402
+from s6.recipe import Augment, Recipe  # noqa: E402
 from s6.train import make_optimizer  # noqa: E402
 
 

@@ -23,6 +23,7 @@ import torch
 import torch.nn.functional as F
 
 from s6 import S6Error
+from s6.recipe import Augment
 
 MNIST_MEAN = 0.1307  # mean pixel of the 60k training images, in [0, 1]
 MNIST_STD = 0.3081  # their standard deviation
@@ -34,15 +35,6 @@ MNIST_FILES = {
     "t10k-images-idx3-ubyte": (2051, 10000, "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7"),
     "t10k-labels-idx1-ubyte": (2049, 10000, "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2"),
 }
-
-
-@dataclass(frozen=True)
-class Augment:
-    """Random affine jitter for handwritten digits (no flips: a flipped 2 is not a 2)."""
-
-    degrees: float = 7.0  # max rotation, either way, in degrees
-    translate: float = 0.1  # max shift, either way, as a fraction of the image side
-    scale: float = 0.1  # max zoom in or out, as a fraction
 
 
 def resolve_data_dir(data_dir: str | os.PathLike | None) -> Path:

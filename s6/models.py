@@ -2,26 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import torch
 from torch import nn
 
 from s6 import S6Error
-from s6.data import Augment
-
-
-@dataclass(frozen=True)
-class Recipe:
-    """How a model is trained: everything that decides its final accuracy."""
-
-    epochs: int  # passes over the 60,000 training images
-    batch_size: int  # images per optimiser step
-    max_lr: float  # peak learning rate of the one-cycle schedule
-    momentum: float = 0.9  # SGD (Nesterov) momentum
-    weight_decay: float = 0.0  # L2 penalty on all weights, per step
-    warmup: float = 0.2  # fraction of all steps spent rising to max_lr
-    augment: Augment | None = field(default_factory=Augment)  # None: no augmentation
+from s6.recipe import Recipe
 
 
 def conv_bn(c_in: int, c_out: int, dropout: float, padding: int = 0) -> nn.Sequential:

@@ -11,7 +11,7 @@ from torch import nn
 from tqdm import tqdm
 
 from s6 import S6Error, plural
-from s6.models import Recipe
+from s6.recipe import Recipe
 
 
 def make_optimizer(

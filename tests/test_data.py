@@ -9,7 +9,8 @@ import torch
 from torchvision.datasets import MNIST
 
 from s6 import S6Error
-from s6.data import Augment, TensorLoader, normalise, prepare_mnist, random_affine, raw_dir
+from s6.data import TensorLoader, normalise, prepare_mnist, random_affine, raw_dir
+from s6.recipe import Augment
 
 
 def test_real_mnist_has_60k_train_and_10k_test_digits(mnist):

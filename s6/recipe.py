@@ -1,0 +1,27 @@
+"""How a model is trained, separate from what it is: the hyperparameters that decide its final accuracy."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Augment:
+    """Random affine jitter for handwritten digits (no flips: a flipped 2 is not a 2)."""
+
+    degrees: float = 7.0  # max rotation, either way, in degrees
+    translate: float = 0.1  # max shift, either way, as a fraction of the image side
+    scale: float = 0.1  # max zoom in or out, as a fraction
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """How a model is trained: everything that decides its final accuracy."""
+
+    epochs: int  # passes over the 60,000 training images
+    batch_size: int  # images per optimiser step
+    max_lr: float  # peak learning rate of the one-cycle schedule
+    momentum: float = 0.9  # SGD (Nesterov) momentum
+    weight_decay: float = 0.0  # L2 penalty on all weights, per step
+    warmup: float = 0.2  # fraction of all steps spent rising to max_lr
+    augment: Augment | None = field(default_factory=Augment)  # None: no augmentation
