@@ -13,18 +13,14 @@ Same model, same recipe (optimizer, augmentation), same batch size. Prints both 
 from __future__ import annotations
 
 import argparse
-import sys
 import time
-from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from s6.data import load_mnist, resolve_data_dir, tensor_loaders, torchvision_loaders  # noqa: E402
-from s6.device import describe_device, resolve_device, sync  # noqa: E402
-from s6.models import build_model, recipe_for  # noqa: E402
-from s6.train import evaluate, make_optimizer, train_epoch  # noqa: E402
+from s6.data import load_mnist, resolve_data_dir, tensor_loaders, torchvision_loaders
+from s6.device import describe_device, resolve_device, sync
+from s6.models import build_model, recipe_for
+from s6.train import evaluate, make_optimizer, train_epoch
 
 
 def time_epoch(name: str, train_loader, test_loader, device: torch.device, seed: int) -> tuple[float, float, float]:

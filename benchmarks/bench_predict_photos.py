@@ -11,18 +11,15 @@ back through the same preparation, against the model's accuracy on the raw test 
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from pathlib import Path
 
 import torch
 from PIL import Image
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from s6.data import load_mnist, resolve_data_dir  # noqa: E402
-from s6.photos import CONDITIONS, photo_set  # noqa: E402
-from s6.predict import classify, load_classifier, to_mnist  # noqa: E402
+from s6.data import load_mnist, resolve_data_dir
+from s6.photos import CONDITIONS, photo_set
+from s6.predict import classify, load_classifier, to_mnist
 
 DEFAULT_CHECKPOINT = Path(__file__).resolve().parent.parent / "results" / "model2" / "seed1" / "checkpoint.pt"
 

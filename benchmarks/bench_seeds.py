@@ -12,23 +12,21 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from s6.files import save_json
+from s6.results import format_seed_table
 
-from s6.files import save_json  # noqa: E402
-from s6.results import format_seed_table  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def run_seed(model: str, seed: int, out: Path, data_dir: str | None) -> dict:
     args = [sys.executable, "-m", "s6", "train", "--model", model, "--seed", str(seed), "--out", str(out), "--quiet"]
     if data_dir:
         args += ["--data-dir", data_dir]
-    subprocess.run(args, cwd=ROOT, check=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    subprocess.run(args, cwd=ROOT, check=True)
     return json.loads((out / "metrics.json").read_text())
 
 

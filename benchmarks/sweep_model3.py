@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import sys
 import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -28,14 +27,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from s6.data import load_mnist, normalise, random_affine, resolve_data_dir
+from s6.device import describe_device, resolve_device
+from s6.files import save_json
+from s6.recipe import Augment, Recipe
+from s6.train import make_optimizer
 
-from s6.data import load_mnist, normalise, random_affine, resolve_data_dir  # noqa: E402
-from s6.device import describe_device, resolve_device  # noqa: E402
-from s6.files import save_json  # noqa: E402
-from s6.recipe import Augment, Recipe  # noqa: E402
-from s6.train import make_optimizer  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Command line: ``python -m s6 {train,summary,predict,sheet,backprop-figures}``; ``--help`` on each."""
+"""Command line: ``s6`` or ``python -m s6``, then {train,summary,predict,sheet,backprop-figures}; ``--help`` on each."""
 
 from __future__ import annotations
 
@@ -159,7 +159,8 @@ def cmd_backprop_figures(args: argparse.Namespace) -> None:
 
 
 def build_parser() -> Parser:
-    parser = Parser(prog="python -m s6", description=__doc__)
+    prog = "s6" if Path(sys.argv[0]).name == "s6" else "python -m s6"  # as the user typed it
+    parser = Parser(prog=prog, description=__doc__)
     parser.add_argument("--version", action="version", version=f"s6 {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     defaults = DefaultsFormatter

@@ -74,5 +74,5 @@ def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None) -> sub
     """``python -m s6 ARGS`` in a subprocess, as a user would type it."""
     return subprocess.run(
         [sys.executable, "-m", "s6", *args], cwd=cwd or ROOT, capture_output=True, text=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}, timeout=900,
+        env={**os.environ, **(env or {})}, timeout=900,
     )

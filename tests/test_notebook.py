@@ -60,7 +60,8 @@ def test_notebook_alone_in_an_empty_folder_clones_the_repository_and_writes_figu
                       S6_SAVE_FIGURES="1", S6_DATA_DIR=str(data_dir.resolve()))
     assert not errors(outputs)
     clone = folder / "s6-repo"
-    assert f"working folder: {clone}" in printed(outputs)
+    assert f"working folder: {clone}; s6 " in printed(outputs)
+    assert f"from {clone / 's6'}" in printed(outputs)  # the clone's package, not the one the test runs from
     changed = subprocess.run(["git", "-C", str(clone), "status", "--porcelain", "--", "images"],
                              capture_output=True, text=True, check=True).stdout
     for name in TRAINED_FIGURES:
