@@ -7,8 +7,10 @@ import os
 from pathlib import Path
 
 import torch
+from torch import nn
 
-from s6 import S6Error
+from s6 import S6Error, __version__
+from s6.data import MNIST_MEAN, MNIST_STD
 from s6.files import atomic_write_bytes
 
 
@@ -19,6 +21,46 @@ def save_torch(path: str | os.PathLike, obj: object) -> None:
 
 
 CHECKPOINT_FORMAT = 1  # bump when the layout below changes incompatibly
+
+
+def save_run(
+    path: Path, plan: dict, metrics: dict, model: nn.Module, optimizer: torch.optim.Optimizer,
+    scheduler: torch.optim.lr_scheduler.LRScheduler, loader_generator: torch.Generator, device: torch.device,
+) -> None:
+    """Write a run's checkpoint atomically: everything ``restore_run`` needs to continue it exactly,
+    and what ``predict`` needs to use it (model name, weights, input normalisation)."""
+    save_torch(path, {
+        "format": CHECKPOINT_FORMAT,
+        "version": __version__,
+        "model": plan["model"],
+        "params": metrics["params"],
+        "normalisation": {"mean": MNIST_MEAN, "std": MNIST_STD},
+        "plan": plan,
+        "epoch": len(metrics["epochs"]),
+        "state_dict": model.state_dict(),
+        "optimizer": optimizer.state_dict(),
+        "scheduler": scheduler.state_dict(),
+        "rng": {
+            "torch": torch.get_rng_state(),
+            "loader": loader_generator.get_state(),
+            "cuda": torch.cuda.get_rng_state() if device.type == "cuda" else None,
+        },
+        "metrics": metrics,
+    })
+
+
+def restore_run(
+    checkpoint: dict, model: nn.Module, optimizer: torch.optim.Optimizer,
+    scheduler: torch.optim.lr_scheduler.LRScheduler, loader_generator: torch.Generator, device: torch.device,
+) -> None:
+    """Put a saved run's weights, optimiser, schedule and random states back, so it continues bit for bit."""
+    model.load_state_dict(checkpoint["state_dict"])
+    optimizer.load_state_dict(checkpoint["optimizer"])
+    scheduler.load_state_dict(checkpoint["scheduler"])
+    torch.set_rng_state(checkpoint["rng"]["torch"])
+    loader_generator.set_state(checkpoint["rng"]["loader"])
+    if device.type == "cuda" and checkpoint["rng"].get("cuda") is not None:
+        torch.cuda.set_rng_state(checkpoint["rng"]["cuda"])
 
 
 def load_checkpoint(path: str | os.PathLike) -> dict:

@@ -17,17 +17,9 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from s6 import S6Error, TrainingInterrupted, __version__, plural
-from s6.checkpoint import CHECKPOINT_FORMAT, load_checkpoint, save_torch
-from s6.data import (
-    MNIST_MEAN,
-    MNIST_STD,
-    MNISTTensors,
-    load_mnist,
-    resolve_data_dir,
-    tensor_loaders,
-    torchvision_loaders,
-)
+from s6 import S6Error, TrainingInterrupted, plural
+from s6.checkpoint import load_checkpoint, restore_run, save_run
+from s6.data import MNISTTensors, load_mnist, resolve_data_dir, tensor_loaders, torchvision_loaders
 from s6.device import describe_device, resolve_device
 from s6.files import save_json, writable_dir
 from s6.models import build_model, check_model_name, count_parameters, recipe_for
@@ -86,6 +78,30 @@ def _plan_from(checkpoint: dict, requested: dict) -> dict:
     return plan
 
 
+def new_plan(requested: dict) -> dict:
+    """What a fresh run will do: the requested settings, the model's recipe for the rest."""
+    name = check_model_name(requested["model"] or "model2")
+    plan = {"model": name, "seed": 1 if requested["seed"] is None else requested["seed"],
+            "epochs": requested["epochs"] or recipe_for(name).epochs,
+            "train_subset": requested["train_subset"], "loader": requested["loader"] or "tensor"}
+    if plan["epochs"] <= 0:
+        raise S6Error(f"epochs must be at least 1, got {plan['epochs']}")
+    if plan["train_subset"] is not None and not 0 < plan["train_subset"] <= 60000:
+        raise S6Error(f"--train-subset must be 1 to 60000 (MNIST's training images), got {plan['train_subset']}")
+    return plan
+
+
+def _loaders(plan: dict, device: torch.device, root: Path, mnist: MNISTTensors | None) -> tuple:
+    """Training and test batches, as the plan's loader makes them."""
+    recipe = recipe_for(plan["model"])
+    if plan["loader"] == "tensor":
+        return tensor_loaders(mnist or load_mnist(root), recipe.batch_size, recipe.augment, device, plan["seed"],
+                              plan["train_subset"])
+    if plan["loader"] == "torchvision":
+        return torchvision_loaders(root, recipe.batch_size, recipe.augment, plan["seed"], plan["train_subset"])
+    raise S6Error(f"unknown loader {plan['loader']!r}; use tensor or torchvision")
+
+
 def train_run(
     model_name: str | None = None,
     seed: int | None = None,
@@ -106,31 +122,21 @@ def train_run(
     Defaults: model2, seed 1, the recipe's epochs, OUT = ``default_out(plan)`` (or the resumed folder).
     ``resume=DIR`` continues DIR/checkpoint.pt; ``mnist`` reuses tensors already loaded.
     """
+    # 1. The plan: what this call will do, checked in full before anything slow happens.
     requested = {"model": model_name, "seed": seed, "epochs": epochs, "train_subset": train_subset, "loader": loader}
     checkpoint = load_checkpoint(resume) if resume is not None else None
     if checkpoint is not None:
-        plan = _plan_from(checkpoint, requested)
-        source = _checkpoint_file(resume)
-        out = Path(out or source.parent)
-        done = len(checkpoint["metrics"]["epochs"])
+        plan, source = _plan_from(checkpoint, requested), _checkpoint_file(resume)
+        out, done = Path(out or source.parent), len(checkpoint["metrics"]["epochs"])
     else:
-        name = check_model_name(model_name or "model2")
-        plan = {"model": name, "seed": 1 if seed is None else seed, "epochs": epochs or recipe_for(name).epochs,
-                "train_subset": train_subset, "loader": loader or "tensor"}
-        out = Path(out or default_out(plan))
-        done = 0
-    if plan["epochs"] <= 0:
-        raise S6Error(f"epochs must be at least 1, got {plan['epochs']}")
-    if plan["train_subset"] is not None and not 0 < plan["train_subset"] <= 60000:
-        raise S6Error(f"--train-subset must be 1 to 60000 (MNIST's training images), got {plan['train_subset']}")
+        plan = new_plan(requested)
+        out, done = Path(out or default_out(plan)), 0
     if stop_after is not None and not done < stop_after <= plan["epochs"]:
         raise S6Error(f"--stop-after {stop_after} is outside this run: it plans {plural(plan['epochs'], 'epoch')}"
                       + (f" and has done {done}" if done else ""))
     if out.exists() and not out.is_dir():
         raise S6Error(f"--out {out} exists and is not a directory")
-    recipe = recipe_for(plan["model"])
-    dev = resolve_device(device)
-    root = resolve_data_dir(data_dir)
+    dev, root = resolve_device(device), resolve_data_dir(data_dir)
     command = resume_command(out, root, device)
     if checkpoint is not None and done >= plan["epochs"]:  # nothing left to train: say so, rewrite nothing
         model = build_model(plan["model"])
@@ -138,36 +144,19 @@ def train_run(
         log(f"{source} is a finished run: {done} of {plural(plan['epochs'], 'epoch')}, "
             f"final test accuracy {checkpoint['metrics']['epochs'][-1]['test_acc']:.2f}%; nothing to train")
         return RunResult(model, checkpoint["metrics"], plan, out, 0, command)
-    if plan["loader"] == "tensor":
-        train_loader, test_loader = tensor_loaders(
-            mnist or load_mnist(root), recipe.batch_size, recipe.augment, dev, plan["seed"], plan["train_subset"]
-        )
-    elif plan["loader"] == "torchvision":
-        train_loader, test_loader = torchvision_loaders(
-            root, recipe.batch_size, recipe.augment, plan["seed"], plan["train_subset"]
-        )
-    else:
-        raise S6Error(f"unknown loader {plan['loader']!r}; use tensor or torchvision")
-    writable_dir(out, "--out")  # now, not after the first epoch's minutes of training
 
-    torch.manual_seed(plan["seed"])
+    # 2. The data, then the output folder: both are checked before the first epoch's minutes of training.
+    train_loader, test_loader = _loaders(plan, dev, root, mnist)
+    writable_dir(out, "--out")
+
+    # 3. Model and optimiser; a resumed run gets back its weights and every random state.
+    torch.manual_seed(plan["seed"])  # the weights' initialisation, and Dropout's masks
     model = build_model(plan["model"]).to(dev)
-    optimizer, scheduler = make_optimizer(model, recipe, len(train_loader), plan["epochs"])
-    metrics = {
-        "model": plan["model"],
-        "params": count_parameters(model),
-        "seed": plan["seed"],
-        "device": describe_device(dev),
-        "epochs": [],
-    }
+    optimizer, scheduler = make_optimizer(model, recipe_for(plan["model"]), len(train_loader), plan["epochs"])
+    metrics = {"model": plan["model"], "params": count_parameters(model), "seed": plan["seed"],
+               "device": describe_device(dev), "epochs": []}
     if checkpoint is not None:
-        model.load_state_dict(checkpoint["state_dict"])
-        optimizer.load_state_dict(checkpoint["optimizer"])
-        scheduler.load_state_dict(checkpoint["scheduler"])
-        torch.set_rng_state(checkpoint["rng"]["torch"])
-        train_loader.generator.set_state(checkpoint["rng"]["loader"])
-        if dev.type == "cuda" and checkpoint["rng"].get("cuda") is not None:
-            torch.cuda.set_rng_state(checkpoint["rng"]["cuda"])
+        restore_run(checkpoint, model, optimizer, scheduler, train_loader.generator, dev)
         metrics["epochs"] = checkpoint["metrics"]["epochs"]
         log(f"resuming {plan['model']} from epoch {done} of {plan['epochs']} ({source}); writing to {out}/")
     else:
@@ -175,34 +164,16 @@ def train_run(
             f"on {metrics['device']}, seed {plan['seed']}; writing to {out}/")
     log("lr: the learning rate at the start of the epoch (one-cycle schedule); train: the augmented training "
         "batches during the epoch; test: the 10,000 test digits after it")
-    saved = done  # epochs safely in OUT/checkpoint.pt
 
-    def _save(history: list[dict]) -> None:
-        save_torch(out / "checkpoint.pt", {
-            "format": CHECKPOINT_FORMAT,
-            "version": __version__,
-            "model": plan["model"],
-            "params": metrics["params"],
-            "normalisation": {"mean": MNIST_MEAN, "std": MNIST_STD},
-            "plan": plan,
-            "epoch": len(history),
-            "state_dict": model.state_dict(),
-            "optimizer": optimizer.state_dict(),
-            "scheduler": scheduler.state_dict(),
-            "rng": {
-                "torch": torch.get_rng_state(),
-                "loader": train_loader.generator.get_state(),
-                "cuda": torch.cuda.get_rng_state() if dev.type == "cuda" else None,
-            },
-            "metrics": metrics,
-        })
-        save_json(out / "metrics.json", metrics)
+    # 4. Fit, saving after every epoch, so an interruption or a crash loses at most the epoch under way.
+    saved = done  # epochs safely in OUT/checkpoint.pt
 
     def on_epoch(history: list[dict]) -> None:
         nonlocal saved
         metrics["epochs"] = history
         try:
-            _save(history)
+            save_run(out / "checkpoint.pt", plan, metrics, model, optimizer, scheduler, train_loader.generator, dev)
+            save_json(out / "metrics.json", metrics)
         except OSError as e:
             raise S6Error(f"cannot save {out}/checkpoint.pt: {e.strerror or e}") from None
         saved = len(history)
@@ -221,6 +192,8 @@ def train_run(
         if saved:
             raise S6Error(f"{e}; epoch {saved} is kept in {out}/checkpoint.pt") from None
         raise
+
+    # 5. The curves, once the schedule is complete.
     if len(history) == plan["epochs"]:
         from s6.plots import plot_history  # matplotlib only when there is something to draw
 
