@@ -30,6 +30,7 @@ from torch import nn
 from s6.data import load_mnist, normalise, random_affine, resolve_data_dir
 from s6.device import describe_device, resolve_device
 from s6.files import save_json
+from s6.models import recipe_for
 from s6.recipe import Augment, Recipe
 from s6.train import make_optimizer
 
@@ -39,13 +40,13 @@ ROOT = Path(__file__).resolve().parent.parent
 @dataclass(frozen=True)
 class Candidate:
     design: str  # blocks, see the module docstring
-    recipe: Recipe = Recipe(epochs=20, batch_size=64, max_lr=0.2, weight_decay=5e-5)
+    recipe: Recipe = recipe_for("model3")  # the registry's; a candidate changes only what it tests
     dropout: float = 0.0  # after every block that follows the max-pool
     label_smoothing: float = 0.0  # of the cross-entropy targets
 
 
 OLD = "c6 c10 m c10 c12 c10"  # Model-3 before this sweep
-SEP = "c10 s20 m s24 s24 s24 s24p"  # Model-3 after it
+SEP = "c10 s20 m s24 s24 s24 s24p"  # Model-3 after it (tests/test_models.py checks it builds s6's Model3)
 BASE = Candidate(OLD).recipe
 MILD = replace(BASE, augment=Augment(degrees=5.0, translate=0.05, scale=0.05))
 CANDIDATES = {

@@ -1,10 +1,14 @@
 """Model shapes, budgets, ingredients and receptive fields."""
 
+import importlib.util
+import sys
+
 import pytest
 import torch
+from conftest import ROOT
 from torch import nn
 
-from s6.models import MODELS, build_model, count_parameters
+from s6.models import MODELS, build_model, count_parameters, recipe_for
 from s6.summary import RFRow, receptive_field_table
 
 
@@ -19,9 +23,41 @@ def test_parameter_count_is_under_20k(name):
     assert 0 < count_parameters(build_model(name)) < 20_000
 
 
+def layers_in_call_order(model: nn.Module) -> list[nn.Module]:
+    """The leaf modules in the order forward() runs them."""
+    called: list[nn.Module] = []
+    leaves = [m for m in model.modules() if not list(m.children())]
+    hooks = [m.register_forward_hook(lambda m, i, o: called.append(m)) for m in leaves]
+    model.eval()(torch.zeros(1, 1, 28, 28))
+    for hook in hooks:
+        hook.remove()
+    return called
+
+
 def test_model2_uses_batchnorm_dropout_gap_and_a_1x1_head():
-    kinds = {type(m) for m in build_model("model2").modules()}
-    assert {nn.BatchNorm2d, nn.Dropout, nn.AdaptiveAvgPool2d} <= kinds
+    layers = layers_in_call_order(build_model("model2"))
+    kinds = {type(m) for m in layers}
+    assert {nn.BatchNorm2d, nn.Dropout, nn.AdaptiveAvgPool2d} <= kinds and nn.Linear not in kinds
+    gap, head = layers[-2:]  # global average pooling, then the classifier, and nothing after it
+    assert isinstance(gap, nn.AdaptiveAvgPool2d) and gap.output_size in (1, (1, 1))
+    assert isinstance(head, nn.Conv2d) and head.kernel_size == (1, 1) and head.out_channels == 10
+
+
+def test_the_sweeps_model3_design_is_the_registrys_model3(monkeypatch):
+    """benchmarks/sweep_model3.py writes designs as strings; the chosen one must build s6's Model3 exactly."""
+    spec = importlib.util.spec_from_file_location("sweep_model3", ROOT / "benchmarks" / "sweep_model3.py")
+    sweep = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "sweep_model3", sweep)  # dataclasses look their module up there
+    spec.loader.exec_module(sweep)
+    built, params = sweep.build(sweep.SEP, copies=1, dropout=0.0)
+    ours = build_model("model3")
+    assert params == count_parameters(built) == count_parameters(ours)
+
+    def shape(model):
+        return [(type(m).__name__, getattr(m, "weight", torch.empty(0)).shape) for m in layers_in_call_order(model)]
+
+    assert shape(built) == shape(ours)
+    assert sweep.Candidate(sweep.SEP).recipe == recipe_for("model3")
 
 
 @pytest.mark.parametrize("name", [n for n in MODELS if n != "model1"])

@@ -1,6 +1,7 @@
 """Checkpoints resume exactly, and a crash mid-write never damages the last good one."""
 
 import json
+import math
 
 import pytest
 import torch
@@ -8,6 +9,7 @@ from conftest import run_cli
 
 from s6 import S6Error
 from s6.checkpoint import load_checkpoint, save_torch
+from s6.models import recipe_for
 from s6.run import train_run
 
 
@@ -75,13 +77,14 @@ def test_diverging_loss_stops_with_epoch_and_batch_and_keeps_the_last_good_epoch
     import s6.train
 
     calls = {"n": 0}
+    per_epoch = math.ceil(1500 / recipe_for("model2").batch_size)  # quiet() trains on 1,500 images
 
     def cross_entropy(logits, y, **kwargs):
         loss = F.cross_entropy(logits, y, **kwargs)
         if "reduction" in kwargs:  # evaluate() sums; only training batches are counted
             return loss
         calls["n"] += 1
-        return loss * float("nan") if calls["n"] == 30 else loss  # batch 30 = epoch 2, batch 6 (24 per epoch)
+        return loss * float("nan") if calls["n"] == per_epoch + 6 else loss  # epoch 2, batch 6
 
     monkeypatch.setattr(s6.train, "F", types.SimpleNamespace(cross_entropy=cross_entropy))
     with pytest.raises(S6Error, match=r"loss is nan at epoch 2, batch 6; epoch 1 is kept"):
