@@ -1,4 +1,5 @@
-"""Command line: ``s6`` or ``python -m s6``, then {train,summary,predict,sheet,backprop-figures}; ``--help`` on each."""
+"""s6 (or python -m s6): Part 1, backpropagation by hand (sheet, backprop-figures); Part 2, the MNIST CNN (train,
+summary, predict). --help on each command."""
 
 from __future__ import annotations
 
