@@ -64,33 +64,33 @@ class Model1(nn.Module):
 
 
 class Model2(nn.Module):
-    """Model-2, the final design: Model-1's skeleton with BatchNorm, Dropout and more width.
+    """Model-2, the final design: Model-1's pieces with BatchNorm, Dropout, and the pool moved forward.
 
-    BatchNorm after every 3x3 convolution lets a one-cycle schedule use a large
-    learning rate; a little Dropout and random affine augmentation close the gap
-    between train and test accuracy; the head is still GAP and a 1x1 convolution.
-    Dropout sits only after the pool, where maps are small: before it, on 26x26 and
-    24x24 maps, it cost a quarter of the CPU time for no accuracy.
+    BatchNorm after every 3x3 convolution lets a one-cycle schedule use a large learning
+    rate; a little Dropout and random affine augmentation close the gap between train and
+    test accuracy; the head is still GAP and a 1x1 convolution. The max-pool comes right
+    after the first convolution: in Model-1's order the 24x24 second layer did 58% of the
+    arithmetic, and pooling first halves the work of an epoch for the same accuracy
+    (99.44-99.53% after 8 epochs on seeds 1-6, against 99.48-99.57% after 15 the old way).
+    Dropout sits only after the pool, where maps are small.
     """
 
     def __init__(self, dropout: float = 0.05) -> None:
         super().__init__()
-        self.block1 = conv_bn(1, 8, 0.0)  # 28 -> 26, RF 3
-        self.block2 = conv_bn(8, 16, 0.0)  # 26 -> 24, RF 5
-        self.pool = nn.MaxPool2d(2)  # 24 -> 12, RF 6
-        self.squeeze = nn.Conv2d(16, 8, 1, bias=False)  # 12 -> 12, RF 6
-        self.block3 = conv_bn(8, 16, dropout)  # 12 -> 10, RF 10
-        self.block4 = conv_bn(16, 16, dropout)  # 10 -> 8, RF 14
-        self.block5 = conv_bn(16, 16, dropout)  # 8 -> 6, RF 18
-        self.block6 = conv_bn(16, 16, dropout, padding=1)  # 6 -> 6, RF 22
-        self.gap = nn.AdaptiveAvgPool2d(1)  # 6 -> 1, RF 32
+        self.block1 = conv_bn(1, 10, 0.0)  # 28 -> 26, RF 3
+        self.pool = nn.MaxPool2d(2)  # 26 -> 13, RF 4
+        self.block2 = conv_bn(10, 16, 0.0)  # 13 -> 11, RF 8
+        self.block3 = conv_bn(16, 16, dropout)  # 11 -> 9, RF 12
+        self.block4 = conv_bn(16, 16, dropout)  # 9 -> 7, RF 16
+        self.block5 = conv_bn(16, 16, dropout)  # 7 -> 5, RF 20
+        self.block6 = conv_bn(16, 16, dropout, padding=1)  # 5 -> 5, RF 24
+        self.gap = nn.AdaptiveAvgPool2d(1)  # 5 -> 1, RF 32
         self.head = nn.Conv2d(16, 10, 1)  # 16 -> 10 class scores
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.block1(x)
-        x = self.block2(x)
         x = self.pool(x)
-        x = self.squeeze(x)
+        x = self.block2(x)
         x = self.block3(x)
         x = self.block4(x)
         x = self.block5(x)
@@ -106,9 +106,9 @@ class Model3(nn.Module):
     A full 3x3 convolution costs 9 * c_in * c_out weights; a depthwise-separable one
     (a 3x3 filter per channel, then a 1x1 that mixes channels) costs 9 * c_in + c_in * c_out.
     At 24 channels that is 792 weights instead of 5,184, so the model can stay 20-24 channels
-    wide where Model-2 has 16, with two-fifths of its parameters. Model-2's skeleton otherwise,
-    without the 1x1 squeeze or Dropout (a model this small underfits rather than overfits),
-    and five more epochs.
+    wide where Model-2 has 16, with a third of its parameters. Model-1's skeleton otherwise (two
+    convolutions before the pool), without the 1x1 squeeze or Dropout (a model this small
+    underfits rather than overfits), and a longer schedule.
     """
 
     def __init__(self) -> None:
@@ -138,7 +138,7 @@ class Model3(nn.Module):
 
 MODELS: dict[str, tuple[type[nn.Module], Recipe]] = {
     "model1": (Model1, Recipe(epochs=15, batch_size=128, max_lr=0.05, augment=None)),
-    "model2": (Model2, Recipe(epochs=15, batch_size=64, max_lr=0.2, weight_decay=1e-4)),
+    "model2": (Model2, Recipe(epochs=8, batch_size=128, max_lr=0.3, weight_decay=1e-4)),
     "model3": (Model3, Recipe(epochs=20, batch_size=64, max_lr=0.2, weight_decay=5e-5)),
 }
 
