@@ -75,22 +75,28 @@ def classifier():
 
 @pytest.mark.parametrize("condition", list(CONDITIONS))
 def test_photos_of_digits_on_paper_are_read_in_every_lighting_condition(condition, mnist, classifier):
-    """40 test digits (1000-1039, never used to tune the preparation) as noisy, blurred JPEG photos."""
-    photos = photo_set(mnist.test_images[1000:1040], mnist.test_labels[1000:1040], CONDITIONS[condition], 40, seed=1)
+    """100 test digits (1000-1099, never used to tune the preparation) as noisy, blurred JPEG photos.
+
+    100, not fewer: at 40 one digit is 2.5 points, and the goal is 95% (the raw tensors: 99 of these 100).
+    """
+    photos = photo_set(mnist.test_images[1000:1100], mnist.test_labels[1000:1100], CONDITIONS[condition], 100, seed=1)
     digits = torch.stack([to_mnist(photo) for photo, _ in photos])
     right = int((classifier(digits) == torch.tensor([label for _, label in photos])).sum())
-    assert right >= 38, f"{right} of 40 right"  # the goal: 95% in every condition
+    assert right >= 95, f"{right} of 100 right"  # the goal: 95% in every condition
     edges = torch.cat([digits[:, [0, 1, -2, -1]].flatten(), digits[:, :, [0, 1, -2, -1]].flatten()])
     assert edges.mean() < 0.02  # only the digit's strokes: no grey block of paper along the edges
 
 
 def test_clean_mnist_digits_read_through_predict_are_classified_as_the_raw_tensors(mnist, classifier):
-    images = mnist.test_images[2000:2300]
+    """1,000 clean test digits (3000-3999) saved as images: re-centring moves a few by a pixel, no more.
+
+    Measured with the seed-1 checkpoint: 99.1% agree with the raw tensors, 991 right against 994.
+    """
+    images, labels = mnist.test_images[3000:4000], mnist.test_labels[3000:4000]
     through_predict = torch.stack([to_mnist(Image.fromarray(image.numpy())) for image in images])
-    labels = mnist.test_labels[2000:2300]
     ours, raw = classifier(through_predict), classifier(images.float() / 255)
-    assert (ours == raw).float().mean() >= 0.98  # re-centring moves a few digits by a pixel; the old preparation: 99.3%
-    assert (ours == labels).sum() >= (raw == labels).sum() - 2
+    assert (ours == raw).float().mean() >= 0.98
+    assert (ours == labels).sum() >= (raw == labels).sum() - 5  # within half a point of the raw accuracy
 
 
 def test_a_grey_page_is_paper_not_ink():
@@ -113,7 +119,7 @@ def test_several_images_give_a_line_each_and_a_bad_one_fails_the_exit_code(test_
 def test_predict_names_the_checkpoint_and_its_accuracy(test_digit_files):
     result = run_cli("predict", str(test_digit_files[0][0]), "--checkpoint", str(CHECKPOINT))
     assert result.returncode == 0
-    assert f"using {CHECKPOINT}: model2, seed 1, epoch 15 of 15; its test accuracy 99.48%" in result.stderr
+    assert f"using {CHECKPOINT}: model2, seed 1, epoch 8 of 8; its test accuracy 99.51%" in result.stderr
 
 
 def test_predict_without_checkpoint_prefers_your_run_then_the_committed_one(test_digit_files, tmp_path):
