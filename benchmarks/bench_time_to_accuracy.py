@@ -1,0 +1,143 @@
+"""Time to a final test accuracy: the best published peer recipe of this exercise against s6's default, one device.
+
+(a) peer: the best published run of the Session 6 exercise, written from its description: a 3x3-conv
+    network with BatchNorm and Dropout (PeerNet below; its parameter count is printed), batch 256,
+    SGD lr 0.01 then 0.001 after epoch 15, 20 epochs, torchvision MNIST with per-image transforms
+    through a DataLoader. ``--peer-epochs N`` trains only N epochs and projects the 20-epoch time
+    from their mean (said so in the output); its accuracy is then that of epoch N, not a result.
+(b) s6: ``python -m s6 train`` exactly as a user types it, timed from start to exit.
+
+Prints, per arm, wall seconds and final test accuracy, and last ``ratio: X.XX`` = peer seconds / s6 seconds.
+
+    python benchmarks/bench_time_to_accuracy.py --data-dir ../shared/mnist [--peer-epochs 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from s6.data import MNIST_MEAN, MNIST_STD, prepare_mnist, resolve_data_dir
+from s6.device import describe_device, resolve_device, sync
+from s6.models import count_parameters
+
+PEER_EPOCHS = 20  # the peer's schedule
+PEER_BATCH = 256  # images per step
+PEER_LR = 0.01  # SGD learning rate, times 0.1 after epoch 15
+PEER_DROPOUT = 0.05
+
+
+def block(c_in: int, c_out: int, padding: int = 0) -> nn.Sequential:
+    return nn.Sequential(nn.Conv2d(c_in, c_out, 3, padding=padding, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(),
+                         nn.Dropout(PEER_DROPOUT))
+
+
+class PeerNet(nn.Module):
+    """The peer's network as described: 3x3 blocks with BatchNorm, ReLU and Dropout, a 1x1 transition after the
+    first two, one max-pool, global average pooling and a 1x1 head (about 17.6k parameters)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.features = nn.Sequential(
+            block(1, 16), block(16, 32),  # 28 -> 26 -> 24
+            nn.Conv2d(32, 10, 1, bias=False), nn.MaxPool2d(2),  # 24 -> 12
+            block(10, 16), block(16, 16), block(16, 24), block(24, 24, padding=1),  # 12 -> 10 -> 8 -> 6 -> 6
+            nn.AdaptiveAvgPool2d(1), nn.Conv2d(24, 10, 1),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.features(x).flatten(1)
+
+
+def peer_loaders(root: Path) -> tuple:
+    from torch.utils.data import DataLoader
+    from torchvision import datasets, transforms
+
+    folder = prepare_mnist(root)
+    tensor = [transforms.ToTensor(), transforms.Normalize((MNIST_MEAN,), (MNIST_STD,))]
+    train = datasets.MNIST(str(folder.parent.parent), train=True,
+                           transform=transforms.Compose([transforms.RandomRotation(7), *tensor]))
+    test = datasets.MNIST(str(folder.parent.parent), train=False, transform=transforms.Compose(tensor))
+    return (DataLoader(train, batch_size=PEER_BATCH, shuffle=True, num_workers=2, persistent_workers=True),
+            DataLoader(test, batch_size=1000, num_workers=2, persistent_workers=True))
+
+
+def run_peer(root: Path, device: torch.device, epochs: int) -> tuple[float, float, list[float]]:
+    """(wall seconds for ``epochs`` epochs, final test accuracy, seconds of each epoch)."""
+    start = time.perf_counter()
+    torch.manual_seed(1)
+    model = PeerNet().to(device)
+    print(f"peer: PeerNet, {count_parameters(model):,} parameters", flush=True)
+    optimizer = torch.optim.SGD(model.parameters(), lr=PEER_LR, momentum=0.9)
+    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=15, gamma=0.1)
+    train, test = peer_loaders(root)
+    seconds, accuracy = [], 0.0
+    for epoch in range(1, epochs + 1):
+        begin = time.perf_counter()
+        model.train()
+        for x, y in train:
+            x, y = x.to(device), y.to(device)
+            optimizer.zero_grad()
+            F.cross_entropy(model(x), y).backward()
+            optimizer.step()
+        scheduler.step()
+        model.eval()
+        correct = 0
+        with torch.inference_mode():
+            for x, y in test:
+                correct += int((model(x.to(device)).argmax(1) == y.to(device)).sum())
+        sync(device)
+        accuracy = correct / 100
+        seconds.append(time.perf_counter() - begin)
+        print(f"peer epoch {epoch:2d}: test accuracy {accuracy:.2f}%, {seconds[-1]:.1f} s", flush=True)
+    return time.perf_counter() - start, accuracy, seconds
+
+
+def run_s6(data_dir: str | None, device: str | None) -> tuple[float, float]:
+    """(wall seconds of `python -m s6 train`, start to exit; its final test accuracy)."""
+    with tempfile.TemporaryDirectory() as out:
+        command = [sys.executable, "-m", "s6", "train", "--out", out, "--quiet"]
+        command += ["--data-dir", data_dir] if data_dir else []
+        command += ["--device", device] if device else []
+        start = time.perf_counter()
+        subprocess.run(command, check=True)
+        seconds = time.perf_counter() - start
+        metrics = json.loads((Path(out) / "metrics.json").read_text())
+    return seconds, metrics["epochs"][-1]["test_acc"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data-dir", default=None, help="MNIST root (default: $S6_DATA_DIR, else ./data)")
+    parser.add_argument("--device", choices=["cpu", "cuda"], default=None)
+    parser.add_argument("--peer-epochs", type=int, default=PEER_EPOCHS,
+                        help=f"peer epochs to time; fewer than {PEER_EPOCHS} projects the schedule from their mean")
+    args = parser.parse_args()
+
+    device = resolve_device(args.device)
+    print(f"on {describe_device(device)}; torch {torch.__version__}", flush=True)
+    s6_seconds, s6_accuracy = run_s6(args.data_dir, args.device)
+    print(f"s6 default (python -m s6 train): {s6_seconds:.1f} s start to exit, final test accuracy {s6_accuracy:.2f}%")
+    peer_seconds, peer_accuracy, epochs = run_peer(resolve_data_dir(args.data_dir), device, args.peer_epochs)
+    if args.peer_epochs < PEER_EPOCHS:
+        projected = peer_seconds + (PEER_EPOCHS - args.peer_epochs) * sum(epochs) / len(epochs)
+        print(f"peer: {args.peer_epochs} of {PEER_EPOCHS} epochs timed ({peer_seconds:.1f} s); the full schedule "
+              f"projected from their mean: {projected:.1f} s; accuracy after epoch {args.peer_epochs} "
+              f"{peer_accuracy:.2f}% (not a final result)")
+        peer_seconds = projected
+    else:
+        print(f"peer: {peer_seconds:.1f} s, final test accuracy {peer_accuracy:.2f}%")
+    print(f"ratio: {peer_seconds / s6_seconds:.2f}")
+
+
+if __name__ == "__main__":
+    main()
