@@ -30,10 +30,11 @@ def separable_bn(c_in: int, c_out: int, padding: int = 0) -> nn.Sequential:
 class Model1(nn.Module):
     """Model-1, the first working design: plain convolutions, no normalisation.
 
-    The skeleton every later model keeps: two 3x3 blocks that grow the receptive field,
+    The skeleton the later models build on: two 3x3 blocks that grow the receptive field,
     max-pool once edges and strokes exist (RF 6), a 1x1 convolution that squeezes the
     channels, three more 3x3 convolutions that see the whole digit, then global average
-    pooling and a 1x1 classifier instead of a large dense layer. Without BatchNorm it
+    pooling and a 1x1 classifier instead of a large dense layer (Model-2 moves the pool
+    forward, Model-3 drops the squeeze). Without BatchNorm it
     needs a small learning rate and trains slowly; without Dropout or augmentation its
     train accuracy runs ahead of test accuracy. Model-2 fixes exactly those.
     """
