@@ -5,14 +5,16 @@ shadowed, the digit is small, off-centre and dark on light. ``to_mnist`` turns a
 what the model was trained on, in the steps MNIST itself was made with, plus the ones a photo needs:
 
 1. grayscale (transparent pixels count as white paper), shrunk to at most 256 pixels a side;
-2. polarity: a coarse background (the median of each of 4x4 blocks, interpolated) is subtracted;
-   the ink is on the side of the larger departures from it, dark or light, whatever the paper's shade;
-3. background: a morphological closing (dark ink) or opening (light ink) with a window wider than
-   any stroke erases the strokes and keeps the light's gradients and shadow edges; the ink is what
-   differs from it, for dark ink as a fraction of the local paper brightness, so a stroke in shadow
-   counts as much as one in light;
-4. the digit's own strokes: the connected stroke with the most ink, and strokes close to it, are kept;
-   specks, page edges and noise elsewhere are dropped;
+2. polarity: a coarse background (block medians, interpolated, at 1x1, 2x2 and 4x4 blocks) is
+   subtracted; the ink is on the side of the larger departures from it, dark or light, whatever the
+   paper's shade;
+3. background: on an evenly lit page (its border hardly varies) one paper level; otherwise a
+   morphological closing (dark ink) or opening (light ink) with a window wider than any stroke,
+   which erases the strokes and keeps the light's gradients and shadow edges. The ink is what
+   differs from it, for dark ink as a fraction of the local paper brightness, so a stroke in
+   shadow counts as much as one in light;
+4. the digit's own strokes: the connected stroke with the most strong ink, and strokes close to it,
+   are kept; specks, leftovers along the image's border and noise elsewhere are dropped;
 5. as MNIST: the digit's bounding box is scaled to fit 20x20, keeping its aspect, and placed on a
    28x28 black canvas with its centre of mass at the centre.
 """
@@ -107,8 +109,9 @@ def _coarse_background(x: torch.Tensor, blocks: int = 4) -> torch.Tensor:
 def _darker_than_paper(x: torch.Tensor, blocks: int) -> float:
     """Evidence in [-1, 1] that the ink is darker than the paper: how much further the image departs
     below a background of blocks x blocks medians than above it. One block sees a shadowed page as
-    ink; four blocks can mistake a digit that fills the frame for paper; their sum over 1, 2 and 4
-    blocks was right on every photo and MNIST digit we tried but 1 in 100 (see README)."""
+    ink; four blocks can mistake a digit that fills the frame for paper. Their sum over 1, 2 and 4
+    blocks was right on all but one of 500 photos (5 conditions x 100) and on all of 1,400 MNIST
+    digits in either polarity, at 28x28 and 280x280."""
     departure = x - _coarse_background(x, blocks)
     below, above = float(-departure.min()), float(departure.max())
     return (below - above) / max(below + above, 1e-6)
