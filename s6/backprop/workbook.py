@@ -240,39 +240,33 @@ def build_workbook(inputs: Inputs = Inputs(), iterations: int = 100) -> Workbook
 
 
 def formula_values(inputs: Inputs = Inputs(), iterations: int = 100) -> dict[str, dict[str, float]]:
-    """The value of every formula cell, by sheet title and cell, as s6.backprop.network computes it.
+    """The value of every cell of the LR sheets, by sheet title and cell, as s6.backprop.network computes it.
 
     Stored in the file as each formula's cached value, so a reader that does not recalculate
     (a file preview, pandas, openpyxl with data_only=True) shows the numbers a spreadsheet app would.
+    The Summary's cells only point into these sheets, so their values are looked up, not recomputed.
     """
     values: dict[str, dict[str, float]] = {}
-    e_total: dict[float, list[float]] = {}
     for lr in LEARNING_RATES:
-        rows = train(inputs, lr, iterations)
-        e_total[lr] = [row["E_total"] for row in rows]
-        values[lr_sheet_title(lr)] = {
-            f"{get_column_letter(col)}{HEADER_ROW + k}": row[name]
-            for k, row in enumerate(rows, start=1)
-            for col, name in enumerate(COLUMNS, start=1)
-        }
-    shown = [k for k in SUMMARY_ITERATIONS if k <= iterations]
-    values["Summary"] = {}
-    for r, lr in enumerate(LEARNING_RATES, start=3):
-        values["Summary"][f"A{r}"] = lr
-        for c, k in enumerate(shown, start=2):
-            values["Summary"][f"{get_column_letter(c)}{r}"] = e_total[lr][k - 1]
+        cells = {f"{get_column_letter(col)}{HEADER_ROW + k}": row[name]
+                 for k, row in enumerate(train(inputs, lr, iterations), start=1)
+                 for col, name in enumerate(COLUMNS, start=1)}
+        values[lr_sheet_title(lr)] = {LR_CELL.replace("$", ""): lr, **cells}
     return values
 
 
 FORMULA_CELL = re.compile(r'<c r="([A-Z]+[0-9]+)"([^>]*)><f>([^<]*)</f><v\s*/></c>')
+REFERENCE = re.compile(r"'([^']+)'!\$?([A-Z]+)\$?([0-9]+)")  # a formula that is only another sheet's cell
 
 
-def _fill_cached_values(xml: str, values: dict[str, float]) -> str:
+def _fill_cached_values(xml: str, title: str, values: dict[str, dict[str, float]]) -> str:
     """Put each formula cell's value into its empty <v/> (openpyxl writes formulas without values)."""
 
     def fill(match: re.Match) -> str:
         cell, attributes, formula = match.groups()
-        return f'<c r="{cell}"{attributes}><f>{formula}</f><v>{values[cell]!r}</v></c>'
+        reference = REFERENCE.fullmatch(formula)
+        value = values[reference[1]][reference[2] + reference[3]] if reference else values[title][cell]
+        return f'<c r="{cell}"{attributes}><f>{formula}</f><v>{value!r}</v></c>'
 
     return FORMULA_CELL.sub(fill, xml)
 
@@ -292,8 +286,8 @@ def workbook_bytes(inputs: Inputs = Inputs(), iterations: int = 100) -> bytes:
     with zipfile.ZipFile(saved) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
         for item in source.infolist():
             data = source.read(item.filename)
-            if item.filename in sheet_xml and sheet_xml[item.filename] in values:
-                data = _fill_cached_values(data.decode(), values[sheet_xml[item.filename]]).encode()
+            if item.filename in sheet_xml:
+                data = _fill_cached_values(data.decode(), sheet_xml[item.filename], values).encode()
             elif item.filename == "docProps/core.xml":
                 data = re.sub(rb"<dcterms:modified([^>]*)>[^<]*<", rb"<dcterms:modified\1>" + STAMP + rb"<", data)
             entry = zipfile.ZipInfo(item.filename, date_time=(1980, 1, 1, 0, 0, 0))
