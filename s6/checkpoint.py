@@ -63,11 +63,15 @@ def restore_run(
         torch.cuda.set_rng_state(checkpoint["rng"]["cuda"])
 
 
+def checkpoint_file(path: str | os.PathLike) -> Path:
+    """A run folder's checkpoint.pt, or the checkpoint file itself when given one."""
+    path = Path(path)
+    return path / "checkpoint.pt" if path.is_dir() else path
+
+
 def load_checkpoint(path: str | os.PathLike) -> dict:
     """Read and sanity-check an s6 checkpoint; every problem becomes one S6Error line."""
-    path = Path(path)
-    if path.is_dir():
-        path = path / "checkpoint.pt"
+    path = checkpoint_file(path)
     if not path.exists():
         raise S6Error(f"no checkpoint at {path}")
     try:

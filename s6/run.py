@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from s6 import S6Error, TrainingInterrupted, plural
-from s6.checkpoint import load_checkpoint, restore_run, save_run
+from s6.checkpoint import checkpoint_file, load_checkpoint, restore_run, save_run
 from s6.data import MNISTTensors, load_mnist, resolve_data_dir, tensor_loaders, torchvision_loaders
 from s6.device import describe_device, resolve_device
 from s6.files import save_json, writable_dir
@@ -62,11 +62,6 @@ def resume_command(out: Path, data_dir: Path, device: str | None) -> str:
     if device is not None:
         command += ["--device", device]
     return " ".join(command)
-
-
-def _checkpoint_file(path: str | os.PathLike) -> Path:
-    path = Path(path)
-    return path / "checkpoint.pt" if path.is_dir() else path
 
 
 def _plan_from(checkpoint: dict, requested: dict) -> dict:
@@ -126,7 +121,7 @@ def train_run(
     requested = {"model": model_name, "seed": seed, "epochs": epochs, "train_subset": train_subset, "loader": loader}
     checkpoint = load_checkpoint(resume) if resume is not None else None
     if checkpoint is not None:
-        plan, source = _plan_from(checkpoint, requested), _checkpoint_file(resume)
+        plan, source = _plan_from(checkpoint, requested), checkpoint_file(resume)
         out, done = Path(out or source.parent), len(checkpoint["metrics"]["epochs"])
     else:
         plan = new_plan(requested)
