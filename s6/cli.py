@@ -11,6 +11,7 @@ from s6 import S6Error, TrainingInterrupted, __version__, plural
 from s6.backprop.workbook import MAX_ITERATIONS
 from s6.files import writable_dir, writable_file
 from s6.models import MODELS
+from s6.predict import DEFAULT_CHECKPOINTS
 
 
 class DefaultsFormatter(argparse.HelpFormatter):
@@ -65,42 +66,20 @@ def cmd_summary(args: argparse.Namespace) -> None:
     print(describe(build_model(args.model)))
 
 
-# predict's checkpoint when none is given: your own full run, else the committed benchmark run of seed 1
-DEFAULT_CHECKPOINTS = ("runs/model2/checkpoint.pt", "results/model2/seed1/checkpoint.pt")
-
-
-def default_checkpoint() -> str:
-    for path in DEFAULT_CHECKPOINTS:
-        if Path(path).exists():
-            return path
-    raise S6Error(f"no checkpoint at {' or '.join(DEFAULT_CHECKPOINTS)}: train one with 'python -m s6 train', "
-                  "or pass --checkpoint")
-
-
-def describe_checkpoint(path: str, checkpoint: dict) -> str:
-    """Which model a checkpoint holds and how well it did: said before predicting, so a smoke run is never mistaken."""
-    plan, epochs = checkpoint["plan"], checkpoint["metrics"]["epochs"]
-    subset = f", {plan['train_subset']:,} training images" if plan.get("train_subset") else ""
-    return (f"using {path}: {checkpoint['model']}, seed {plan['seed']}, epoch {len(epochs)} of {plan['epochs']}"
-            f"{subset}; its test accuracy {epochs[-1]['test_acc']:.2f}%")
-
-
 def cmd_predict(args: argparse.Namespace) -> int:
-    from s6.predict import classify, format_prediction, load_classifier, load_image, to_mnist
+    from s6.predict import Classifier, format_prediction, load_image
 
-    path = args.checkpoint or default_checkpoint()
-    model, checkpoint = load_classifier(path)
-    print(describe_checkpoint(path, checkpoint), file=sys.stderr)
-    norm = checkpoint["normalisation"]
+    classifier = Classifier(args.checkpoint)
+    print(classifier.describe(), file=sys.stderr)
     failed = 0
     for image in args.images:  # one line each: a result on stdout, or an error on stderr; the rest still run
         try:
-            digit = to_mnist(load_image(image), image)
+            probabilities, _ = classifier(load_image(image), image)
         except S6Error as e:
             print(f"error: {e}", file=sys.stderr)
             failed += 1
             continue
-        print(format_prediction(image, classify(model, digit[None], norm["mean"], norm["std"])[0], args.top))
+        print(format_prediction(image, probabilities, args.top))
     return 1 if failed else 0
 
 

@@ -228,6 +228,18 @@ def centre_like_mnist(x: torch.Tensor) -> torch.Tensor:
     return shifted
 
 
+# The checkpoint used when none is given: your own full run, else the committed benchmark run of seed 1
+DEFAULT_CHECKPOINTS = ("runs/model2/checkpoint.pt", "results/model2/seed1/checkpoint.pt")
+
+
+def default_checkpoint() -> str:
+    for path in DEFAULT_CHECKPOINTS:
+        if Path(path).exists():
+            return path
+    raise S6Error(f"no checkpoint at {' or '.join(DEFAULT_CHECKPOINTS)}: train one with 'python -m s6 train', "
+                  "or pass --checkpoint")
+
+
 def load_classifier(path: str | os.PathLike) -> tuple[torch.nn.Module, dict]:
     """The model of a checkpoint, in eval mode, and the checkpoint itself."""
     checkpoint = load_checkpoint(path)
@@ -246,6 +258,27 @@ def load_classifier(path: str | os.PathLike) -> tuple[torch.nn.Module, dict]:
 def classify(model: torch.nn.Module, digits: torch.Tensor, mean: float, std: float) -> torch.Tensor:
     """Class probabilities (N, 10) for digits (N, 28, 28) in [0, 1]."""
     return model(((digits - mean) / std).unsqueeze(1)).softmax(1)
+
+
+class Classifier:
+    """A checkpoint ready to read digits: what ``predict`` and the demo page both use, so they never differ."""
+
+    def __init__(self, path: str | os.PathLike | None = None) -> None:
+        self.path = str(path or default_checkpoint())
+        self.model, self.checkpoint = load_classifier(self.path)
+        self.mean, self.std = self.checkpoint["normalisation"]["mean"], self.checkpoint["normalisation"]["std"]
+
+    def __call__(self, image: Image.Image, name: str = "image") -> tuple[torch.Tensor, torch.Tensor]:
+        """(probabilities of the 10 digits, the 28x28 digit the model received) for a grayscale image."""
+        digit = to_mnist(image, name)
+        return classify(self.model, digit[None], self.mean, self.std)[0], digit
+
+    def describe(self) -> str:
+        """Which model this is and how well it did: said before predicting, so a smoke run is never mistaken."""
+        plan, epochs = self.checkpoint["plan"], self.checkpoint["metrics"]["epochs"]
+        subset = f", {plan['train_subset']:,} training images" if plan.get("train_subset") else ""
+        return (f"using {self.path}: {self.checkpoint['model']}, seed {plan['seed']}, epoch {len(epochs)} of "
+                f"{plan['epochs']}{subset}; its test accuracy {epochs[-1]['test_acc']:.2f}%")
 
 
 def format_prediction(name: str, probabilities: torch.Tensor, top: int = 1) -> str:
