@@ -22,6 +22,7 @@ what the model was trained on, in the steps MNIST itself was made with, plus the
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 import torch
@@ -41,17 +42,26 @@ MIN_CONTRAST = 0.08  # weakest ink, relative to the paper, that still counts as 
 
 
 def load_image(path: str | os.PathLike) -> Image.Image:
+    """A grayscale image from a file (transparent pixels become white paper), or one line saying why not.
+
+    Images over Pillow's limit of about 89 million pixels are refused before they are decoded: a
+    small file can hold a huge, blank image whose pixels alone would fill the memory.
+    """
     path = Path(path)
     try:
-        with Image.open(path) as image:
-            image.load()
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as image:
+                image.load()
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError):
+        raise S6Error(f"{path}: too large to open safely (over {Image.MAX_IMAGE_PIXELS:,} pixels)") from None
     except FileNotFoundError:
         raise S6Error(f"{path}: no such file") from None
     except IsADirectoryError:
         raise S6Error(f"{path}: is a folder, not an image") from None
     except PermissionError:
         raise S6Error(f"{path}: permission denied") from None
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+    except (UnidentifiedImageError, OSError, ValueError):
         raise S6Error(f"{path}: not an image that Pillow can read (PNG or JPEG expected)") from None
     if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
         paper = Image.new("RGBA", image.size, "white")

@@ -140,6 +140,7 @@ def bad_inputs(tmp_path):
     (tmp_path / "empty.png").write_bytes(b"")
     (tmp_path / "notes.png").write_text("this is not an image")
     Image.new("L", (50, 50), "white").save(tmp_path / "blank.png")
+    Image.new("L", (10000, 10000), "white").save(tmp_path / "huge.png")  # 100 million pixels in a 120 kB file
     (tmp_path / "truncated.pt").write_bytes(CHECKPOINT.read_bytes()[:1000])
     (tmp_path / "random.pt").write_bytes(b"\x00" * 4096)
     good = str(tmp_path / "blank.png")
@@ -147,6 +148,7 @@ def bad_inputs(tmp_path):
         "empty image file": ([str(tmp_path / "empty.png")], "not an image"),
         "text file as image": ([str(tmp_path / "notes.png")], "not an image"),
         "blank image": ([good], "no digit found"),
+        "huge image": ([str(tmp_path / "huge.png")], "too large to open safely"),
         "missing image": ([str(tmp_path / "nope.png")], "no such file"),
         "missing checkpoint": ([good, "--checkpoint", str(tmp_path / "none.pt")], "no checkpoint"),
         "truncated checkpoint": ([good, "--checkpoint", str(tmp_path / "truncated.pt")], "truncated or damaged"),
@@ -156,9 +158,9 @@ def bad_inputs(tmp_path):
     }
 
 
-@pytest.mark.parametrize("case", ["empty image file", "text file as image", "blank image", "missing image",
-                                  "missing checkpoint", "truncated checkpoint", "garbage checkpoint", "top 11",
-                                  "folder as image"])
+@pytest.mark.parametrize("case", ["empty image file", "text file as image", "blank image", "huge image",
+                                  "missing image", "missing checkpoint", "truncated checkpoint", "garbage checkpoint",
+                                  "top 11", "folder as image"])
 def test_bad_input_is_one_line_without_traceback(case, tmp_path):
     args, message = bad_inputs(tmp_path)[case]
     before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
