@@ -1,5 +1,5 @@
 """s6 (or python -m s6): Part 1, backpropagation by hand (sheet, backprop-figures); Part 2, the MNIST CNN (train,
-summary, predict). --help on each command."""
+summary, predict, demo). --help on each command."""
 
 from __future__ import annotations
 
@@ -81,6 +81,19 @@ def cmd_predict(args: argparse.Namespace) -> int:
             continue
         print(format_prediction(image, probabilities, args.top))
     return 1 if failed else 0
+
+
+def cmd_demo(args: argparse.Namespace) -> None:
+    from s6.demo import serve
+
+    serve(args.checkpoint, args.host, args.port, args.share)
+
+
+def port_number(text: str) -> int:
+    value = positive_int(text)
+    if value > 65535:
+        raise argparse.ArgumentTypeError(f"a port is 1 to 65535, got {value}")
+    return value
 
 
 def top_k(text: str) -> int:
@@ -174,6 +187,16 @@ def build_parser() -> Parser:
                          f"(default: {DEFAULT_CHECKPOINTS[0]}, else {DEFAULT_CHECKPOINTS[1]})")
     predict.add_argument("--top", type=top_k, default=1, help="how many guesses to show per image")
     predict.set_defaults(run=cmd_predict)
+
+    demo = commands.add_parser("demo", help="draw a digit in your browser and see what the model reads "
+                               "(needs the demo extra: pip install -e '.[demo]')", formatter_class=defaults)
+    demo.add_argument("--checkpoint", help="a checkpoint.pt or its run folder "
+                      f"(default: {DEFAULT_CHECKPOINTS[0]}, else {DEFAULT_CHECKPOINTS[1]})")
+    demo.add_argument("--host", default="127.0.0.1",
+                      help="address to serve on; 0.0.0.0 opens the page to your whole network")
+    demo.add_argument("--port", type=port_number, default=7860, help="port to serve on")
+    demo.add_argument("--share", action="store_true", help="also make a temporary public link through Gradio")
+    demo.set_defaults(run=cmd_demo)
 
     sheet = commands.add_parser("sheet", help="write the Part 1 backpropagation workbook", formatter_class=defaults)
     sheet.add_argument("--out", default="asgmt_backpropagation.xlsx", help="where to write the .xlsx")
