@@ -60,10 +60,11 @@ def cmd_train(args: argparse.Namespace) -> None:
 
 
 def cmd_summary(args: argparse.Namespace) -> None:
-    from s6.models import build_model
-    from s6.summary import describe
+    from s6.models import build_model, recipe_for
+    from s6.summary import describe, describe_recipe
 
     print(describe(build_model(args.model)))
+    print(describe_recipe(recipe_for(args.model)))
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
@@ -175,7 +176,7 @@ def build_parser() -> Parser:
     train.add_argument("--quiet", action="store_true", help="no progress bars, one line per epoch")
     train.set_defaults(run=cmd_train)
 
-    summary = commands.add_parser("summary", help="layer table, receptive field and parameter count",
+    summary = commands.add_parser("summary", help="layer table, receptive field, parameter count and recipe",
                                   formatter_class=defaults)
     summary.add_argument("--model", default="model2", choices=list(MODELS), help="which model")
     summary.set_defaults(run=cmd_summary)

@@ -9,7 +9,9 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from s6 import plural
 from s6.models import count_parameters
+from s6.recipe import Recipe
 
 
 @dataclass(frozen=True)
@@ -89,3 +91,17 @@ def describe(model: nn.Module) -> str:
             f"Trainable parameters: {count_parameters(model):,}",
         ]
     )
+
+
+def describe_recipe(recipe: Recipe) -> str:
+    """How a model is trained, in one line: ``summary`` prints it under the model."""
+    parts = [plural(recipe.epochs, "epoch"), f"batch {recipe.batch_size}",
+             f"one-cycle SGD to lr {recipe.max_lr:g}", f"weight decay {recipe.weight_decay:g}"]
+    if recipe.augment is None:
+        parts.append("no augmentation")
+    else:
+        a = recipe.augment
+        parts.append(f"augmentation ±{a.degrees:g}° rotation, ±{a.translate:.0%} shift, ±{a.scale:.0%} zoom")
+    if recipe.ema_decay is not None:
+        parts.append(f"the model is the moving average of its weights (decay {recipe.ema_decay:g} a step)")
+    return "Training recipe: " + ", ".join(parts)

@@ -33,6 +33,14 @@ def test_summary_prints_layers_receptive_field_and_parameter_count():
     assert "Trainable parameters:" in result.stdout
 
 
+def test_summary_of_model3_shows_its_budget_and_recipe():
+    result = run_cli("summary", "--model", "model3")
+    assert result.returncode == 0, result.stderr
+    assert "Trainable parameters: 3,918" in result.stdout
+    assert "Training recipe: 19 epochs, batch 64," in result.stdout
+    assert "the model is the moving average of its weights (decay 0.999 a step)" in result.stdout
+
+
 BAD = {
     "unknown model": ["train", "--model", "resnet50"],
     "zero epochs": ["train", "--epochs", "0"],
