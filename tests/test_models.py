@@ -74,6 +74,11 @@ def test_model3_has_at_most_4000_parameters():
     assert count_parameters(build_model("model3")) <= 4000
 
 
+def test_model3_trains_in_fewer_than_20_epochs_and_ends_with_its_weight_average():
+    recipe = recipe_for("model3")
+    assert recipe.epochs < 20 and recipe.ema_decay is not None and 0 < recipe.ema_decay < 1
+
+
 def test_model3_buys_width_with_depthwise_separable_convolutions():
     convs = [m for m in build_model("model3").modules() if isinstance(m, nn.Conv2d)]
     spatial = [c for c in convs if c.kernel_size == (3, 3)]
