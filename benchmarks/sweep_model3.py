@@ -6,18 +6,20 @@ ReLU, Dropout and pooling act per channel, so the copies never mix; the loss is 
 copies' losses, so each copy's gradient is exactly its own. One GPU pass trains N independent
 models: 21 designs x 8 seeds took about 20 minutes of one H100, three or four designs at a time.
 
-A design is a string of blocks: ``cK`` a 3x3 convolution to K channels + BatchNorm + ReLU,
-``sK`` a depthwise-separable one (3x3 per channel, then 1x1 to K) + BatchNorm + ReLU, a trailing
-``p`` pads that block (the map keeps its size), ``m`` the 2x2 max-pool. Every design ends in
-global average pooling and a 1x1 convolution to 10 classes. The sweep reports the FINAL-epoch
-test accuracy of every copy; nothing is picked by epoch.
+A design is a string of the registry's blocks (s6.models): ``cK`` is ``conv_bn`` to K channels
+(3x3 convolution + BatchNorm + ReLU), ``sK`` is ``separable_bn`` (3x3 per channel, then 1x1 to K,
++ BatchNorm + ReLU), a trailing ``p`` pads that block (the map keeps its size), ``m`` the 2x2
+max-pool. Every design ends in global average pooling and a 1x1 convolution to 10 classes. A
+recipe with ``ema_decay`` is judged by its weight average, as s6's training loop does. The sweep
+reports the FINAL-epoch test accuracy of every copy; nothing is picked by epoch.
 
-    python benchmarks/sweep_model3.py --data-dir DIR --device cuda [--designs NAME ...] [--copies 8]
+    python benchmarks/sweep_model3.py --data-dir DIR --device cuda [--designs NAME ...] [--copies 8] [--dry-run]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import time
 from dataclasses import asdict, dataclass, replace
@@ -30,9 +32,9 @@ from torch import nn
 from s6.data import load_mnist, normalise, random_affine, resolve_data_dir
 from s6.device import describe_device, resolve_device
 from s6.files import save_json
-from s6.models import recipe_for
+from s6.models import conv_bn, count_parameters, recipe_for, separable_bn
 from s6.recipe import Augment, Recipe
-from s6.train import make_optimizer
+from s6.train import make_average, make_optimizer
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -45,73 +47,74 @@ class Candidate:
     label_smoothing: float = 0.0  # of the cross-entropy targets
 
 
-OLD = "c6 c10 m c10 c12 c10"  # Model-3 before this sweep
+OLD = "c6 c10 m c10 c12 c10"  # Model-3 before the first sweep
 SEP = "c10 s20 m s24 s24 s24 s24p"  # Model-3 after it (tests/test_models.py checks it builds s6's Model3)
-BASE = Candidate(OLD).recipe
+BASE = Recipe(epochs=20, batch_size=64, max_lr=0.2, weight_decay=5e-5)  # Model-3's recipe in the first sweep
 MILD = replace(BASE, augment=Augment(degrees=5.0, translate=0.05, scale=0.05))
 CANDIDATES = {
     "old-model3": Candidate(OLD, replace(BASE, epochs=19), dropout=0.03),
-    "old-model3-20ep": Candidate(OLD),
-    "old-model3-smooth": Candidate(OLD, dropout=0.03, label_smoothing=0.1),
+    "old-model3-20ep": Candidate(OLD, BASE),
+    "old-model3-smooth": Candidate(OLD, BASE, dropout=0.03, label_smoothing=0.1),
     "old-model3-b32": Candidate(OLD, replace(BASE, batch_size=32, max_lr=0.1), dropout=0.03),
     "old-model3-b128": Candidate(OLD, replace(BASE, batch_size=128, max_lr=0.3), dropout=0.03),
-    "wider-late": Candidate("c8 c8 m c10 c12 c12p", dropout=0.03),
-    "deeper": Candidate("c6 c8 m c8 c10 c10 c10p", dropout=0.03),
-    "sep20": Candidate("c8 c12 m s20 s20 s20 s20p", dropout=0.03),
-    "sep22": Candidate("c8 c12 m s22 s22 s22 s22p"),
+    "wider-late": Candidate("c8 c8 m c10 c12 c12p", BASE, dropout=0.03),
+    "deeper": Candidate("c6 c8 m c8 c10 c10 c10p", BASE, dropout=0.03),
+    "sep20": Candidate("c8 c12 m s20 s20 s20 s20p", BASE, dropout=0.03),
+    "sep22": Candidate("c8 c12 m s22 s22 s22 s22p", BASE),
     "sep22-wd1e-4": Candidate("c8 c12 m s22 s22 s22 s22p", replace(BASE, weight_decay=1e-4)),
     "sep22-lr0.4": Candidate("c8 c12 m s22 s22 s22 s22p", replace(BASE, max_lr=0.4)),
     "sep22-mild": Candidate("c8 c12 m s22 s22 s22 s22p", MILD),
     "sep22-b128": Candidate("c8 c12 m s22 s22 s22 s22p", replace(BASE, batch_size=128, max_lr=0.3)),
-    "sep28x3": Candidate("c8 c12 m s28 s28 s28"),
-    "c16-sep20": Candidate("c8 c16 m s20 s20 s20 s20p"),
-    "sep16-sep24": Candidate("c8 s16 m s24 s24 s24 s24p"),
-    "sep20-sep24": Candidate(SEP),
+    "sep28x3": Candidate("c8 c12 m s28 s28 s28", BASE),
+    "c16-sep20": Candidate("c8 c16 m s20 s20 s20 s20p", BASE),
+    "sep16-sep24": Candidate("c8 s16 m s24 s24 s24 s24p", BASE),
+    "sep20-sep24": Candidate(SEP, BASE),
     "sep20-sep24-mild": Candidate(SEP, MILD),
     "c12-sep24-sep22-mild": Candidate("c12 s24 m s22 s22 s22 s22p", MILD),
-    "c16-sep24-sep22": Candidate("c16 s24 m s22 s22 s22 s22p"),
+    "c16-sep24-sep22": Candidate("c16 s24 m s22 s22 s22 s22p", BASE),
     "c16-sep24-sep22-mild": Candidate("c16 s24 m s22 s22 s22 s22p", MILD),
+    # The second sweep: Model-3 within 19 epochs, and what averaging its weights adds (the registry's recipe)
+    "model3-19ep": Candidate(SEP, replace(BASE, epochs=19)),
+    "model3-19ep-ema": Candidate(SEP),
+    "model3-19ep-ema0.9995": Candidate(SEP, replace(BASE, epochs=19, ema_decay=0.9995)),
 }
 
 
 def build(design: str, copies: int, dropout: float) -> tuple[nn.Sequential, int]:
     """``copies`` independent instances of ``design`` as one grouped network; parameters of one copy."""
     layers: list[nn.Module] = []
-    c, params, pooled = 1, 0, False
+    c, pooled = 1, False
     for block in design.split():
         if block == "m":
             layers.append(nn.MaxPool2d(2))
             pooled = True
             continue
         kind, width, pad = block[0], int(block[1:].rstrip("p")), int(block.endswith("p"))
-        n_in, n_out = copies * c, copies * width
+        drop = dropout if pooled else 0.0
         if kind == "c":
-            layers.append(nn.Conv2d(n_in, n_out, 3, padding=pad, bias=False, groups=copies))
-            params += 9 * c * width
+            layers.append(conv_bn(c, width, drop, padding=pad, copies=copies))
         else:
-            layers.append(nn.Conv2d(n_in, n_in, 3, padding=pad, bias=False, groups=n_in))
-            layers.append(nn.Conv2d(n_in, n_out, 1, bias=False, groups=copies))
-            params += 9 * c + c * width
-        layers += [nn.BatchNorm2d(n_out), nn.ReLU()]
-        params += 2 * width
-        if pooled and dropout:
-            layers.append(nn.Dropout(dropout))
+            layers.append(separable_bn(c, width, padding=pad, dropout=drop, copies=copies))
         c = width
     layers += [nn.AdaptiveAvgPool2d(1), nn.Conv2d(copies * c, copies * 10, 1, groups=copies)]
-    return nn.Sequential(*layers), params + 10 * c + 10
+    model = nn.Sequential(*layers)
+    return model, count_parameters(model) // copies
 
 
-def sweep(name: str, candidate: Candidate, copies: int, mnist, device: torch.device) -> dict:
+def sweep(name: str, candidate: Candidate, copies: int, mnist, device: torch.device,
+          train_subset: int | None = None) -> dict:
     """Train ``copies`` copies of one candidate; final-epoch test accuracy of each."""
     torch.manual_seed(1000 + 1)
     model, params = build(candidate.design, copies, candidate.dropout)
     model = model.to(device)
-    images, labels = normalise(mnist.train_images).to(device), mnist.train_labels.to(device)
+    images = normalise(mnist.train_images[:train_subset]).to(device)
+    labels = mnist.train_labels[:train_subset].to(device)
     test_x, test_y = normalise(mnist.test_images).to(device), mnist.test_labels.to(device)
     generator = torch.Generator(device=device)
     generator.manual_seed(7919)
     recipe, n = candidate.recipe, len(labels)
     optimizer, scheduler = make_optimizer(model, recipe, math.ceil(n / recipe.batch_size), recipe.epochs)
+    average = make_average(model, recipe)  # per element, so each copy's average is its own
     start = time.perf_counter()
     for _ in range(recipe.epochs):
         model.train()
@@ -130,6 +133,10 @@ def sweep(name: str, candidate: Candidate, copies: int, mnist, device: torch.dev
             loss.backward()
             optimizer.step()
             scheduler.step()
+            if average is not None:
+                average.update(model)
+    if average is not None:
+        model = average.module
     model.eval()
     correct = torch.zeros(copies, device=device)
     with torch.inference_mode():
@@ -138,8 +145,10 @@ def sweep(name: str, candidate: Candidate, copies: int, mnist, device: torch.dev
             predictions = model(x).view(-1, copies, 10).argmax(-1)
             correct += (predictions == test_y[first : first + 1000, None]).sum(0)
     final = [round(a, 2) for a in (100 * correct / len(test_y)).tolist()]
-    return {"name": name, "design": candidate.design, "params": params, "epochs": recipe.epochs,
+    return {"name": name, "device": describe_device(device), "copies": copies, "design": candidate.design,
+            "params": params, "epochs": recipe.epochs,
             "batch_size": recipe.batch_size, "max_lr": recipe.max_lr, "weight_decay": recipe.weight_decay,
+            "ema_decay": recipe.ema_decay,
             "dropout": candidate.dropout, "label_smoothing": candidate.label_smoothing,
             "augment": asdict(recipe.augment) if recipe.augment else None,
             "final_test_acc": final, "mean": round(sum(final) / copies, 3), "min": min(final),
@@ -152,16 +161,24 @@ def main() -> None:
     parser.add_argument("--device", choices=["cpu", "cuda"], default=None, help="default: cuda if available")
     parser.add_argument("--designs", nargs="+", choices=list(CANDIDATES), default=list(CANDIDATES))
     parser.add_argument("--copies", type=int, default=8, help="independent copies (seeds) of each design")
-    parser.add_argument("--out", default=str(ROOT / "results" / "model3_sweep.json"))
+    parser.add_argument("--out", default=str(ROOT / "results" / "model3_sweep.json"),
+                        help="JSON file; a design's row there is replaced, the other rows are kept")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="check the machinery: 1 epoch on 2,000 images, nothing written")
     args = parser.parse_args()
 
     device = resolve_device(args.device)
     mnist = load_mnist(resolve_data_dir(args.data_dir))
-    results = {"device": describe_device(device), "copies": args.copies, "designs": []}
+    out = Path(args.out)
+    results = json.loads(out.read_text()) if out.exists() else {"designs": []}
     for name in args.designs:
-        row = sweep(name, CANDIDATES[name], args.copies, mnist, device)
-        results["designs"].append(row)
-        save_json(Path(args.out), results)
+        candidate = CANDIDATES[name]
+        if args.dry_run:
+            candidate = replace(candidate, recipe=replace(candidate.recipe, epochs=1))
+        row = sweep(name, candidate, args.copies, mnist, device, 2000 if args.dry_run else None)
+        if not args.dry_run:
+            results["designs"] = [r for r in results["designs"] if r["name"] != name] + [row]
+            save_json(out, results)
         print(f"{name:<22} {row['params']:>5} params  mean {row['mean']:.2f}%  min {row['min']:.2f}%  "
               f"{' '.join(f'{a:.2f}' for a in row['final_test_acc'])}  {row['seconds']:.0f} s", flush=True)
 

@@ -9,22 +9,34 @@ from s6 import S6Error
 from s6.recipe import Recipe
 
 
-def conv_bn(c_in: int, c_out: int, dropout: float, padding: int = 0) -> nn.Sequential:
-    """3x3 convolution -> BatchNorm -> ReLU [-> Dropout]: the building block of Model-2/3."""
-    layers = [nn.Conv2d(c_in, c_out, 3, padding=padding, bias=False), nn.BatchNorm2d(c_out), nn.ReLU()]
+def conv_bn(c_in: int, c_out: int, dropout: float, padding: int = 0, copies: int = 1) -> nn.Sequential:
+    """3x3 convolution -> BatchNorm -> ReLU [-> Dropout]: the building block of Model-2/3.
+
+    ``copies`` > 1 builds that many independent blocks side by side as one grouped layer
+    (channels c_in * copies -> c_out * copies, groups=copies): how benchmarks/sweep_model3.py
+    trains several seeds of a design at once. The models themselves use one copy.
+    """
+    layers = [nn.Conv2d(c_in * copies, c_out * copies, 3, padding=padding, groups=copies, bias=False),
+              nn.BatchNorm2d(c_out * copies), nn.ReLU()]
     if dropout > 0:
         layers.append(nn.Dropout(dropout))
     return nn.Sequential(*layers)
 
 
-def separable_bn(c_in: int, c_out: int, padding: int = 0) -> nn.Sequential:
-    """Depthwise 3x3 (one filter per channel) -> pointwise 1x1 -> BatchNorm -> ReLU: Model-3's block."""
-    return nn.Sequential(
-        nn.Conv2d(c_in, c_in, 3, padding=padding, groups=c_in, bias=False),
-        nn.Conv2d(c_in, c_out, 1, bias=False),
-        nn.BatchNorm2d(c_out),
+def separable_bn(c_in: int, c_out: int, padding: int = 0, dropout: float = 0.0, copies: int = 1) -> nn.Sequential:
+    """Depthwise 3x3 (one filter per channel) -> pointwise 1x1 -> BatchNorm -> ReLU [-> Dropout]: Model-3's block.
+
+    ``copies`` as in ``conv_bn``.
+    """
+    layers = [
+        nn.Conv2d(c_in * copies, c_in * copies, 3, padding=padding, groups=c_in * copies, bias=False),
+        nn.Conv2d(c_in * copies, c_out * copies, 1, groups=copies, bias=False),
+        nn.BatchNorm2d(c_out * copies),
         nn.ReLU(),
-    )
+    ]
+    if dropout > 0:
+        layers.append(nn.Dropout(dropout))
+    return nn.Sequential(*layers)
 
 
 class Model1(nn.Module):

@@ -43,12 +43,17 @@ def test_model2_uses_batchnorm_dropout_gap_and_a_1x1_head():
     assert isinstance(head, nn.Conv2d) and head.kernel_size == (1, 1) and head.out_channels == 10
 
 
-def test_the_sweeps_model3_design_is_the_registrys_model3(monkeypatch):
-    """benchmarks/sweep_model3.py writes designs as strings; the chosen one must build s6's Model3 exactly."""
+def load_sweep(monkeypatch):
     spec = importlib.util.spec_from_file_location("sweep_model3", ROOT / "benchmarks" / "sweep_model3.py")
     sweep = importlib.util.module_from_spec(spec)
     monkeypatch.setitem(sys.modules, "sweep_model3", sweep)  # dataclasses look their module up there
     spec.loader.exec_module(sweep)
+    return sweep
+
+
+def test_the_sweeps_model3_design_is_the_registrys_model3(monkeypatch):
+    """benchmarks/sweep_model3.py writes designs as strings; the chosen one must build s6's Model3 exactly."""
+    sweep = load_sweep(monkeypatch)
     built, params = sweep.build(sweep.SEP, copies=1, dropout=0.0)
     ours = build_model("model3")
     assert params == count_parameters(built) == count_parameters(ours)
@@ -58,6 +63,19 @@ def test_the_sweeps_model3_design_is_the_registrys_model3(monkeypatch):
 
     assert shape(built) == shape(ours)
     assert sweep.Candidate(sweep.SEP).recipe == recipe_for("model3")
+
+
+def test_the_sweeps_copies_train_independently_and_are_judged_by_their_weight_average(monkeypatch, mnist):
+    """Two copies in one grouped network: each learns, on its own batches, and the averaging recipe is honoured."""
+    from dataclasses import replace
+
+    sweep = load_sweep(monkeypatch)
+    candidate = sweep.CANDIDATES["model3-19ep-ema"]
+    candidate = replace(candidate, recipe=replace(candidate.recipe, epochs=2))
+    row = sweep.sweep("dry", candidate, 2, mnist, torch.device("cpu"), train_subset=3000)
+    assert row["params"] == 3918 and row["ema_decay"] == 0.999 and row["copies"] == 2
+    first, second = row["final_test_acc"]
+    assert first > 80 and second > 80 and first != second  # both learn; different batches, different models
 
 
 @pytest.mark.parametrize("name", [n for n in MODELS if n != "model1"])
