@@ -7,8 +7,8 @@ model. The page shows the three likeliest digits with their probabilities and, e
 cut in two). A problem with the input (an empty canvas, a blank page, a file that is not an
 image) is a message on the page; the server goes on serving.
 
-Gradio is an optional extra, left out of the core install because it brings about 200 MB
-(Gradio, FastAPI, pandas): ``pip install -e '.[demo]'``.
+Gradio is an optional extra, left out of the core install because it brings 32 more packages and
+about 150 MB (Gradio, FastAPI, pandas...): ``pip install -e '.[demo]'``.
 """
 
 from __future__ import annotations
@@ -83,7 +83,7 @@ def build_app(classifier: Classifier) -> Any:
         with gr.Row():
             with gr.Column():
                 sketch = gr.Sketchpad(
-                    label="Pick the pen (left), then draw one digit, large, with the mouse or a finger",
+                    label="Pick the pen, draw one digit",
                     type="pil", image_mode="L", canvas_size=(280, 280), layers=False, elem_id="sketch",
                     brush=gr.Brush(default_size=20, colors=["#000000"], color_mode="fixed"),
                 )
@@ -91,7 +91,8 @@ def build_app(classifier: Classifier) -> Any:
                 upload = gr.File(label="...or upload a photo or scan (PNG or JPEG, either polarity)",
                                  file_types=["image"], type="filepath", elem_id="upload")
             with gr.Column():
-                message = gr.Markdown("Draw a digit and press *Read my drawing*, or upload an image.",
+                message = gr.Markdown("Pick the pen at the canvas's left, draw a digit large with the mouse or a "
+                                      "finger and press *Read my drawing*; or upload an image.",
                                       elem_id="message")
                 guesses = gr.Label(num_top_classes=TOP, label="The model's top 3", elem_id="guesses")
                 seen = gr.Image(label="What the model received: 28x28 pixels, enlarged", interactive=False,
@@ -118,7 +119,13 @@ def serve(checkpoint: str | None, host: str, port: int, share: bool) -> None:
     classifier = Classifier(checkpoint)
     print(classifier.describe())
     app = build_app(classifier)
-    try:
-        app.launch(server_name=host, server_port=port, share=share, max_file_size=MAX_UPLOAD)
+    try:  # quiet, and not blocking yet: Gradio's own hints speak of launch(), where ours speak of options
+        app.launch(server_name=host, server_port=port, share=share, max_file_size=MAX_UPLOAD, quiet=True,
+                   prevent_thread_lock=True)
     except OSError as e:  # taken in the moment since check_address
         raise S6Error(f"cannot serve on {host}:{port}: {e.strerror or 'taken'}; try another --port") from None
+    where = "this machine only" if host in ("127.0.0.1", "localhost", "::1") else f"every machine that reaches {host}"
+    print(f"serving the page at {app.local_url} ({where}); Ctrl-C stops it")
+    if share:
+        print(f"public link: {app.share_url}" if app.share_url else "no public link: Gradio's server did not answer")
+    app.block_thread()
