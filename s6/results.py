@@ -1,7 +1,8 @@
 """The benchmark record: results/seeds.json, one entry per model with the final-epoch accuracy of each seed.
 
 benchmarks/bench_seeds.py writes it; the notebook and README read it. The layout:
-``{model: {"params": int, "device": str, "runs": [{"seed", "final_test_acc", "seconds_per_epoch"}]}}``.
+``{model: {"params": int, "device": str, "runs": [{"seed", "final_test_acc", "seconds_per_epoch"}]}}``;
+a model whose recipe averages its weights also records its last weights' ``last_weights_test_acc``.
 """
 
 from __future__ import annotations
@@ -25,13 +26,16 @@ def final_accuracies(entry: dict) -> list[float]:
 
 def format_seed_table(results: dict) -> str:
     """One line per model, by name: parameters, each seed's final accuracy, mean, min, seconds per epoch; devices."""
-    lines = [f"{'model':<8}{'params':>8}  {'final test accuracy per seed (%)':<40}{'mean':>7}{'min':>7}{'s/epoch':>9}"]
+    per_seed = {model: " ".join(f"{run['seed']}:{run['final_test_acc']:.2f}"
+                                for run in sorted(entry["runs"], key=lambda run: run["seed"]))
+                for model, entry in results.items()}
+    width = max(40, *(len(text) + 2 for text in per_seed.values()))
+    lines = [f"{'model':<8}{'params':>8}  {'final test accuracy per seed (%)':<{width}}{'mean':>7}{'min':>7}"
+             f"{'s/epoch':>9}"]
     for model, entry in sorted(results.items()):
-        runs = sorted(entry["runs"], key=lambda run: run["seed"])
         accs = final_accuracies(entry)
-        per_seed = " ".join(f"{run['seed']}:{run['final_test_acc']:.2f}" for run in runs)
-        seconds = sum(run["seconds_per_epoch"] for run in runs) / len(runs)
-        lines.append(f"{model:<8}{entry['params']:>8}  {per_seed:<40}{sum(accs) / len(accs):>7.2f}"
+        seconds = sum(run["seconds_per_epoch"] for run in entry["runs"]) / len(entry["runs"])
+        lines.append(f"{model:<8}{entry['params']:>8}  {per_seed[model]:<{width}}{sum(accs) / len(accs):>7.2f}"
                      f"{min(accs):>7.2f}{seconds:>9.1f}")
     for model, entry in sorted(results.items()):
         lines.append(f"{model}: {entry['device']}")
