@@ -47,11 +47,11 @@ def main() -> None:
             epochs = metrics["epochs"]
             entry = results.setdefault(model, {"params": metrics["params"], "device": metrics["device"], "runs": []})
             entry.update(params=metrics["params"], device=metrics["device"])
-            run = {"seed": seed, "final_test_acc": epochs[-1]["test_acc"]}
-            if "last_test_acc" in epochs[-1]:  # a weight-averaging recipe: its last weights, for comparison
-                run["last_weights_test_acc"] = epochs[-1]["last_test_acc"]
-            run["seconds_per_epoch"] = round(sum(e["seconds"] for e in epochs) / len(epochs), 2)
-            entry["runs"] = [r for r in entry["runs"] if r["seed"] != seed] + [run]
+            entry["runs"] = [r for r in entry["runs"] if r["seed"] != seed] + [{
+                "seed": seed,
+                "final_test_acc": epochs[-1]["test_acc"],
+                "seconds_per_epoch": round(sum(e["seconds"] for e in epochs) / len(epochs), 2),
+            }]
             entry["runs"].sort(key=lambda r: r["seed"])
             save_json(summary_path, results)
             print(f"{model} seed {seed}: final test accuracy {epochs[-1]['test_acc']:.2f}% after {len(epochs)} epochs")

@@ -12,7 +12,6 @@ from torch import nn
 from s6 import S6Error, __version__
 from s6.data import MNIST_MEAN, MNIST_STD
 from s6.files import atomic_write_bytes
-from s6.train import WeightAverage
 
 
 def save_torch(path: str | os.PathLike, obj: object) -> None:
@@ -27,16 +26,9 @@ CHECKPOINT_FORMAT = 1  # bump when the layout below changes incompatibly
 def save_run(
     path: Path, plan: dict, metrics: dict, model: nn.Module, optimizer: torch.optim.Optimizer,
     scheduler: torch.optim.lr_scheduler.LRScheduler, loader_generator: torch.Generator, device: torch.device,
-    average: WeightAverage | None = None,
 ) -> None:
     """Write a run's checkpoint atomically: everything ``restore_run`` needs to continue it exactly,
-    and what ``predict`` needs to use it (model name, weights, input normalisation).
-
-    ``state_dict`` is always the run's model: the weight average when the recipe keeps one, whose
-    last weights (which training continues from) are then kept beside it as ``last_weights``.
-    """
-    averaged = {} if average is None else {
-        "last_weights": model.state_dict(), "average_steps": average.steps}
+    and what ``predict`` needs to use it (model name, weights, input normalisation)."""
     save_torch(path, {
         "format": CHECKPOINT_FORMAT,
         "version": __version__,
@@ -45,8 +37,7 @@ def save_run(
         "normalisation": {"mean": MNIST_MEAN, "std": MNIST_STD},
         "plan": plan,
         "epoch": len(metrics["epochs"]),
-        "state_dict": (model if average is None else average.module).state_dict(),
-        **averaged,
+        "state_dict": model.state_dict(),
         "optimizer": optimizer.state_dict(),
         "scheduler": scheduler.state_dict(),
         "rng": {
@@ -61,13 +52,9 @@ def save_run(
 def restore_run(
     checkpoint: dict, model: nn.Module, optimizer: torch.optim.Optimizer,
     scheduler: torch.optim.lr_scheduler.LRScheduler, loader_generator: torch.Generator, device: torch.device,
-    average: WeightAverage | None = None,
 ) -> None:
     """Put a saved run's weights, optimiser, schedule and random states back, so it continues bit for bit."""
-    model.load_state_dict(checkpoint.get("last_weights", checkpoint["state_dict"]))
-    if average is not None:
-        average.module.load_state_dict(checkpoint["state_dict"])
-        average.steps = checkpoint["average_steps"]
+    model.load_state_dict(checkpoint["state_dict"])
     optimizer.load_state_dict(checkpoint["optimizer"])
     scheduler.load_state_dict(checkpoint["scheduler"])
     torch.set_rng_state(checkpoint["rng"]["torch"])

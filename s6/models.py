@@ -152,7 +152,7 @@ class Model3(nn.Module):
 MODELS: dict[str, tuple[type[nn.Module], Recipe]] = {
     "model1": (Model1, Recipe(epochs=15, batch_size=128, max_lr=0.05, augment=None)),
     "model2": (Model2, Recipe(epochs=8, batch_size=128, max_lr=0.3, weight_decay=1e-4)),
-    "model3": (Model3, Recipe(epochs=19, batch_size=64, max_lr=0.2, weight_decay=5e-5, ema_decay=0.999)),
+    "model3": (Model3, Recipe(epochs=19, batch_size=64, max_lr=0.2, weight_decay=5e-5)),
 }
 
 

@@ -25,4 +25,3 @@ class Recipe:
     weight_decay: float = 0.0  # L2 penalty on all weights, per step
     warmup: float = 0.2  # fraction of all steps spent rising to max_lr
     augment: Augment | None = field(default_factory=Augment)  # None: no augmentation
-    ema_decay: float | None = None  # per step: the run's model is the moving average of its weights; None: the last

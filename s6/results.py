@@ -1,8 +1,7 @@
 """The benchmark record: results/seeds.json, one entry per model with the final-epoch accuracy of each seed.
 
 benchmarks/bench_seeds.py writes it; the notebook and README read it. The layout:
-``{model: {"params": int, "device": str, "runs": [{"seed", "final_test_acc", "seconds_per_epoch"}]}}``;
-a model whose recipe averages its weights also records its last weights' ``last_weights_test_acc``.
+``{model: {"params": int, "device": str, "runs": [{"seed", "final_test_acc", "seconds_per_epoch"}]}}``.
 """
 
 from __future__ import annotations

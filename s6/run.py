@@ -23,7 +23,7 @@ from s6.data import MNISTTensors, load_mnist, resolve_data_dir, tensor_loaders, 
 from s6.device import describe_device, resolve_device
 from s6.files import save_json, writable_dir
 from s6.models import build_model, check_model_name, count_parameters, recipe_for
-from s6.train import fit, format_epoch, make_average, make_optimizer
+from s6.train import fit, format_epoch, make_optimizer
 
 
 @dataclass
@@ -148,19 +148,17 @@ def train_run(
     torch.manual_seed(plan["seed"])  # the weights' initialisation, and Dropout's masks
     model = build_model(plan["model"]).to(dev)
     optimizer, scheduler = make_optimizer(model, recipe_for(plan["model"]), len(train_loader), plan["epochs"])
-    average = make_average(model, recipe_for(plan["model"]))  # None unless the recipe averages its weights
     metrics = {"model": plan["model"], "params": count_parameters(model), "seed": plan["seed"],
                "device": describe_device(dev), "epochs": []}
     if checkpoint is not None:
-        restore_run(checkpoint, model, optimizer, scheduler, train_loader.generator, dev, average)
+        restore_run(checkpoint, model, optimizer, scheduler, train_loader.generator, dev)
         metrics["epochs"] = checkpoint["metrics"]["epochs"]
         log(f"resuming {plan['model']} from epoch {done} of {plan['epochs']} ({source}); writing to {out}/")
     else:
         log(f"training {plan['model']} ({metrics['params']:,} parameters) for {plural(plan['epochs'], 'epoch')} "
             f"on {metrics['device']}, seed {plan['seed']}; writing to {out}/")
     log("lr: the learning rate at the start of the epoch (one-cycle schedule); train: the augmented training "
-        "batches during the epoch; test: the 10,000 test digits after it"
-        + ("" if average is None else ", read by the run's model, the moving average of its weights"))
+        "batches during the epoch; test: the 10,000 test digits after it")
 
     # 4. Fit, saving after every epoch, so an interruption or a crash loses at most the epoch under way.
     saved = done  # epochs safely in OUT/checkpoint.pt
@@ -169,8 +167,7 @@ def train_run(
         nonlocal saved
         metrics["epochs"] = history
         try:
-            save_run(out / "checkpoint.pt", plan, metrics, model, optimizer, scheduler, train_loader.generator, dev,
-                     average)
+            save_run(out / "checkpoint.pt", plan, metrics, model, optimizer, scheduler, train_loader.generator, dev)
             save_json(out / "metrics.json", metrics)
         except OSError as e:
             raise S6Error(f"cannot save {out}/checkpoint.pt: {e.strerror or e}") from None
@@ -179,8 +176,7 @@ def train_run(
 
     try:
         history = fit(model, optimizer, scheduler, train_loader, test_loader, dev, plan["epochs"],
-                      history=metrics["epochs"], stop_after=stop_after, progress=progress, on_epoch=on_epoch,
-                      average=average)
+                      history=metrics["epochs"], stop_after=stop_after, progress=progress, on_epoch=on_epoch)
     except KeyboardInterrupt:
         raise TrainingInterrupted(
             f"interrupted; {saved} of {plural(plan['epochs'], 'epoch')} saved in {out}/checkpoint.pt. "
@@ -197,5 +193,4 @@ def train_run(
         from s6.plots import plot_history  # matplotlib only when there is something to draw
 
         plot_history(history, f"{plan['model']}, seed {plan['seed']}").savefig(out / "curves.png", dpi=100)
-    final = model if average is None else average.module  # the run's model, as saved in checkpoint.pt
-    return RunResult(final, metrics, plan, out, len(history) - done, command)
+    return RunResult(model, metrics, plan, out, len(history) - done, command)

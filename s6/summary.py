@@ -102,6 +102,4 @@ def describe_recipe(recipe: Recipe) -> str:
     else:
         a = recipe.augment
         parts.append(f"augmentation ±{a.degrees:g}° rotation, ±{a.translate:.0%} shift, ±{a.scale:.0%} zoom")
-    if recipe.ema_decay is not None:
-        parts.append(f"the model is the moving average of its weights (decay {recipe.ema_decay:g} a step)")
     return "Training recipe: " + ", ".join(parts)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import time
 from collections.abc import Callable, Iterable
 
@@ -37,38 +36,6 @@ def make_optimizer(
     return optimizer, scheduler
 
 
-class WeightAverage:
-    """An exponential moving average of a model's weights: the steadier model a tiny network ends with.
-
-    After every optimiser step, average = decay * average + (1 - decay) * weights, BatchNorm's running
-    statistics included (averaged the same way, so the average needs no extra pass over the data).
-    With decay 0.999 it spans about the last 1,000 steps, where the last weights still carry the noise
-    of their last few batches. Early on the decay is smaller, (1 + steps) / (10 + steps), so that a
-    short run's average follows its weights instead of remembering the random start. The average is
-    the run's model, chosen in the recipe before training, never by looking at the test set.
-    """
-
-    def __init__(self, model: nn.Module, decay: float) -> None:
-        self.module = copy.deepcopy(model)
-        self.decay = decay
-        self.steps = 0
-
-    @torch.no_grad()
-    def update(self, model: nn.Module) -> None:
-        self.steps += 1
-        rate = 1 - min(self.decay, (1 + self.steps) / (10 + self.steps))
-        for mean, value in zip(self.module.state_dict().values(), model.state_dict().values()):
-            if mean.is_floating_point():
-                mean.lerp_(value, rate)
-            else:  # BatchNorm's count of batches seen
-                mean.copy_(value)
-
-
-def make_average(model: nn.Module, recipe: Recipe) -> WeightAverage | None:
-    """The weight average the recipe asks for, else None (the run's model is its last weights)."""
-    return None if recipe.ema_decay is None else WeightAverage(model, recipe.ema_decay)
-
-
 def train_epoch(
     model: nn.Module,
     loader: Iterable[tuple[torch.Tensor, torch.Tensor]],
@@ -77,14 +44,12 @@ def train_epoch(
     device: torch.device,
     epoch: int = 1,
     progress: bool = True,
-    average: WeightAverage | None = None,
 ) -> tuple[float, float]:
     """One pass over ``loader``; returns (mean loss, accuracy in percent) on the training batches.
 
     Losses stay on the device until the epoch ends: reading one per batch would make the
     CPU wait for the GPU after every step. A non-finite loss is reported, with its batch,
     when the epoch ends (or at the next progress-bar update), before anything is saved.
-    ``average``, if given, is updated after every step.
     """
     model.train()
     losses = torch.zeros(len(loader), device=device)  # summed loss of each batch
@@ -100,8 +65,6 @@ def train_epoch(
         loss.backward()
         optimizer.step()
         scheduler.step()
-        if average is not None:
-            average.update(model)
         losses[batch] = loss.detach() * len(y)
         correct += (logits.argmax(1) == y).sum()
         seen += len(y)
@@ -151,36 +114,29 @@ def fit(
     stop_after: int | None = None,
     progress: bool = True,
     on_epoch: Callable[[list[dict]], None] | None = None,
-    average: WeightAverage | None = None,
 ) -> list[dict]:
     """Train to the end of a fixed ``epochs``-long schedule, testing after every epoch.
 
     Returns the per-epoch history. ``history`` holds epochs already done (when resuming);
     ``stop_after`` ends early after that epoch, as an interruption would. The model after
-    the last epoch is the result: nothing is selected or stopped on the test set. With an
-    ``average`` (see make_average), that model is the average: test_loss and test_acc are
-    its own, and last_test_acc records the last weights' accuracy beside it, for comparison.
+    the last epoch is the result: nothing is selected or stopped on the test set.
     """
     history = list(history or [])
     last = min(epochs, stop_after or epochs)
     for epoch in range(len(history) + 1, last + 1):
         lr = scheduler.get_last_lr()[0]
         start = time.perf_counter()
-        train_loss, train_acc = train_epoch(model, train_loader, optimizer, scheduler, device, epoch, progress,
-                                            average)
-        test_loss, test_acc = evaluate(model if average is None else average.module, test_loader, device)
-        last = {} if average is None else {"last_test_acc": evaluate(model, test_loader, device)[1]}
-        record = {
+        train_loss, train_acc = train_epoch(model, train_loader, optimizer, scheduler, device, epoch, progress)
+        test_loss, test_acc = evaluate(model, test_loader, device)
+        history.append({
             "epoch": epoch,
             "train_loss": train_loss,
             "train_acc": train_acc,
             "test_loss": test_loss,
             "test_acc": test_acc,
             "lr": lr,
-            **last,
             "seconds": time.perf_counter() - start,
-        }
-        history.append(record)
+        })
         if on_epoch is not None:
             on_epoch(history)
     return history
@@ -192,6 +148,5 @@ def format_epoch(record: dict) -> str:
         f"epoch {record['epoch']:2d}  lr {record['lr']:.4f}  "
         f"train loss {record['train_loss']:.4f} acc {record['train_acc']:.2f}%  "
         f"test loss {record['test_loss']:.4f} acc {record['test_acc']:.2f}%  "
-        + (f"(last weights {record['last_test_acc']:.2f}%)  " if "last_test_acc" in record else "")
-        + f"{record['seconds']:.1f}s"
+        f"{record['seconds']:.1f}s"
     )

@@ -35,20 +35,6 @@ def test_interrupted_then_resumed_run_equals_an_uninterrupted_one(mnist, tmp_pat
     assert without_time(saved) == without_time(whole.metrics)
 
 
-def test_a_weight_averaging_run_resumes_exactly_too(mnist, tmp_path):
-    """Model-3 saves its average and its last weights; resuming must restore both, and the average's step count."""
-    def run(**kwargs):
-        return train_run("model3", seed=4, epochs=2, train_subset=640, device="cpu", progress=False,
-                         log=lambda _: None, mnist=mnist, **kwargs)
-
-    whole = run(out=tmp_path / "whole")
-    run(out=tmp_path / "split", stop_after=1)
-    resumed = train_run(resume=tmp_path / "split", device="cpu", progress=False, log=lambda _: None, mnist=mnist)
-    assert without_time(resumed.metrics) == without_time(whole.metrics)
-    for name, tensor in whole.model.state_dict().items():
-        assert torch.equal(resumed.model.state_dict()[name], tensor), name
-
-
 def test_resume_refuses_a_plan_that_contradicts_the_checkpoint(mnist, tmp_path):
     quiet(out=tmp_path, mnist=mnist, stop_after=1)
     with pytest.raises(S6Error, match="continues the saved plan"):

@@ -107,45 +107,7 @@ def test_confusion_matrix_counts_every_test_image(short_run, mnist):
     assert all(0 <= a <= 100 for a in per_class_accuracy(counts))
 
 
-@pytest.fixture(scope="module")
-def model3_run(mnist, tmp_path_factory):
-    out = tmp_path_factory.mktemp("model3")
-    result = train_run("model3", seed=2, epochs=2, train_subset=4000, device="cpu", out=out,
+def test_model3_learns_in_a_short_run(mnist, tmp_path):
+    result = train_run("model3", seed=2, epochs=2, train_subset=4000, device="cpu", out=tmp_path,
                        progress=False, log=lambda _: None, mnist=mnist)
-    return result, out
-
-
-def test_model3_learns_in_a_short_run(model3_run):
-    result, _ = model3_run
     assert result.final_test_acc > 90.0  # 2 epochs on 4,000 images; chance is 10%
-
-
-def test_model3_reports_and_saves_its_weight_average_and_records_its_last_weights(model3_run):
-    result, out = model3_run
-    epochs = json.loads((out / "metrics.json").read_text())["epochs"]
-    assert all(set(e) == set(SCHEMA) | {"last_test_acc"} for e in epochs)
-    checkpoint = load_checkpoint(out)
-    assert checkpoint["average_steps"] == 2 * 63  # every optimiser step: 2 epochs of ceil(4000 / 64) batches
-    for name, tensor in result.model.state_dict().items():  # the run's model is the average, and it is saved
-        assert torch.equal(checkpoint["state_dict"][name], tensor)
-    differ = [n for n, t in checkpoint["last_weights"].items() if not torch.equal(t, checkpoint["state_dict"][n])]
-    assert differ  # training continues from the last weights, kept beside the average
-
-
-def test_weight_average_follows_its_formula():
-    """average <- average + (1 - decay_t) * (weights - average), decay_t = min(decay, (1 + t) / (10 + t))."""
-    from s6.train import WeightAverage
-
-    model = torch.nn.BatchNorm1d(2)
-    average = WeightAverage(model, decay=0.5)
-    expected = model.weight.detach().clone()
-    for step, value in enumerate([3.0, -1.0, 7.0], start=1):
-        with torch.no_grad():
-            model.weight.fill_(value)
-        average.update(model)
-        rate = 1 - min(0.5, (1 + step) / (10 + step))
-        expected = expected + rate * (value - expected)
-        assert torch.allclose(average.module.weight, expected)
-    model.num_batches_tracked.fill_(42)
-    average.update(model)
-    assert average.module.num_batches_tracked.item() == 42  # a count is copied, not averaged
