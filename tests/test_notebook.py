@@ -43,6 +43,8 @@ def test_notebook_runs_top_to_bottom_in_the_repository_in_quick_mode(data_dir, m
     assert not errors(outputs)
     assert sum("image/png" in o.get("data", {}) for o in outputs) >= 7
     assert "smoke test" in printed(outputs) and "not a result" in printed(outputs)
+    assert "The draw-your-own-digit page is off here (quick mode, CI, or S6_DEMO=0)" in printed(outputs)
+    assert not [o for o in outputs if "<iframe" in str(o.get("data", {}))]
     assert NOTEBOOK.read_bytes() == before  # executed in memory; the committed file is untouched
     assert figures == {name: (ROOT / "images" / name).read_bytes() for name in TRAINED_FIGURES}  # quick: not saved
 
@@ -68,6 +70,20 @@ def test_notebook_alone_in_an_empty_folder_clones_the_repository_and_writes_figu
         assert f"images/{name}" in changed, changed
     assert (clone / "runs" / "notebook" / "model2" / "metrics.json").exists()
     assert sorted(p.name for p in folder.iterdir()) == ["S6.ipynb", "s6-repo"]  # nothing written beside it
+
+
+def test_notebook_last_section_shows_the_draw_a_digit_page_inline_when_turned_on(data_dir, monkeypatch):
+    """S6_DEMO=1 (even in quick mode): the page of the Model-2 just trained, inline, served on localhost only."""
+    try:
+        import gradio  # noqa: F401
+    except ImportError:
+        require("Gradio (pip install -e '.[demo]')")
+    outputs = execute(NOTEBOOK, monkeypatch, S6_QUICK="1", S6_DEMO="1", S6_SAVE_FIGURES="0",
+                      S6_DATA_DIR=str(data_dir.resolve()), GRADIO_ANALYTICS_ENABLED="False")
+    assert not errors(outputs)
+    pages = [o["data"]["text/html"] for o in outputs if "<iframe" in str(o.get("data", {}).get("text/html", ""))]
+    assert len(pages) == 1 and "http://127.0.0.1:" in pages[0]
+    assert "gradio.live" not in printed(outputs) + pages[0]  # no public link was made
 
 
 def test_notebook_outside_a_clone_without_a_repository_url_says_it_is_required(tmp_path, monkeypatch):
@@ -107,6 +123,7 @@ def test_committed_notebook_has_every_output_and_renders_on_github():
     outputs = committed_outputs()
     assert not [o for o in outputs if o["output_type"] == "error"]
     assert not [o for o in outputs if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
+    assert not [o for o in outputs if "<iframe" in str(o.get("data", {}))]  # no demo page: it needs a live kernel
     assert sum("image/png" in o.get("data", {}) for o in outputs) >= 7
     assert NOTEBOOK.stat().st_size < 2_000_000
 
