@@ -71,7 +71,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from s6.predict import Classifier, format_prediction, load_image
 
     classifier = Classifier(args.checkpoint)
-    print(classifier.describe(), file=sys.stderr)
+    print(f"using {classifier.describe()}", file=sys.stderr)
     failed = 0
     for image in args.images:  # one line each: a result on stdout, or an error on stderr; the rest still run
         try:

@@ -67,11 +67,11 @@ def read_upload(classifier: Classifier, path: str | None) -> Reply:
     """An uploaded file, opened exactly as ``predict`` opens one."""
     if path is None:
         return None, None, "**Choose an image file (PNG or JPEG).**"
-    name = Path(path).name
+    name = Path(path).name  # as uploaded: the server's temporary folder means nothing to the user
     try:
-        image = load_image(path)
+        image = load_image(path, name)
     except S6Error as e:
-        return None, None, f"**{str(e).replace(path, name)}**"  # the server's temporary path means nothing here
+        return None, None, f"**{e}**"
     return read(classifier, image, name)
 
 
@@ -79,7 +79,7 @@ def build_app(classifier: Classifier) -> Any:
     """The page: sketchpad and upload on the left, the model's answer on the right."""
     gr = require_gradio()
     with gr.Blocks(title="s6: draw a digit", analytics_enabled=False) as app:
-        gr.Markdown(f"# Draw a digit\nModel: {classifier.describe().removeprefix('using ')}.")
+        gr.Markdown(f"# Draw a digit\nModel: {classifier.describe()}.")
         with gr.Row():
             with gr.Column():
                 sketch = gr.Sketchpad(
@@ -117,7 +117,7 @@ def serve(checkpoint: str | None, host: str, port: int, share: bool) -> None:
     require_gradio()
     check_address(host, port)
     classifier = Classifier(checkpoint)
-    print(classifier.describe())
+    print(f"using {classifier.describe()}")
     app = build_app(classifier)
     try:  # quiet, and not blocking yet: Gradio's own hints speak of launch(), where ours speak of options
         app.launch(server_name=host, server_port=port, share=share, max_file_size=MAX_UPLOAD, quiet=True,

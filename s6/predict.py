@@ -41,28 +41,30 @@ EVEN = 0.08  # spread (0..1) of the border's brightness below which the page cou
 MIN_CONTRAST = 0.08  # weakest ink, relative to the paper, that still counts as a digit rather than a blank page
 
 
-def load_image(path: str | os.PathLike) -> Image.Image:
+def load_image(path: str | os.PathLike, name: str | None = None) -> Image.Image:
     """A grayscale image from a file (transparent pixels become white paper), or one line saying why not.
 
+    Errors call the file ``name`` (default: its path), e.g. the name a user uploaded it under.
     Images over Pillow's limit of about 89 million pixels are refused before they are decoded: a
     small file can hold a huge, blank image whose pixels alone would fill the memory.
     """
     path = Path(path)
+    name = name or str(path)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(path) as image:
                 image.load()
     except (Image.DecompressionBombWarning, Image.DecompressionBombError):
-        raise S6Error(f"{path}: too large to open safely (over {Image.MAX_IMAGE_PIXELS:,} pixels)") from None
+        raise S6Error(f"{name}: too large to open safely (over {Image.MAX_IMAGE_PIXELS:,} pixels)") from None
     except FileNotFoundError:
-        raise S6Error(f"{path}: no such file") from None
+        raise S6Error(f"{name}: no such file") from None
     except IsADirectoryError:
-        raise S6Error(f"{path}: is a folder, not an image") from None
+        raise S6Error(f"{name}: is a folder, not an image") from None
     except PermissionError:
-        raise S6Error(f"{path}: permission denied") from None
+        raise S6Error(f"{name}: permission denied") from None
     except (UnidentifiedImageError, OSError, ValueError):
-        raise S6Error(f"{path}: not an image that Pillow can read (PNG or JPEG expected)") from None
+        raise S6Error(f"{name}: not an image that Pillow can read (PNG or JPEG expected)") from None
     if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
         paper = Image.new("RGBA", image.size, "white")
         image = Image.alpha_composite(paper, image.convert("RGBA"))
@@ -287,7 +289,7 @@ class Classifier:
         """Which model this is and how well it did: said before predicting, so a smoke run is never mistaken."""
         plan, epochs = self.checkpoint["plan"], self.checkpoint["metrics"]["epochs"]
         subset = f", {plan['train_subset']:,} training images" if plan.get("train_subset") else ""
-        return (f"using {self.path}: {self.checkpoint['model']}, seed {plan['seed']}, epoch {len(epochs)} of "
+        return (f"{self.path}: {self.checkpoint['model']}, seed {plan['seed']}, epoch {len(epochs)} of "
                 f"{plan['epochs']}{subset}; its test accuracy {epochs[-1]['test_acc']:.2f}%")
 
 
