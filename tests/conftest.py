@@ -7,6 +7,7 @@ green CI run always means the real data and the real recalculation were exercise
 from __future__ import annotations
 
 import csv
+import importlib
 import os
 import shutil
 import subprocess
@@ -22,6 +23,14 @@ def require(what: str) -> None:
     if os.environ.get("CI"):
         pytest.fail(f"{what} is required under CI")
     pytest.skip(f"{what} not available")
+
+
+def require_module(name: str, what: str):
+    """The module ``name``, imported; else skip (locally) or fail (under CI), naming ``what`` to install."""
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        require(what)
 
 
 @pytest.fixture(scope="session")

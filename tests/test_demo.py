@@ -17,7 +17,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, require
+from conftest import ROOT, require, require_module
 from PIL import Image
 
 CHECKPOINT = ROOT / "results" / "model2" / "seed1" / "checkpoint.pt"
@@ -49,10 +49,7 @@ def chromium_path() -> str:
 @pytest.fixture(scope="module")
 def server():
     """``python -m s6 demo`` on a free port; yields (url, port) once the page answers."""
-    try:
-        import gradio  # noqa: F401
-    except ImportError:
-        require("Gradio (pip install -e '.[demo]')")
+    require_module("gradio", "Gradio (pip install -e '.[demo]')")
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "s6", "demo", "--port", str(port), "--checkpoint", str(CHECKPOINT.relative_to(ROOT))],
@@ -77,12 +74,9 @@ def server():
 
 @pytest.fixture(scope="module")
 def browser():
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        require("Playwright (pip install -e '.[browser]')")
+    playwright_api = require_module("playwright.sync_api", "Playwright (pip install -e '.[browser]')")
     executable = chromium_path()
-    with sync_playwright() as playwright:
+    with playwright_api.sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
@@ -143,7 +137,7 @@ def test_a_digit_drawn_with_the_mouse_is_read_as_that_digit(page, digit):
     text = reply(page, lambda: page.click("#read-drawing"))
     assert text.startswith(f"The model reads {digit} ")
     assert top_label(page) == digit
-    title, top, *rows = page.inner_text("#guesses").split("\n")
+    _title, top, *rows = page.inner_text("#guesses").split("\n")
     assert top == digit and rows[0] == digit and len(rows) == 6  # three guesses, each a digit and a percentage
     assert len(set(rows[0::2])) == 3 and all(p.endswith("%") for p in rows[1::2])
     seen = page.locator("#seen img")
@@ -167,7 +161,7 @@ def test_an_empty_canvas_says_so(page):
     assert "Traceback" not in page.content()
 
 
-def test_a_text_file_named_png_is_an_error_on_the_page_and_the_next_request_still_works(page, mnist, tmp_path):
+def test_a_text_file_named_png_is_an_error_on_the_page_and_the_next_request_still_works(page, tmp_path):
     (tmp_path / "notes.png").write_text("this is not an image")
     text = reply(page, lambda: upload(page, tmp_path / "notes.png"))
     assert text == "notes.png: not an image that Pillow can read (PNG or JPEG expected)"

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import nbformat
-from conftest import ROOT, require
+from conftest import ROOT, require, require_module
 from nbclient import NotebookClient
 
 NOTEBOOK = ROOT / "S6.ipynb"
@@ -74,10 +74,7 @@ def test_notebook_alone_in_an_empty_folder_clones_the_repository_and_writes_figu
 
 def test_notebook_last_section_shows_the_draw_a_digit_page_inline_when_turned_on(data_dir, monkeypatch):
     """S6_DEMO=1 (even in quick mode): the page of the Model-2 just trained, inline, served on localhost only."""
-    try:
-        import gradio  # noqa: F401
-    except ImportError:
-        require("Gradio (pip install -e '.[demo]')")
+    require_module("gradio", "Gradio (pip install -e '.[demo]')")
     outputs = execute(NOTEBOOK, monkeypatch, S6_QUICK="1", S6_DEMO="1", S6_SAVE_FIGURES="0",
                       S6_DATA_DIR=str(data_dir.resolve()), GRADIO_ANALYTICS_ENABLED="False")
     assert not errors(outputs)
