@@ -107,7 +107,7 @@ def top_k(text: str) -> int:
 def iterations(text: str) -> int:
     value = positive_int(text)
     if value > MAX_ITERATIONS:
-        raise argparse.ArgumentTypeError(f"at most {MAX_ITERATIONS} (each is a row of 35 formulas on 6 sheets), "
+        raise argparse.ArgumentTypeError(f"at most {MAX_ITERATIONS} (each is a row of 32 formulas on 6 sheets), "
                                          f"got {value}")
     return value
 
