@@ -46,7 +46,8 @@ def cmd_train(args: argparse.Namespace) -> None:
 
     result = train_run(
         args.model, seed=args.seed, epochs=args.epochs, data_dir=args.data_dir, out=args.out,
-        train_subset=args.train_subset, device=args.device, loader=args.loader, progress=not args.quiet,
+        train_subset=args.train_subset, device=args.device, loader=args.loader,
+        progress=not args.quiet and sys.stderr.isatty(),  # bar frames are for eyes: a log file gets epoch lines
         stop_after=args.stop_after, resume=args.resume,
     )
     done = len(result.metrics["epochs"])
@@ -173,7 +174,8 @@ def build_parser() -> Parser:
     train.add_argument("--resume", metavar="DIR", help="continue the run saved in DIR/checkpoint.pt")
     train.add_argument("--stop-after", type=positive_int, metavar="K",
                        help="stop cleanly after epoch K of the schedule, as if interrupted")
-    train.add_argument("--quiet", action="store_true", help="no progress bars, one line per epoch")
+    train.add_argument("--quiet", action="store_true",
+                       help="no progress bars, one line per epoch (bars show only on a terminal anyway)")
     train.set_defaults(run=cmd_train)
 
     summary = commands.add_parser("summary", help="layer table, receptive field, parameter count and recipe",

@@ -18,6 +18,15 @@ def test_train_writes_metrics_checkpoint_and_curves(data_dir, tmp_path):
     assert (out / "checkpoint.pt").exists() and (out / "curves.png").exists()
 
 
+def test_training_into_a_log_file_writes_epoch_lines_and_no_progress_bar_frames(data_dir, tmp_path):
+    """No --quiet, stderr not a terminal (captured, as a log file would be): tqdm must not write its frames."""
+    result = run_cli("train", "--epochs", "1", "--train-subset", "2000", "--data-dir", str(data_dir),
+                     "--out", str(tmp_path), "--device", "cpu")
+    assert result.returncode == 0, result.stderr
+    assert "\r" not in result.stderr and "it/s" not in result.stderr, result.stderr[:300]
+    assert "epoch  1" in result.stdout
+
+
 def test_data_dir_defaults_to_the_environment_variable(data_dir, tmp_path):
     result = run_cli("train", "--epochs", "1", "--train-subset", "500", "--out", str(tmp_path), "--quiet",
                      env={"S6_DATA_DIR": str(data_dir)})
