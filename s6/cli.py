@@ -138,11 +138,15 @@ def cmd_sheet(args: argparse.Namespace) -> None:
     from s6.backprop.network import WEIGHTS, Inputs
     from s6.backprop.workbook import write_workbook
 
+    out = Path(args.out)
+    if out.suffix.lower() != ".xlsx":  # Excel and LibreOffice go by the name: book.txt would open as garbage
+        raise S6Error(f"--out {out}: the workbook is an Excel file; give a name ending in .xlsx, "
+                      f"e.g. {out.with_suffix('.xlsx')}")
     settings = dict(args.set)
     inputs = Inputs()
     weights = tuple(settings.pop(w, default) for w, default in zip(WEIGHTS, inputs.w))
     inputs = replace(inputs, w=weights, **settings)
-    path = write_workbook(writable_file(args.out, "--out"), inputs, args.iterations)
+    path = write_workbook(writable_file(out, "--out"), inputs, args.iterations)
     print(f"wrote {path}: {plural(args.iterations, 'iteration')} for each learning rate")
 
 

@@ -96,6 +96,14 @@ def test_sheet_options_explain_what_they_expect(args, message):
     assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
 
 
+def test_a_workbook_name_that_is_not_xlsx_is_one_line_and_writes_nothing(tmp_path):
+    result = run_cli("sheet", "--out", str(tmp_path / "notes.txt"))
+    assert result.returncode == 1
+    assert result.stderr.strip() == (f"error: --out {tmp_path / 'notes.txt'}: the workbook is an Excel file; "
+                                     f"give a name ending in .xlsx, e.g. {tmp_path / 'notes.xlsx'}")
+    assert list(tmp_path.iterdir()) == []
+
+
 def unwritable_outputs(tmp_path, data_dir):
     (tmp_path / "a-file").write_text("x")
     return {
