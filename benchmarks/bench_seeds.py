@@ -23,7 +23,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def run_seed(model: str, seed: int, out: Path, data_dir: str | None) -> dict:
-    args = [sys.executable, "-m", "s6", "train", "--model", model, "--seed", str(seed), "--out", str(out), "--quiet"]
+    args = [sys.executable, "-m", "s6", "train", "--model", model, "--seed", str(seed), "--out", str(out), "--quiet",
+            "--overwrite"]  # a benchmark reruns a seed on purpose: its record is replaced, in seeds.json too
     if data_dir:
         args += ["--data-dir", data_dir]
     subprocess.run(args, cwd=ROOT, check=True)

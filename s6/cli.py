@@ -48,7 +48,7 @@ def cmd_train(args: argparse.Namespace) -> None:
         args.model, seed=args.seed, epochs=args.epochs, data_dir=args.data_dir, out=args.out,
         train_subset=args.train_subset, device=args.device, loader=args.loader,
         progress=not args.quiet and sys.stderr.isatty(),  # bar frames are for eyes: a log file gets epoch lines
-        stop_after=args.stop_after, resume=args.resume,
+        stop_after=args.stop_after, resume=args.resume, overwrite=args.overwrite,
     )
     done = len(result.metrics["epochs"])
     if result.trained == 0:
@@ -176,6 +176,8 @@ def build_parser() -> Parser:
     train.add_argument("--loader", choices=["tensor", "torchvision"],
                        help="tensor (default): data held on the device; torchvision: DataLoader + PIL transforms")
     train.add_argument("--resume", metavar="DIR", help="continue the run saved in DIR/checkpoint.pt")
+    train.add_argument("--overwrite", action="store_true",
+                       help="replace a run already in the output folder (otherwise it is kept and training refused)")
     train.add_argument("--stop-after", type=positive_int, metavar="K",
                        help="stop cleanly after epoch K of the schedule, as if interrupted")
     train.add_argument("--quiet", action="store_true",

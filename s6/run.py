@@ -54,6 +54,29 @@ def default_out(plan: dict) -> Path:
     return Path("runs") / name
 
 
+def refuse_to_replace(out: Path, plan: dict) -> None:
+    """A new run never replaces the run already in ``out``: S6Error naming the ways on, before anything is written.
+
+    runs/model2/ is what predict uses, and a results/ folder is a benchmark's record: replacing either silently,
+    after minutes of training, is the one mistake a rerun of an old command must not make.
+    """
+    if not any((out / name).exists() for name in ("checkpoint.pt", "metrics.json")):
+        return
+    try:
+        saved = load_checkpoint(out)
+    except S6Error:
+        raise S6Error(f"{out}/ already holds a run whose checkpoint cannot be read; train into another folder "
+                      "with --out DIR, or replace it with --overwrite") from None
+    done, planned = len(saved["metrics"]["epochs"]), saved["plan"]["epochs"]
+    if done < planned and saved["plan"] == plan:
+        raise S6Error(f"{out}/ already holds this run, stopped after epoch {done} of {planned}: continue it with "
+                      f"--resume {out}, or start it again with --overwrite")
+    model = saved["model"]
+    what = f"a finished {model} run" if done >= planned else f"an unfinished {model} run of another plan"
+    raise S6Error(f"{out}/ already holds {what} ({done} of {plural(planned, 'epoch')}): keep it and train into "
+                  "another folder with --out DIR, or replace it with --overwrite")
+
+
 def resume_command(out: Path, data_dir: Path, device: str | None) -> str:
     """``python -m s6 train --resume OUT`` plus the data folder and device this run used, ready to paste."""
     command = ["python -m s6 train --resume", shlex.quote(str(out))]
@@ -111,11 +134,13 @@ def train_run(
     mnist: MNISTTensors | None = None,
     stop_after: int | None = None,
     resume: str | os.PathLike | None = None,
+    overwrite: bool = False,
 ) -> RunResult:
     """Train on a model's fixed schedule; write OUT/metrics.json, checkpoint.pt and curves.png.
 
     Defaults: model2, seed 1, the recipe's epochs, OUT = ``default_out(plan)`` (or the resumed folder).
-    ``resume=DIR`` continues DIR/checkpoint.pt; ``mnist`` reuses tensors already loaded.
+    ``resume=DIR`` continues DIR/checkpoint.pt; ``mnist`` reuses tensors already loaded. A new run into a
+    folder that already holds one is refused unless ``overwrite``.
     """
     # 1. The plan: what this call will do, checked in full before anything slow happens.
     requested = {"model": model_name, "seed": seed, "epochs": epochs, "train_subset": train_subset, "loader": loader}
@@ -126,6 +151,8 @@ def train_run(
     else:
         plan = new_plan(requested)
         out, done = Path(out or default_out(plan)), 0
+        if not overwrite:
+            refuse_to_replace(out, plan)
     if stop_after is not None and not done < stop_after <= plan["epochs"]:
         raise S6Error(f"--stop-after {stop_after} is outside this run: it plans {plural(plan['epochs'], 'epoch')}"
                       + (f" and has done {done}" if done else ""))

@@ -147,3 +147,33 @@ def test_a_plan_that_cannot_run_as_asked_is_refused_before_training(args, messag
     result = run_cli("train", *args, "--data-dir", str(data_dir), "--out", str(tmp_path / "run"), "--quiet")
     assert result.returncode == 1 and message in result.stderr and "Traceback" not in result.stderr
     assert "epoch  1" not in result.stdout
+
+
+def folder_bytes(folder) -> dict:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+def test_a_new_run_into_a_folder_with_a_finished_run_is_refused_and_leaves_it_byte_identical(
+    mnist, data_dir, tmp_path
+):
+    quiet(out=tmp_path, mnist=mnist)  # finished: 2 of 2 epochs
+    before = folder_bytes(tmp_path)
+    result = run_cli("train", "--epochs", "1", "--train-subset", "500", "--data-dir", str(data_dir), "--quiet",
+                     "--out", str(tmp_path))
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.strip() == (f"error: {tmp_path}/ already holds a finished model2 run (2 of 2 epochs): "
+                                     "keep it and train into another folder with --out DIR, or replace it with "
+                                     "--overwrite")
+    assert "epoch  1" not in result.stdout and folder_bytes(tmp_path) == before
+    replaced = run_cli("train", "--epochs", "1", "--train-subset", "500", "--data-dir", str(data_dir), "--quiet",
+                       "--out", str(tmp_path), "--overwrite")
+    assert replaced.returncode == 0, replaced.stderr
+    assert len(json.loads((tmp_path / "metrics.json").read_text())["epochs"]) == 1
+
+
+def test_a_new_run_into_its_own_stopped_run_points_to_resume(mnist, tmp_path):
+    quiet(out=tmp_path, mnist=mnist, stop_after=1)
+    before = folder_bytes(tmp_path)
+    with pytest.raises(S6Error, match=f"stopped after epoch 1 of 2: continue it with --resume {tmp_path}"):
+        quiet(out=tmp_path, mnist=mnist)
+    assert folder_bytes(tmp_path) == before
