@@ -1,11 +1,15 @@
 """Train each model on its default recipe for several seeds; report the FINAL-epoch test accuracy.
 
 Each run is `python -m s6 train --model M --seed S --out results/M/seedS`, exactly what a user types,
-so results/M/seedS/metrics.json is that run's own record. results/seeds.json collects them and is
-rewritten (atomically) after every run, so an interrupted benchmark keeps what it finished.
+so results/M/seedS/metrics.json is that run's own record. results/seeds.json collects them, each run
+with its device and its role, and is rewritten (atomically) after every run, so an interrupted
+benchmark keeps what it finished.
 
-    python benchmarks/bench_seeds.py --data-dir ../shared/mnist            # model2 and model3, seeds 1-5
-    python benchmarks/bench_seeds.py --models model2 --seeds 1 2 3
+A role is "development" (seeds that may steer the design: decide on them) or "confirmation" (seeds
+run once after the design is fixed, reported as they come): a claim about every seed needs both.
+
+    python benchmarks/bench_seeds.py --models model2 --seeds $(seq 1 20) --data-dir ../shared/mnist
+    python benchmarks/bench_seeds.py --models model2 --seeds $(seq 21 40) --role confirmation
 """
 
 from __future__ import annotations
@@ -17,7 +21,8 @@ import sys
 from pathlib import Path
 
 from s6.files import save_json
-from s6.results import format_seed_table
+from s6.models import MODELS
+from s6.results import ROLES, format_seed_table
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -33,8 +38,10 @@ def run_seed(model: str, seed: int, out: Path, data_dir: str | None) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--models", nargs="+", default=["model2", "model3"])
+    parser.add_argument("--models", nargs="+", choices=list(MODELS), default=["model2"])
     parser.add_argument("--seeds", nargs="+", type=int, default=[1, 2, 3, 4, 5])
+    parser.add_argument("--role", choices=ROLES, default="development",
+                        help="development: seeds that steer the design; confirmation: run once, after it is fixed")
     parser.add_argument("--data-dir", default=None, help="MNIST root (default: $S6_DATA_DIR, else ./data)")
     parser.add_argument("--out", default=str(ROOT / "results"), help="where metrics and seeds.json go")
     args = parser.parse_args()
@@ -46,12 +53,17 @@ def main() -> None:
         for seed in args.seeds:
             metrics = run_seed(model, seed, out / model / f"seed{seed}", args.data_dir)
             epochs = metrics["epochs"]
-            entry = results.setdefault(model, {"params": metrics["params"], "device": metrics["device"], "runs": []})
-            entry.update(params=metrics["params"], device=metrics["device"])
+            entry = results.setdefault(model, {"params": metrics["params"], "runs": []})
+            if entry["params"] != metrics["params"]:  # another design: the runs recorded so far are of another model
+                entry["runs"] = []
+            entry["params"] = metrics["params"]
             entry["runs"] = [r for r in entry["runs"] if r["seed"] != seed] + [{
                 "seed": seed,
+                "role": args.role,
+                "epochs": len(epochs),
                 "final_test_acc": epochs[-1]["test_acc"],
                 "seconds_per_epoch": round(sum(e["seconds"] for e in epochs) / len(epochs), 2),
+                "device": metrics["device"],
             }]
             entry["runs"].sort(key=lambda r: r["seed"])
             save_json(summary_path, results)

@@ -65,26 +65,34 @@ def plot_seed_spread(results: dict, target: float = 99.4) -> Figure:
     that failed to train (90% error) and runs that differ by hundredths of a point both show; the
     median, unlike the mean, is not dragged off by one such run.
     """
-    from s6.results import final_accuracies
+    from s6.results import ROLES, runs_of
 
     fig = Figure(figsize=(7, 4.2), layout="constrained")
     ax = fig.subplots()
     for model in sorted(results):
         entry = results[model]
-        runs = sorted(entry["runs"], key=lambda run: run["seed"])
-        errors = [100.0 - acc for acc in final_accuracies(entry)]
-        label = f"{model} ({len(errors)} seeds)"
-        (dots,) = ax.plot([entry["params"]] * len(errors), errors, "o", alpha=0.6, label=label)
         x, width = entry["params"], entry["params"] * 0.05
-        ax.hlines(statistics.median(errors), x - width, x + width, color=dots.get_color(), lw=2)
-        for run, error in zip(runs, errors):
-            if error > 50:
-                ax.annotate(f"seed {run['seed']}: did not learn", (entry["params"], error),
-                            xytext=(8, -4), textcoords="offset points", fontsize=8)
+        counts = ", ".join(f"{len(runs_of(entry, role))} {role}" for role in ROLES if runs_of(entry, role))
+        errors = [100.0 - run["final_test_acc"] for run in runs_of(entry)]
+        color = None
+        for role, marker in zip(ROLES, ("o", "s")):  # development seeds round, confirmation seeds square
+            runs = runs_of(entry, role)
+            if not runs:
+                continue
+            role_errors = [100.0 - run["final_test_acc"] for run in runs]
+            (dots,) = ax.plot([x] * len(runs), role_errors, marker, ls="None", alpha=0.6, color=color,
+                              mfc="none" if role == "confirmation" else None,
+                              label=f"{model} ({counts} seeds)" if color is None else None)
+            color = dots.get_color()
+            for run, error in zip(runs, role_errors):
+                if error > 50:
+                    ax.annotate(f"seed {run['seed']}: did not learn", (x, error),
+                                xytext=(8, -4), textcoords="offset points", fontsize=8)
+        ax.hlines(statistics.median(errors), x - width, x + width, color=color, lw=2)
     ax.axhline(100.0 - target, color="grey", ls="--", lw=1, label=f"{target}% accuracy target")
     ax.set_yscale("log")
     ax.set(xlabel="trainable parameters", ylabel="test error at the final epoch (%), log scale",
-           title="Lower is better (bar: median over seeds)")
+           title="Lower is better (bar: median over seeds; squares: confirmation seeds)")
     ax.grid(alpha=0.3, which="both")
     ax.legend()
     return fig

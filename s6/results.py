@@ -1,7 +1,9 @@
-"""The benchmark record: results/seeds.json, one entry per model with the final-epoch accuracy of each seed.
+"""The benchmark record: results/seeds.json, the final-epoch test accuracy of every benchmark run.
 
 benchmarks/bench_seeds.py writes it; the notebook and README read it. The layout:
-``{model: {"params": int, "device": str, "runs": [{"seed", "final_test_acc", "seconds_per_epoch"}]}}``.
+``{model: {"params": int, "runs": [{"seed", "role", "epochs", "final_test_acc", "seconds_per_epoch", "device"}]}}``.
+A run's role is "development" (a seed that helped choose the design) or "confirmation" (a seed run once,
+after the design was fixed, and reported as it came): the two are summarised apart, never pooled.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import os
 from pathlib import Path
 
 SEEDS_FILE = Path("results") / "seeds.json"  # relative to the repository root
+ROLES = ("development", "confirmation")
 
 
 def load_seed_results(path: str | os.PathLike = SEEDS_FILE) -> dict:
@@ -18,24 +21,51 @@ def load_seed_results(path: str | os.PathLike = SEEDS_FILE) -> dict:
     return json.loads(Path(path).read_text())
 
 
-def final_accuracies(entry: dict) -> list[float]:
+def runs_of(entry: dict, role: str | None = None) -> list[dict]:
+    """One model's runs in seed order; only those of ``role`` when it is given."""
+    return sorted((run for run in entry["runs"] if role in (None, run["role"])), key=lambda run: run["seed"])
+
+
+def final_accuracies(entry: dict, role: str | None = None) -> list[float]:
     """Final-epoch test accuracy (percent) of each seed of one model, in seed order."""
-    return [run["final_test_acc"] for run in sorted(entry["runs"], key=lambda run: run["seed"])]
+    return [run["final_test_acc"] for run in runs_of(entry, role)]
+
+
+def seed_span(seeds: list[int]) -> str:
+    """1, 2, 3, 5 -> '1-3, 5': the seeds a summary covers, short."""
+    spans: list[list[int]] = []
+    for seed in sorted(seeds):
+        if spans and seed == spans[-1][1] + 1:
+            spans[-1][1] = seed
+        else:
+            spans.append([seed, seed])
+    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in spans)
 
 
 def format_seed_table(results: dict) -> str:
-    """One line per model, by name: parameters, each seed's final accuracy, mean, min, seconds per epoch; devices."""
-    per_seed = {model: " ".join(f"{run['seed']}:{run['final_test_acc']:.2f}"
-                                for run in sorted(entry["runs"], key=lambda run: run["seed"]))
-                for model, entry in results.items()}
-    width = max(40, *(len(text) + 2 for text in per_seed.values()))
-    lines = [f"{'model':<8}{'params':>8}  {'final test accuracy per seed (%)':<{width}}{'mean':>7}{'min':>7}"
+    """A line per model and role: seeds, parameters, mean, min (its seed), max, seconds per epoch; then devices."""
+    lines = [f"{'model':<8}{'role':<14}{'seeds':<10}{'params':>7}{'mean':>8}{'min':>8}{'(seed)':>7}{'max':>8}"
              f"{'s/epoch':>9}"]
+    devices = []
     for model, entry in sorted(results.items()):
-        accs = final_accuracies(entry)
-        seconds = sum(run["seconds_per_epoch"] for run in entry["runs"]) / len(entry["runs"])
-        lines.append(f"{model:<8}{entry['params']:>8}  {per_seed[model]:<{width}}{sum(accs) / len(accs):>7.2f}"
-                     f"{min(accs):>7.2f}{seconds:>9.1f}")
-    for model, entry in sorted(results.items()):
-        lines.append(f"{model}: {entry['device']}")
-    return "\n".join(lines)
+        for role in ROLES:
+            runs = runs_of(entry, role)
+            if not runs:
+                continue
+            accs = [run["final_test_acc"] for run in runs]
+            worst = min(runs, key=lambda run: run["final_test_acc"])
+            worst_seed = f"({worst['seed']})"
+            seconds = sum(run["seconds_per_epoch"] for run in runs) / len(runs)
+            lines.append(f"{model:<8}{role:<14}{seed_span([run['seed'] for run in runs]):<10}{entry['params']:>7,}"
+                         f"{sum(accs) / len(accs):>8.2f}{worst['final_test_acc']:>8.2f}{worst_seed:>7}"
+                         f"{max(accs):>8.2f}{seconds:>9.1f}")
+        for device in sorted({run["device"] for run in entry["runs"]}):
+            seeds = [run["seed"] for run in runs_of(entry) if run["device"] == device]
+            devices.append(f"{model} seeds {seed_span(seeds)}: {device}")
+    return "\n".join(lines + devices)
+
+
+def format_seed_runs(entry: dict, role: str) -> str:
+    """Every seed's final accuracy of one model and role, as 'seed:accuracy' pairs, ten to a line."""
+    pairs = [f"{run['seed']:>2}:{run['final_test_acc']:.2f}" for run in runs_of(entry, role)]
+    return "\n".join("  ".join(pairs[i : i + 10]) for i in range(0, len(pairs), 10))
