@@ -115,8 +115,8 @@ def check_address(host: str, port: int) -> None:
 def serve(checkpoint: str | None, host: str, port: int, share: bool) -> None:
     """Run the page until Ctrl-C: on ``host`` only (127.0.0.1 by default), a public link only with ``share``."""
     require_gradio()
+    classifier = Classifier(checkpoint)  # a missing checkpoint is the first thing to fix, whatever the port
     check_address(host, port)
-    classifier = Classifier(checkpoint)
     print(f"using {classifier.describe()}")
     app = build_app(classifier)
     try:  # quiet, and not blocking yet: Gradio's own hints speak of launch(), where ours speak of options

@@ -213,3 +213,12 @@ def test_demo_on_a_taken_port_is_one_line(server):
     assert result.returncode == 1
     assert result.stderr.strip() == f"error: cannot serve on 127.0.0.1:{port}: Address already in use; " \
                                     "try another --port or --host"
+
+
+def test_a_missing_checkpoint_is_reported_before_a_taken_port(server, tmp_path):
+    _, port = server
+    result = subprocess.run([sys.executable, "-m", "s6", "demo", "--port", str(port), "--checkpoint",
+                             str(tmp_path / "nope.pt")], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "nope.pt" in result.stderr and "Address already in use" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
