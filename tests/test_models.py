@@ -92,8 +92,21 @@ def test_model3_has_at_most_4000_parameters():
     assert count_parameters(build_model("model3")) <= 4000
 
 
-def test_model3_trains_in_fewer_than_20_epochs():
-    assert recipe_for("model3").epochs < 20
+@pytest.mark.parametrize("name", list(MODELS))
+def test_a_default_run_plans_fewer_than_20_epochs(name):
+    """The exercise's rule, checked on the plan a user's `python -m s6 train --model NAME` gets."""
+    from s6.run import new_plan
+
+    plan = new_plan({"model": name, "seed": None, "epochs": None, "train_subset": None, "loader": None})
+    assert plan["epochs"] == recipe_for(name).epochs < 20
+
+
+def test_model2_spends_its_budget_after_the_pool():
+    """The width that Model-2 adds over its first version sits on maps of 11x11 and smaller, where it is cheap."""
+    model = build_model("model2")
+    assert 19_000 < count_parameters(model) < 20_000
+    convs = [m for m in layers_in_call_order(model) if isinstance(m, nn.Conv2d)]
+    assert convs[0].out_channels == 10 and max(c.out_channels for c in convs[:-1]) == 24
 
 
 def test_model3_buys_width_with_depthwise_separable_convolutions():
