@@ -11,7 +11,7 @@ from s6 import S6Error, TrainingInterrupted, __version__, plural
 from s6.backprop.workbook import MAX_ITERATIONS
 from s6.files import writable_dir, writable_file
 from s6.models import MODELS
-from s6.predict import DEFAULT_CHECKPOINTS
+from s6.predict import DEFAULT_HELP
 
 
 class DefaultsFormatter(argparse.HelpFormatter):
@@ -192,15 +192,13 @@ def build_parser() -> Parser:
     predict = commands.add_parser("predict", help="classify your own digit images (PNG/JPEG)",
                                   formatter_class=defaults)
     predict.add_argument("images", nargs="+", metavar="IMAGE", help="image files, any size, either polarity")
-    predict.add_argument("--checkpoint", help="a checkpoint.pt or its run folder "
-                         f"(default: {DEFAULT_CHECKPOINTS[0]}, else {DEFAULT_CHECKPOINTS[1]})")
+    predict.add_argument("--checkpoint", help=f"a checkpoint.pt or its run folder ({DEFAULT_HELP})")
     predict.add_argument("--top", type=top_k, default=1, help="how many guesses to show per image")
     predict.set_defaults(run=cmd_predict)
 
     demo = commands.add_parser("demo", help="draw a digit in your browser and see what the model reads "
                                "(needs the demo extra: pip install -e '.[demo]')", formatter_class=defaults)
-    demo.add_argument("--checkpoint", help="a checkpoint.pt or its run folder "
-                      f"(default: {DEFAULT_CHECKPOINTS[0]}, else {DEFAULT_CHECKPOINTS[1]})")
+    demo.add_argument("--checkpoint", help=f"a checkpoint.pt or its run folder ({DEFAULT_HELP})")
     demo.add_argument("--host", default="127.0.0.1",
                       help="address to serve on; 0.0.0.0 opens the page to your whole network")
     demo.add_argument("--port", type=port_number, default=7860, help="port to serve on")

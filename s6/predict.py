@@ -240,16 +240,20 @@ def centre_like_mnist(x: torch.Tensor) -> torch.Tensor:
     return shifted
 
 
-# The checkpoint used when none is given: your own full run, else the committed benchmark run of seed 1
-DEFAULT_CHECKPOINTS = ("runs/model2/checkpoint.pt", "results/model2/seed1/checkpoint.pt")
+# The checkpoint used when none is given: your own full run in the current folder, else the weights that ship
+# inside the package (s6/shipped.py), so predict and demo work from any folder after a plain install.
+OWN_RUN = "runs/model2/checkpoint.pt"
+DEFAULT_HELP = f"default: {OWN_RUN} if you trained one here, else the Model-2 weights shipped with s6"
 
 
-def default_checkpoint() -> str:
-    for path in DEFAULT_CHECKPOINTS:
-        if Path(path).exists():
+def default_checkpoint() -> Path:
+    from s6.shipped import SHIPPED
+
+    for path in (Path(OWN_RUN), SHIPPED):
+        if path.exists():
             return path
-    raise S6Error(f"no checkpoint at {' or '.join(DEFAULT_CHECKPOINTS)}: train one with 'python -m s6 train', "
-                  "or pass --checkpoint")
+    raise S6Error(f"no checkpoint at {OWN_RUN}, and this copy of s6 has no shipped weights ({SHIPPED}): "
+                  "train one with 'python -m s6 train', or pass --checkpoint")
 
 
 def load_classifier(path: str | os.PathLike) -> tuple[torch.nn.Module, dict]:
@@ -276,7 +280,7 @@ class Classifier:
     """A checkpoint ready to read digits: what ``predict`` and the demo page both use, so they never differ."""
 
     def __init__(self, path: str | os.PathLike | None = None) -> None:
-        self.path = str(path or default_checkpoint())
+        self.path = Path(path) if path else default_checkpoint()
         self.model, self.checkpoint = load_classifier(self.path)
         self.mean, self.std = self.checkpoint["normalisation"]["mean"], self.checkpoint["normalisation"]["std"]
 
@@ -287,9 +291,12 @@ class Classifier:
 
     def describe(self) -> str:
         """Which model this is and how well it did: said before predicting, so a smoke run is never mistaken."""
+        from s6.shipped import SHIPPED
+
         plan, epochs = self.checkpoint["plan"], self.checkpoint["metrics"]["epochs"]
         subset = f", {plan['train_subset']:,} training images" if plan.get("train_subset") else ""
-        return (f"{self.path}: {self.checkpoint['model']}, seed {plan['seed']}, epoch {len(epochs)} of "
+        where = "the weights shipped with s6" if self.path == SHIPPED else str(self.path)
+        return (f"{where}: {self.checkpoint['model']}, seed {plan['seed']}, epoch {len(epochs)} of "
                 f"{plan['epochs']}{subset}; its test accuracy {epochs[-1]['test_acc']:.2f}%")
 
 

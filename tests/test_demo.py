@@ -20,7 +20,6 @@ import pytest
 from conftest import ROOT, require, require_module
 from PIL import Image
 
-CHECKPOINT = ROOT / "results" / "model2" / "seed1" / "checkpoint.pt"
 # Chromium as root in a container, with nothing reaching out to the network
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -47,13 +46,14 @@ def chromium_path() -> str:
 
 
 @pytest.fixture(scope="module")
-def server():
-    """``python -m s6 demo`` on a free port; yields (url, port) once the page answers."""
+def server(tmp_path_factory):
+    """``python -m s6 demo`` on a free port, started in an empty folder outside the repository with no
+    --checkpoint, so it serves the weights shipped inside the package; yields (url, port) once the page answers."""
     require_module("gradio", "Gradio (pip install -e '.[demo]')")
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "s6", "demo", "--port", str(port), "--checkpoint", str(CHECKPOINT.relative_to(ROOT))],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [sys.executable, "-m", "s6", "demo", "--port", str(port)],
+        cwd=tmp_path_factory.mktemp("anywhere"), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         env={**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"},
     )
     url = f"http://127.0.0.1:{port}/"
@@ -144,6 +144,10 @@ def test_a_digit_drawn_with_the_mouse_is_read_as_that_digit(page, digit):
     assert seen.count() == 1 and seen.evaluate("img => img.naturalWidth") == 224  # the 28x28 input, 8x
     if digit == "7" and os.environ.get("S6_SCREENSHOT"):
         page.screenshot(path=os.environ["S6_SCREENSHOT"])
+
+
+def test_the_page_names_the_shipped_weights_when_started_outside_the_repository(page):
+    assert "Model: the weights shipped with s6: model2, seed 1, epoch 8 of 8" in page.inner_text("body")
 
 
 def test_a_real_mnist_digit_uploaded_dark_on_light_is_read(page, mnist, tmp_path):

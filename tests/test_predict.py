@@ -1,12 +1,19 @@
 """python -m s6 predict on real MNIST digits saved as images, a drawn digit, and bad input."""
 
+import subprocess
+import sys
+import zipfile
+
 import pytest
 import torch
 from conftest import ROOT, run_cli
 from PIL import Image, ImageDraw
 
+from s6.data import TensorLoader
 from s6.photos import CONDITIONS, photo_set
 from s6.predict import classify, load_classifier, to_mnist
+from s6.shipped import SHIPPED
+from s6.train import evaluate
 
 CHECKPOINT = ROOT / "results" / "model2" / "seed1" / "checkpoint.pt"  # written by `python -m s6 train --seed 1`
 
@@ -123,18 +130,37 @@ def test_predict_names_the_checkpoint_and_its_accuracy(test_digit_files):
     assert f"using {CHECKPOINT}: model2, seed 1, epoch 8 of 8; its test accuracy {accuracy:.2f}%" in result.stderr
 
 
-def test_predict_without_checkpoint_prefers_your_run_then_the_committed_one(test_digit_files, tmp_path):
-    image = str(test_digit_files[0][0])
-    assert "no checkpoint at runs/model2/checkpoint.pt or results/model2/seed1" in run_cli(
-        "predict", image, cwd=tmp_path).stderr
-    committed = tmp_path / "results" / "model2" / "seed1" / "checkpoint.pt"
-    committed.parent.mkdir(parents=True)
-    committed.write_bytes(CHECKPOINT.read_bytes())
-    assert "using results/model2/seed1/checkpoint.pt" in run_cli("predict", image, cwd=tmp_path).stderr
+def test_predict_from_any_folder_uses_your_run_there_else_the_shipped_weights(test_digit_files, tmp_path):
+    (image, label), shipped = test_digit_files[0], torch.load(SHIPPED, weights_only=True)
+    accuracy = shipped["metrics"]["epochs"][-1]["test_acc"]
+    result = run_cli("predict", str(image), cwd=tmp_path)  # a folder outside the repository, with no runs/
+    assert result.returncode == 0 and predictions(result) == [label]
+    assert f"using the weights shipped with s6: model2, seed 1, epoch 8 of 8; its test accuracy {accuracy:.2f}%" \
+        in result.stderr
     own = tmp_path / "runs" / "model2" / "checkpoint.pt"
     own.parent.mkdir(parents=True)
     own.write_bytes(CHECKPOINT.read_bytes())
-    assert "using runs/model2/checkpoint.pt" in run_cli("predict", image, cwd=tmp_path).stderr
+    assert "using runs/model2/checkpoint.pt" in run_cli("predict", str(image), cwd=tmp_path).stderr
+
+
+def test_shipped_weights_are_the_committed_seed1_run_and_reach_its_accuracy(mnist):
+    """`python -m s6.shipped results/model2/seed1` made them: same weights, and the accuracy they claim is real."""
+    model, shipped = load_classifier(SHIPPED)
+    run = torch.load(CHECKPOINT, weights_only=True)
+    assert shipped["metrics"] == run["metrics"] and shipped["plan"] == run["plan"]
+    assert all(torch.equal(shipped["state_dict"][k], v) for k, v in run["state_dict"].items())
+    assert not {"optimizer", "scheduler", "rng"} & set(shipped)  # only what predicting needs
+    _, accuracy = evaluate(model, TensorLoader(mnist.test_images, mnist.test_labels, 500), torch.device("cpu"))
+    assert accuracy == pytest.approx(shipped["metrics"]["epochs"][-1]["test_acc"], abs=0.005)
+
+
+def test_the_built_package_carries_the_shipped_weights(tmp_path):
+    """What `pip install .` or `pip install git+URL` installs: the wheel must hold s6/weights/model2.pt."""
+    subprocess.run([sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps", "-q", "-w", str(tmp_path)],
+                   check=True, capture_output=True, timeout=600)
+    (wheel,) = tmp_path.glob("s6-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        assert archive.read("s6/weights/model2.pt") == SHIPPED.read_bytes()
 
 
 def bad_inputs(tmp_path):
