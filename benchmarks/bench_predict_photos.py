@@ -1,9 +1,12 @@
 """How well `predict` reads photos of digits on paper: accuracy per lighting and paper condition.
 
 MNIST test digits are rendered as phone photos (s6/photos.py: noise, blur, JPEG, the digit small and
-off-centre) under each condition, prepared by predict's own `to_mnist`, and classified with a
-checkpoint. The last row is the clean MNIST test digits themselves, saved as 28x28 images and read
-back through the same preparation, against the model's accuracy on the raw test tensors.
+off-centre) under each condition, read exactly as `python -m s6 predict` reads a file (the
+Classifier: preparation into one 28x28 digit per digit found, left to right, then the model), and
+counted right only when the whole answer is right. Per condition, three sets: one digit a fifth to
+a third of the photo's height; numbers of 2 to 4 digits side by side; one digit a thirtieth of the
+width of a 2000x1500 photo. The last row is the clean MNIST test digits themselves, saved as 28x28
+images and read back through the same path, against the model's accuracy on the raw test tensors.
 
     python benchmarks/bench_predict_photos.py --data-dir ../shared/mnist [--count 200] [--checkpoint PATH]
 """
@@ -17,17 +20,26 @@ from pathlib import Path
 import torch
 from PIL import Image
 
+from s6 import S6Error
 from s6.data import load_mnist, resolve_data_dir
-from s6.photos import CONDITIONS, photo_set
-from s6.predict import classify, load_classifier, to_mnist
+from s6.photos import CONDITIONS, number_set, photo_set, small_set
+from s6.predict import Classifier, to_mnist
 
 DEFAULT_CHECKPOINT = Path(__file__).resolve().parent.parent / "results" / "model2" / "seed1" / "checkpoint.pt"
 
 
-def accuracy(model: torch.nn.Module, norm: dict, images: list[Image.Image], labels: list[int]) -> float:
-    digits = torch.stack([to_mnist(image) for image in images])
-    predicted = classify(model, digits, norm["mean"], norm["std"]).argmax(1)
-    return 100.0 * float((predicted == torch.tensor(labels)).float().mean())
+def read(classifier: Classifier, image: Image.Image) -> str:
+    """The number predict prints for an image (one digit or several), or "" when it finds none."""
+    try:
+        probabilities, _ = classifier(image)
+    except S6Error:
+        return ""
+    return "".join(str(int(row.argmax())) for row in probabilities)
+
+
+def accuracy(classifier: Classifier, photos: list[tuple[Image.Image, int | str]]) -> float:
+    """Percent of photos whose whole answer is right (every digit, and no digit more or less)."""
+    return 100.0 * sum(read(classifier, image) == str(label) for image, label in photos) / len(photos)
 
 
 def main() -> None:
@@ -40,24 +52,26 @@ def main() -> None:
     args = parser.parse_args()
 
     mnist = load_mnist(resolve_data_dir(args.data_dir))
-    model, checkpoint = load_classifier(args.checkpoint)
-    norm = checkpoint["normalisation"]
-    print(f"checkpoint: {args.checkpoint} ({checkpoint['model']}); {args.count} test digits per condition")
-    print(f"{'condition':<30}{'accuracy':>10}{'ms/image':>10}")
+    classifier = Classifier(args.checkpoint)
+    print(f"checkpoint: {classifier.describe()}; {args.count} photos per condition and set")
+    print(f"{'condition':<30}{'one digit':>10}{'numbers':>10}{'small':>10}{'ms/photo':>10}")
     examples = []
+    images, labels = mnist.test_images, mnist.test_labels
     for name, condition in CONDITIONS.items():
-        photos = photo_set(mnist.test_images, mnist.test_labels, condition, args.count, args.seed)
+        photos = photo_set(images, labels, condition, args.count, args.seed)
         examples.append(photos[0][0])
         start = time.perf_counter()
-        acc = accuracy(model, norm, [p for p, _ in photos], [label for _, label in photos])
+        single = accuracy(classifier, photos)
         ms = 1000 * (time.perf_counter() - start) / args.count
-        print(f"{name:<30}{acc:>9.1f}%{ms:>10.1f}")
-    clean = [Image.fromarray(mnist.test_images[i].numpy()) for i in range(args.count)]
-    labels = [int(y) for y in mnist.test_labels[: args.count]]
-    acc = accuracy(model, norm, clean, labels)
+        numbers = accuracy(classifier, number_set(images, labels, condition, args.count, seed=args.seed))
+        small = accuracy(classifier, small_set(images, labels, condition, args.count, seed=args.seed))
+        print(f"{name:<30}{single:>9.1f}%{numbers:>9.1f}%{small:>9.1f}%{ms:>10.1f}")
+    clean = [(Image.fromarray(images[i].numpy()), int(labels[i])) for i in range(args.count)]
+    acc = accuracy(classifier, clean)
+    norm = classifier.checkpoint["normalisation"]
     with torch.inference_mode():
-        raw = (mnist.test_images[: args.count].float() / 255 - norm["mean"]) / norm["std"]
-        direct = 100.0 * float((model(raw.unsqueeze(1)).argmax(1) == mnist.test_labels[: args.count]).float().mean())
+        raw = (images[: args.count].float() / 255 - norm["mean"]) / norm["std"]
+        direct = 100.0 * float((classifier.model(raw.unsqueeze(1)).argmax(1) == labels[: args.count]).float().mean())
     print(f"{'clean MNIST, through predict':<30}{acc:>9.1f}%   (the raw test tensors: {direct:.1f}%)")
     if args.figure:
         save_figure(examples, args.figure)

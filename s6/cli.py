@@ -76,7 +76,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     failed = 0
     for image in args.images:  # one line each: a result on stdout, or an error on stderr; the rest still run
         try:
-            probabilities, _ = classifier(load_image(image), image)
+            probabilities, _ = classifier(load_image(image), image)  # a row per digit, left to right
         except S6Error as e:
             print(f"error: {e}", file=sys.stderr)
             failed += 1

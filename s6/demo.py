@@ -43,16 +43,25 @@ def require_gradio() -> Any:
 
 
 def read(classifier: Classifier, image: Image.Image, name: str) -> Reply:
-    """The page's answer for one grayscale image: top guesses, the enlarged 28x28 input, a sentence."""
+    """The page's answer for one grayscale image: top guesses, the enlarged 28x28 input(s), a sentence.
+
+    Several digits (a number) are read left to right: the sentence gives each digit's confidence, the guesses
+    the number with the product of those, and the picture the 28x28 digits side by side.
+    """
     try:
-        probabilities, digit = classifier(image, name)
+        probabilities, digits = classifier(image, name)
     except S6Error as e:
         return None, None, f"**{e}**"
-    values, digits = probabilities.topk(TOP)
-    guesses = {str(int(d)): float(v) for v, d in zip(values, digits)}
-    seen = (digit * 255).round().to(torch.uint8).numpy()
+    seen = (torch.cat(list(digits), dim=1) * 255).round().to(torch.uint8).numpy()
     seen = seen.repeat(SHOWN, axis=0).repeat(SHOWN, axis=1)
-    return guesses, seen, f"The model reads **{int(digits[0])}** ({100 * float(values[0]):.1f}%)."
+    if len(probabilities) == 1:
+        values, best = probabilities[0].topk(TOP)
+        guesses = {str(int(d)): float(v) for v, d in zip(values, best)}
+        return guesses, seen, f"The model reads **{int(best[0])}** ({100 * float(values[0]):.1f}%)."
+    values, best = probabilities.max(1)
+    number = "".join(str(int(d)) for d in best)
+    each = ", ".join(f"{int(d)}: {100 * float(v):.1f}%" for v, d in zip(values, best))
+    return {number: float(values.prod())}, seen, f"The model reads **{number}**, digit by digit ({each})."
 
 
 def read_sketch(classifier: Classifier, value: dict | None) -> Reply:
@@ -83,7 +92,7 @@ def build_app(classifier: Classifier) -> Any:
         with gr.Row():
             with gr.Column():
                 sketch = gr.Sketchpad(
-                    label="Pick the pen, draw one digit",
+                    label="Pick the pen, draw a digit (or a few, side by side)",
                     type="pil", image_mode="L", canvas_size=(280, 280), layers=False, elem_id="sketch",
                     brush=gr.Brush(default_size=20, colors=["#000000"], color_mode="fixed"),
                 )

@@ -13,9 +13,13 @@ what the model was trained on, in the steps MNIST itself was made with, plus the
    which erases the strokes and keeps the light's gradients and shadow edges. The ink is what
    differs from it, for dark ink as a fraction of the local paper brightness, so a stroke in
    shadow counts as much as one in light;
-4. the digit's own strokes: the connected stroke with the most strong ink, and strokes close to it,
-   are kept; specks, leftovers along the image's border and noise elsewhere are dropped;
-5. as MNIST: the digit's bounding box is scaled to fit 20x20, keeping its aspect, and placed on a
+4. the digits' own strokes: the connected stroke with the most strong ink, and strokes of similar
+   weight in the same row, are kept; specks, leftovers along the image's border and noise elsewhere
+   are dropped. Strokes that overlap left to right are one digit; a gap between them separates two,
+   so a number is read digit by digit, left to right;
+5. a small find in a large photo (a digit that was a few pixels across after step 1) is prepared
+   again, from steps 1 to 4, on a crop of the full-resolution image around it;
+6. as MNIST: each digit's bounding box is scaled to fit 20x20, keeping its aspect, and placed on a
    28x28 black canvas with its centre of mass at the centre.
 """
 
@@ -39,6 +43,9 @@ STROKE = 0.35  # ink strength (0..1) above which a pixel is part of a stroke, fo
 STRONG = 0.6  # ink strength (0..1) of a stroke's confident pixels, which decide which strokes are the digit
 EVEN = 0.08  # spread (0..1) of the border's brightness below which the page counts as evenly lit
 MIN_CONTRAST = 0.08  # weakest ink, relative to the paper, that still counts as a digit rather than a blank page
+SMALL = 0.25  # digits spanning less than this fraction of a shrunk image are prepared again from a full-size crop
+LARGE = 4  # a photo shrunk this many times or more is large: there a stroke touching its border is not a digit
+GAP = 0.1  # strokes this far apart left to right (in digit heights) or closer are parts of one digit
 
 
 def load_image(path: str | os.PathLike, name: str | None = None) -> Image.Image:
@@ -72,10 +79,43 @@ def load_image(path: str | os.PathLike, name: str | None = None) -> Image.Image:
 
 
 def to_mnist(image: Image.Image, name: str = "image") -> torch.Tensor:
-    """A grayscale PIL image -> float tensor (28, 28) in [0, 1], light digit on black, centred like MNIST."""
+    """A grayscale PIL image of one digit -> float tensor (28, 28) in [0, 1], light digit on black, centred like
+    MNIST. Where the image holds several digits, the one with the most ink."""
     x = _shrink(_pixels(image))
     ink = ink_strength(x, name)
     return centre_like_mnist(ink * digit_mask(ink))
+
+
+def to_mnist_digits(image: Image.Image, name: str = "image") -> list[torch.Tensor]:
+    """A grayscale PIL image -> each digit in it as a (28, 28) tensor like ``to_mnist``'s, left to right.
+
+    The image is searched at the working size first; when what it finds spans less than SMALL of it and the
+    image was shrunk, the search is repeated on a crop of the full-resolution image around the find, so a digit
+    that became a few pixels across is prepared from its own pixels.
+    """
+    pixels = _pixels(image)
+    x = _shrink(pixels)
+    ink = ink_strength(x, name)
+    large = max(pixels.shape) >= LARGE * max(x.shape)
+    masks = (large and digit_masks(ink, border=0.0)) or digit_masks(ink)  # in a large photo, a shadow's edge
+    if x.shape != pixels.shape:                                           # along the border outweighs a small digit
+        rows, cols = _bounds(sum(masks) > 0)
+        extent = max(rows[1] - rows[0], cols[1] - cols[0]) + 1
+        if extent < SMALL * max(x.shape):
+            scale = pixels.shape[0] / x.shape[0]
+            margin = extent  # a digit's own size of paper on every side: enough to see the page around it
+            top, bottom = [round(scale * v) for v in (max(0, rows[0] - margin), rows[1] + 1 + margin)]
+            left, right = [round(scale * v) for v in (max(0, cols[0] - margin), cols[1] + 1 + margin)]
+            x = _shrink(pixels[top:bottom, left:right])
+            ink = ink_strength(x, name)
+            masks = digit_masks(ink)
+    return [centre_like_mnist(ink * mask) for mask in masks]
+
+
+def _bounds(mask: torch.Tensor) -> tuple[tuple[int, int], tuple[int, int]]:
+    """((first row, last row), (first column, last column)) of a non-empty boolean mask."""
+    rows, cols = mask.any(1).nonzero().flatten(), mask.any(0).nonzero().flatten()
+    return (int(rows[0]), int(rows[-1])), (int(cols[0]), int(cols[-1]))
 
 
 def _pixels(image: Image.Image) -> torch.Tensor:
@@ -219,6 +259,49 @@ def digit_mask(ink: torch.Tensor) -> torch.Tensor:
     return _max_filter(keep.float(), 3)
 
 
+def digit_masks(ink: torch.Tensor, border: float = 1 / 3) -> list[torch.Tensor]:
+    """A mask per digit (as ``digit_mask``'s), left to right.
+
+    The strokes that count are the best stroke (as in ``digit_mask``) and every stroke with at least 4% of its
+    score whose rows overlap the best one's, widened by half its height: the row a number is written in.
+    Strokes are then joined left to right while they overlap or lie within GAP digit heights of each other (the
+    pieces of a broken 4 or 5 overlap); each run of joined strokes is a digit. A digit is kept when it is at
+    least half as tall as the best stroke: a speck or a stray mark in the row is not a digit. ``border``
+    weighs the score of strokes that touch the image's border; with none left to choose from, the list is empty.
+    """
+    labels = _components(ink > STROKE)
+    ids, inverse = labels.flatten().unique(return_inverse=True)
+    mass = torch.zeros(len(ids)).index_add_(0, inverse, (ink * (ink > STRONG)).flatten())
+    edge = torch.cat([labels[0], labels[-1], labels[:, 0], labels[:, -1]]).unique()
+    mass[torch.isin(ids, edge)] *= border
+    mass[ids == 0] = 0
+    main = int(mass.argmax())
+    if mass[main] <= 0:
+        return []
+    (top, bottom), _ = _bounds(labels == ids[main])
+    height = bottom - top + 1
+    strokes = []  # (left, right, top, bottom, score, label) of each stroke in the main one's row
+    for i, label in enumerate(ids.tolist()):
+        if label == 0 or mass[i] < 0.04 * mass[main]:  # a thin 1 beside a bold 8 has a tenth of its ink
+            continue
+        (t, b), (left, right) = _bounds(labels == label)
+        if b >= top - 0.5 * height and t <= bottom + 0.5 * height:
+            strokes.append((left, right, t, b, float(mass[i]), label))
+    digits: list[list[tuple]] = []
+    for stroke in sorted(strokes):
+        if digits and stroke[0] <= max(s[1] for s in digits[-1]) + GAP * height:
+            digits[-1].append(stroke)
+        else:
+            digits.append([stroke])
+    masks = []
+    for group in digits:
+        tall = max(s[3] for s in group) - min(s[2] for s in group) + 1
+        if any(s[5] == ids[main] for s in group) or tall >= 0.5 * height:
+            keep = torch.isin(labels, torch.tensor([s[5] for s in group], dtype=labels.dtype))
+            masks.append(_max_filter(keep.float(), 3))
+    return masks
+
+
 def centre_like_mnist(x: torch.Tensor) -> torch.Tensor:
     """Ink (H, W) in [0, 1] -> (28, 28): bounding box scaled to fit 20x20, centre of mass at the centre."""
     rows = (x > INK).any(1).nonzero().flatten()
@@ -285,9 +368,10 @@ class Classifier:
         self.mean, self.std = self.checkpoint["normalisation"]["mean"], self.checkpoint["normalisation"]["std"]
 
     def __call__(self, image: Image.Image, name: str = "image") -> tuple[torch.Tensor, torch.Tensor]:
-        """(probabilities of the 10 digits, the 28x28 digit the model received) for a grayscale image."""
-        digit = to_mnist(image, name)
-        return classify(self.model, digit[None], self.mean, self.std)[0], digit
+        """For each digit in a grayscale image, left to right: (probabilities (N, 10), the 28x28 digits the
+        model received (N, 28, 28)). N is 1 for an image of one digit."""
+        digits = torch.stack(to_mnist_digits(image, name))
+        return classify(self.model, digits, self.mean, self.std), digits
 
     def describe(self) -> str:
         """Which model this is and how well it did: said before predicting, so a smoke run is never mistaken."""
@@ -301,10 +385,16 @@ class Classifier:
 
 
 def format_prediction(name: str, probabilities: torch.Tensor, top: int = 1) -> str:
-    """``my7.png: 7 (98.6%)``, with the next guesses after it when top > 1."""
-    values, digits = probabilities.topk(top)
-    guesses = ", ".join(f"{int(d)} ({_percent(float(v))})" for v, d in zip(values, digits))
-    return f"{name}: {guesses}"
+    """One digit (probabilities (1, 10)): ``my7.png: 7 (98.6%)``, with the next guesses after it when top > 1.
+    Several: ``year.png: 2026, digit by digit: 2 (99.1%) · 0 (>99.9%) · 2 (97.0%) · 6 (98.8%)``."""
+    guesses = []
+    for row in probabilities:
+        values, digits = row.topk(top)
+        guesses.append(", ".join(f"{int(d)} ({_percent(float(v))})" for v, d in zip(values, digits)))
+    if len(guesses) == 1:
+        return f"{name}: {guesses[0]}"
+    number = "".join(str(int(row.argmax())) for row in probabilities)
+    return f"{name}: {number}, digit by digit: {' · '.join(guesses)}"
 
 
 def _percent(p: float) -> str:

@@ -17,6 +17,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+import torch
 from conftest import ROOT, require, require_module
 from PIL import Image
 
@@ -157,6 +158,15 @@ def test_a_real_mnist_digit_uploaded_dark_on_light_is_read(page, mnist, tmp_path
     digit.save(tmp_path / "digit.png")
     text = reply(page, lambda: upload(page, tmp_path / "digit.png"))
     assert text.startswith(f"The model reads {label} ") and top_label(page) == str(label)
+
+
+def test_an_uploaded_number_is_read_digit_by_digit(page, mnist, tmp_path):
+    labels = "".join(str(int(mnist.test_labels[i])) for i in (0, 1))  # a 7 and a 2
+    strip = torch.cat([255 - mnist.test_images[0], 255 - mnist.test_images[1]], dim=1)
+    Image.fromarray(strip.numpy()).resize((224, 112), Image.LANCZOS).save(tmp_path / "number.png")
+    text = reply(page, lambda: upload(page, tmp_path / "number.png"))
+    assert text.startswith(f"The model reads {labels}, digit by digit ({labels[0]}: ")
+    assert top_label(page) == labels
 
 
 def test_an_empty_canvas_says_so(page):

@@ -9,9 +9,10 @@ import torch
 from conftest import ROOT, run_cli
 from PIL import Image, ImageDraw
 
+from s6 import S6Error
 from s6.data import TensorLoader
-from s6.photos import CONDITIONS, photo_set
-from s6.predict import classify, load_classifier, to_mnist
+from s6.photos import CONDITIONS, number_set, photo_set, small_set
+from s6.predict import Classifier, classify, load_classifier, to_mnist
 from s6.shipped import SHIPPED
 from s6.train import evaluate
 
@@ -92,6 +93,55 @@ def test_photos_of_digits_on_paper_are_read_in_every_lighting_condition(conditio
     assert right >= 95, f"{right} of 100 right"  # the goal: 95% in every condition
     edges = torch.cat([digits[:, [0, 1, -2, -1]].flatten(), digits[:, :, [0, 1, -2, -1]].flatten()])
     assert edges.mean() < 0.02  # only the digit's strokes: no grey block of paper along the edges
+
+
+def read_number(classifier_, image) -> str:
+    try:
+        probabilities, _ = classifier_(image)
+    except S6Error:
+        return ""
+    return "".join(str(int(row.argmax())) for row in probabilities)
+
+
+@pytest.fixture(scope="module")
+def reader():
+    return Classifier(CHECKPOINT)
+
+
+def test_numbers_of_two_to_four_digits_are_read_digit_by_digit_in_every_condition(mnist, reader):
+    """20 numbers per condition (test digits from 3000 on, another rendering seed than the benchmark's).
+
+    Measured with the seed-1 checkpoint on 40 per condition: 190 of 200 right; the misses are a digit misread,
+    not a digit lost. The goal is 95%; this checks 90% on a smaller sample, 10 misses of 100 allowed.
+    """
+    right = 0
+    for condition in CONDITIONS.values():
+        numbers = number_set(mnist.test_images[3000:], mnist.test_labels[3000:], condition, 20, seed=2)
+        right += sum(read_number(reader, photo) == number for photo, number in numbers)
+    assert right >= 90, f"{right} of 100 numbers right"
+
+
+def test_a_digit_a_thirtieth_of_a_large_photo_is_found_before_anything_is_shrunk(mnist, reader):
+    """A 67-pixel digit box in a 2000x1500 photo: at 256 pixels it would be 8 pixels across. Even light
+    only (white and grey paper, a dark board; the shadow case is in the benchmark). Measured on 40 each: 117
+    of 120."""
+    right = 0
+    for name in ("white paper, even light", "dark-grey paper", "light ink on a dark board"):
+        photos = small_set(mnist.test_images[4000:], mnist.test_labels[4000:], CONDITIONS[name], 20, seed=2)
+        right += sum(read_number(reader, photo) == str(label) for photo, label in photos)
+    assert right >= 54, f"{right} of 60 small digits right"
+
+
+def test_a_photo_of_two_digits_prints_the_number_and_each_digits_confidence(mnist, tmp_path):
+    first, second = 0, 1  # the first two test digits (a 7 and a 2), dark on white, side by side, 280 pixels high
+    labels = [int(mnist.test_labels[i]) for i in (first, second)]
+    strip = torch.cat([255 - mnist.test_images[first], 255 - mnist.test_images[second]], dim=1)
+    Image.fromarray(strip.numpy()).resize((560, 280), Image.LANCZOS).save(tmp_path / "two.png")
+    result = run_cli("predict", str(tmp_path / "two.png"), "--checkpoint", str(CHECKPOINT))
+    assert result.returncode == 0, result.stderr
+    line = result.stdout.strip()
+    assert line.startswith(f"{tmp_path / 'two.png'}: {labels[0]}{labels[1]}, digit by digit: {labels[0]} (")
+    assert f" · {labels[1]} (" in line
 
 
 def test_clean_mnist_digits_read_through_predict_are_classified_as_the_raw_tensors(mnist, classifier):
