@@ -62,6 +62,13 @@ class Model1(nn.Module):
         self.conv5 = nn.Conv2d(16, 16, 3)  # 8 -> 6, RF 18
         self.gap = nn.AdaptiveAvgPool2d(1)  # 6 -> 1, RF 28
         self.head = nn.Conv2d(16, 10, 1)  # 16 -> 10 class scores
+        for conv in self.modules():
+            if isinstance(conv, nn.Conv2d):
+                # He initialisation: with no BatchNorm to rescale them, activations must keep their size through
+                # seven convolutions by themselves. PyTorch's default draws weights with a third of this variance, so the
+                # signal shrinks layer by layer, and on some seeds the first large steps then killed every ReLU.
+                nn.init.kaiming_normal_(conv.weight, nonlinearity="relu")
+                nn.init.zeros_(conv.bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = torch.relu(self.conv1(x))
