@@ -65,8 +65,8 @@ class Model1(nn.Module):
         for conv in self.modules():
             if isinstance(conv, nn.Conv2d):
                 # He initialisation: with no BatchNorm to rescale them, activations must keep their size through
-                # seven convolutions by themselves. PyTorch's default draws weights with a third of this variance, so the
-                # signal shrinks layer by layer, and on some seeds the first large steps then killed every ReLU.
+                # seven convolutions by themselves. PyTorch's default draws weights with a third of this variance,
+                # so the signal shrinks layer by layer, and on some seeds the first large steps killed every ReLU.
                 nn.init.kaiming_normal_(conv.weight, nonlinearity="relu")
                 nn.init.zeros_(conv.bias)
 
