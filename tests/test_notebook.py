@@ -3,6 +3,7 @@ folder (as uploaded to Colab), and as committed (rendered on GitHub)."""
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -63,8 +64,9 @@ def test_notebook_alone_in_an_empty_folder_clones_the_repository_and_writes_figu
                       S6_SAVE_FIGURES="1", S6_DATA_DIR=str(data_dir.resolve()))
     assert not errors(outputs)
     clone = folder / "s6-repo"
-    assert f"working folder: {clone}; s6 " in printed(outputs)
-    assert f"from {clone / 's6'}" in printed(outputs)  # the clone's package, not the one the test runs from
+    assert "working folder: s6-repo/; s6 " in printed(outputs)
+    assert "from ./s6\n" in printed(outputs)  # the clone's package, not the one the test runs from
+    assert str(tmp_path) not in printed(outputs)
     changed = subprocess.run(["git", "-C", str(clone), "status", "--porcelain", "--", "images"],
                              capture_output=True, text=True, check=True).stdout
     for name in TRAINED_FIGURES:
@@ -126,6 +128,19 @@ def test_committed_notebook_has_every_output_and_renders_on_github():
     assert not [o for o in outputs if "<iframe" in str(o.get("data", {}))]  # no demo page: it needs a live kernel
     assert sum("image/png" in o.get("data", {}) for o in outputs) >= 7
     assert NOTEBOOK.stat().st_size < 2_000_000
+
+
+ABSOLUTE_PATH = re.compile(r"""(?:^|[\s'"(=:])(/(?:home|root|work|tmp|Users|content|mnt|opt|var|private)/\S*"""
+                           r"""|[A-Za-z]:\\\S+)""", re.MULTILINE)
+
+
+def test_committed_notebook_shows_no_absolute_path_of_the_machine_it_ran_on():
+    """GitHub renders the outputs: a path like /home/NAME/... would show the author's machine to every reader."""
+    notebook = json.loads(NOTEBOOK.read_text())
+    texts = ["".join(o.get("text", "")) + "".join(o.get("data", {}).get("text/plain", ""))
+             for o in committed_outputs()] + ["".join(cell["source"]) for cell in notebook["cells"]]
+    found = [m.group(1) for text in texts for m in ABSOLUTE_PATH.finditer(text)]
+    assert not found, found
 
 
 def test_committed_notebook_comes_from_a_full_run():
