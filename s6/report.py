@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from s6.files import atomic_write_bytes
-from s6.results import ROLES, load_seed_results, runs_of, seed_span
+from s6.results import ROLES, load_seed_results, runs_of, seed_span, summaries
 
 BLOCK = re.compile(r"(<!-- s6:([\w-]+) -->\n)(.*?)(<!-- /s6:\2 -->)", re.S)
 NAMES = {"model1": "Model-1", "model2": "Model-2", "model3": "Model-3"}
@@ -29,19 +29,10 @@ def seeds_table(results: dict) -> str:
     """A Markdown table: a row per model and role, final-epoch test accuracy over its seeds."""
     rows = ["| model | parameters | epochs | seeds | final test accuracy: mean | min (seed) | max | seconds / epoch |",
             "|---|---|---|---|---|---|---|---|"]
-    for model, entry in sorted(results.items()):
-        for role in ROLES:
-            runs = runs_of(entry, role)
-            if not runs:
-                continue
-            accs = [run["final_test_acc"] for run in runs]
-            worst = min(runs, key=lambda run: run["final_test_acc"])
-            seconds = sum(run["seconds_per_epoch"] for run in runs) / len(runs)
-            epochs = "/".join(sorted({str(run["epochs"]) for run in runs}))
-            rows.append(f"| {NAMES.get(model, model)} | {entry['params']:,} | {epochs} | "
-                        f"{len(runs)} {role} ({seed_span([run['seed'] for run in runs])}) | "
-                        f"**{sum(accs) / len(accs):.2f}** | **{worst['final_test_acc']:.2f}** ({worst['seed']}) | "
-                        f"{max(accs):.2f} | {seconds:.1f} |")
+    for model, role, s in summaries(results):
+        rows.append(f"| {NAMES.get(model, model)} | {results[model]['params']:,} | {s.epochs} | {s.count} {role} "
+                    f"({s.seeds}) | **{s.mean:.2f}** | **{s.worst['final_test_acc']:.2f}** ({s.worst['seed']}) | "
+                    f"{s.best:.2f} | {s.seconds:.1f} |")
     return "\n".join(rows)
 
 

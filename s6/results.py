@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 SEEDS_FILE = Path("results") / "seeds.json"  # relative to the repository root
@@ -42,23 +43,45 @@ def seed_span(seeds: list[int]) -> str:
     return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in spans)
 
 
+@dataclass(frozen=True)
+class Summary:
+    """One model's runs of one role, summarised: what every table of the record shows."""
+
+    seeds: str  # e.g. "1-20"
+    count: int  # runs
+    mean: float  # final test accuracy, percent
+    worst: dict  # the run with the lowest final accuracy
+    best: float  # the highest final accuracy, percent
+    seconds: float  # mean seconds per epoch
+    epochs: str  # each run's schedule length, e.g. "8" (or "8/10" if they differ)
+
+
+def summaries(results: dict) -> list[tuple[str, str, Summary]]:
+    """(model, role, summary) for every model (by name) and role that has runs."""
+    rows = []
+    for model, entry in sorted(results.items()):
+        for role in ROLES:
+            runs = runs_of(entry, role)
+            if runs:
+                accs = [run["final_test_acc"] for run in runs]
+                rows.append((model, role, Summary(
+                    seeds=seed_span([run["seed"] for run in runs]), count=len(runs), mean=sum(accs) / len(accs),
+                    worst=min(runs, key=lambda run: run["final_test_acc"]), best=max(accs),
+                    seconds=sum(run["seconds_per_epoch"] for run in runs) / len(runs),
+                    epochs="/".join(sorted({str(run["epochs"]) for run in runs})))))
+    return rows
+
+
 def format_seed_table(results: dict) -> str:
     """A line per model and role: seeds, parameters, mean, min (its seed), max, seconds per epoch; then devices."""
     lines = [f"{'model':<8}{'role':<14}{'seeds':<10}{'params':>7}{'mean':>8}{'min':>8}{'(seed)':>7}{'max':>8}"
              f"{'s/epoch':>9}"]
+    for model, role, s in summaries(results):
+        worst_seed = f"({s.worst['seed']})"
+        lines.append(f"{model:<8}{role:<14}{s.seeds:<10}{results[model]['params']:>7,}{s.mean:>8.2f}"
+                     f"{s.worst['final_test_acc']:>8.2f}{worst_seed:>7}{s.best:>8.2f}{s.seconds:>9.1f}")
     devices = []
     for model, entry in sorted(results.items()):
-        for role in ROLES:
-            runs = runs_of(entry, role)
-            if not runs:
-                continue
-            accs = [run["final_test_acc"] for run in runs]
-            worst = min(runs, key=lambda run: run["final_test_acc"])
-            worst_seed = f"({worst['seed']})"
-            seconds = sum(run["seconds_per_epoch"] for run in runs) / len(runs)
-            lines.append(f"{model:<8}{role:<14}{seed_span([run['seed'] for run in runs]):<10}{entry['params']:>7,}"
-                         f"{sum(accs) / len(accs):>8.2f}{worst['final_test_acc']:>8.2f}{worst_seed:>7}"
-                         f"{max(accs):>8.2f}{seconds:>9.1f}")
         for device in sorted({run["device"] for run in entry["runs"]}):
             seeds = [run["seed"] for run in runs_of(entry) if run["device"] == device]
             devices.append(f"{model} seeds {seed_span(seeds)}: {device}")
