@@ -386,7 +386,7 @@ class Classifier:
 
 def format_prediction(name: str, probabilities: torch.Tensor, top: int = 1) -> str:
     """One digit (probabilities (1, 10)): ``my7.png: 7 (98.6%)``, with the next guesses after it when top > 1.
-    Several: ``year.png: 2026, digit by digit: 2 (99.1%) · 0 (>99.9%) · 2 (97.0%) · 6 (98.8%)``."""
+    Several: ``two.png: 72, digit by digit: 7 (>99.9%) · 2 (>99.9%)`` (README's example, the shipped weights)."""
     guesses = []
     for row in probabilities:
         values, digits = row.topk(top)
