@@ -97,7 +97,7 @@ def to_mnist_digits(image: Image.Image, name: str = "image") -> list[torch.Tenso
     x = _shrink(pixels)
     ink = ink_strength(x, name)
     large = max(pixels.shape) >= LARGE * max(x.shape)
-    masks = (large and digit_masks(ink, border=0.0)) or digit_masks(ink)  # in a large photo, a shadow's edge
+    masks = (large and digit_masks(ink, border=float("inf"))) or digit_masks(ink)  # in a large photo, a shadow's edge
     if x.shape != pixels.shape:                                           # along the border outweighs a small digit
         rows, cols = _bounds(sum(masks) > 0)
         extent = max(rows[1] - rows[0], cols[1] - cols[0]) + 1
@@ -230,6 +230,18 @@ def _components(mask: torch.Tensor) -> torch.Tensor:
     return labels
 
 
+def _stroke_scores(ink: torch.Tensor, border: float = 3.0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(labels of the connected strokes, their ids, each id's score): the ink of a stroke's strong pixels, divided
+    by ``border`` for a stroke that touches the image's border (infinity: such strokes score 0); the paper, 0."""
+    labels = _components(ink > STROKE)
+    ids, inverse = labels.flatten().unique(return_inverse=True)
+    mass = torch.zeros(len(ids)).index_add_(0, inverse, (ink * (ink > STRONG)).flatten())
+    edge = torch.cat([labels[0], labels[-1], labels[:, 0], labels[:, -1]]).unique()
+    mass[torch.isin(ids, edge)] /= border
+    mass[ids == 0] = 0
+    return labels, ids, mass
+
+
 def digit_mask(ink: torch.Tensor) -> torch.Tensor:
     """1 on the digit's strokes (and a 1-pixel rim for their soft edges), 0 on specks and marks elsewhere.
 
@@ -239,12 +251,7 @@ def digit_mask(ink: torch.Tensor) -> torch.Tensor:
     Keeps the best stroke, and every other stroke with at least a tenth of its score that lies within
     half the digit's height of it (a broken 4 or 5 stays whole).
     """
-    labels = _components(ink > STROKE)
-    ids, inverse = labels.flatten().unique(return_inverse=True)
-    mass = torch.zeros(len(ids)).index_add_(0, inverse, (ink * (ink > STRONG)).flatten())
-    edge = torch.cat([labels[0], labels[-1], labels[:, 0], labels[:, -1]]).unique()
-    mass[torch.isin(ids, edge)] /= 3
-    mass[ids == 0] = 0
+    labels, ids, mass = _stroke_scores(ink)
     main = int(mass.argmax())
     keep = labels == ids[main]
     rows, cols = keep.any(1).nonzero().flatten(), keep.any(0).nonzero().flatten()
@@ -259,7 +266,7 @@ def digit_mask(ink: torch.Tensor) -> torch.Tensor:
     return _max_filter(keep.float(), 3)
 
 
-def digit_masks(ink: torch.Tensor, border: float = 1 / 3) -> list[torch.Tensor]:
+def digit_masks(ink: torch.Tensor, border: float = 3.0) -> list[torch.Tensor]:
     """A mask per digit (as ``digit_mask``'s), left to right.
 
     The strokes that count are the best stroke (as in ``digit_mask``) and every stroke with at least 4% of its
@@ -267,14 +274,9 @@ def digit_masks(ink: torch.Tensor, border: float = 1 / 3) -> list[torch.Tensor]:
     Strokes are then joined left to right while they overlap or lie within GAP digit heights of each other (the
     pieces of a broken 4 or 5 overlap); each run of joined strokes is a digit. A digit is kept when it is at
     least half as tall as the best stroke: a speck or a stray mark in the row is not a digit. ``border``
-    weighs the score of strokes that touch the image's border; with none left to choose from, the list is empty.
+    divides the score of strokes that touch the image's border; with none left to choose from, the list is empty.
     """
-    labels = _components(ink > STROKE)
-    ids, inverse = labels.flatten().unique(return_inverse=True)
-    mass = torch.zeros(len(ids)).index_add_(0, inverse, (ink * (ink > STRONG)).flatten())
-    edge = torch.cat([labels[0], labels[-1], labels[:, 0], labels[:, -1]]).unique()
-    mass[torch.isin(ids, edge)] *= border
-    mass[ids == 0] = 0
+    labels, ids, mass = _stroke_scores(ink, border)
     main = int(mass.argmax())
     if mass[main] <= 0:
         return []
