@@ -20,7 +20,6 @@ from pathlib import Path
 import torch
 from PIL import Image
 
-from s6 import S6Error
 from s6.data import load_mnist, resolve_data_dir
 from s6.photos import CONDITIONS, number_set, photo_set, small_set
 from s6.predict import Classifier, to_mnist
@@ -28,18 +27,9 @@ from s6.predict import Classifier, to_mnist
 DEFAULT_CHECKPOINT = Path(__file__).resolve().parent.parent / "results" / "model2" / "seed1" / "checkpoint.pt"
 
 
-def read(classifier: Classifier, image: Image.Image) -> str:
-    """The number predict prints for an image (one digit or several), or "" when it finds none."""
-    try:
-        probabilities, _ = classifier(image)
-    except S6Error:
-        return ""
-    return "".join(str(int(row.argmax())) for row in probabilities)
-
-
 def accuracy(classifier: Classifier, photos: list[tuple[Image.Image, int | str]]) -> float:
     """Percent of photos whose whole answer is right (every digit, and no digit more or less)."""
-    return 100.0 * sum(read(classifier, image) == str(label) for image, label in photos) / len(photos)
+    return 100.0 * sum(classifier.read_number(image) == str(label) for image, label in photos) / len(photos)
 
 
 def main() -> None:

@@ -23,7 +23,7 @@ import torch
 from PIL import Image
 
 from s6 import S6Error
-from s6.predict import Classifier, load_image
+from s6.predict import Classifier, load_image, number_of
 
 INSTALL_HINT = "pip install -e '.[demo]' (or pip install 'gradio>=6')"
 SHOWN = 8  # the 28x28 input is drawn 8x larger (224x224), each pixel a sharp square
@@ -59,7 +59,7 @@ def read(classifier: Classifier, image: Image.Image, name: str) -> Reply:
         guesses = {str(int(d)): float(v) for v, d in zip(values, best)}
         return guesses, seen, f"The model reads **{int(best[0])}** ({100 * float(values[0]):.1f}%)."
     values, best = probabilities.max(1)
-    number = "".join(str(int(d)) for d in best)
+    number = number_of(probabilities)
     each = ", ".join(f"{int(d)}: {100 * float(v):.1f}%" for v, d in zip(values, best))
     return {number: float(values.prod())}, seen, f"The model reads **{number}**, digit by digit ({each})."
 

@@ -375,6 +375,14 @@ class Classifier:
         digits = torch.stack(to_mnist_digits(image, name))
         return classify(self.model, digits, self.mean, self.std), digits
 
+    def read_number(self, image: Image.Image) -> str:
+        """The number predict prints for an image, or "" where it finds no digit: what benchmarks score."""
+        try:
+            probabilities, _ = self(image)
+        except S6Error:
+            return ""
+        return number_of(probabilities)
+
     def describe(self) -> str:
         """Which model this is and how well it did: said before predicting, so a smoke run is never mistaken."""
         from s6.shipped import SHIPPED
@@ -386,6 +394,11 @@ class Classifier:
                 f"{plan['epochs']}{subset}; its test accuracy {epochs[-1]['test_acc']:.2f}%")
 
 
+def number_of(probabilities: torch.Tensor) -> str:
+    """The number that digits' probabilities (N, 10), left to right, spell: the likeliest class of each."""
+    return "".join(str(int(d)) for d in probabilities.argmax(1))
+
+
 def format_prediction(name: str, probabilities: torch.Tensor, top: int = 1) -> str:
     """One digit (probabilities (1, 10)): ``my7.png: 7 (98.6%)``, with the next guesses after it when top > 1.
     Several: ``two.png: 72, digit by digit: 7 (>99.9%) · 2 (>99.9%)`` (README's example, the shipped weights)."""
@@ -395,8 +408,7 @@ def format_prediction(name: str, probabilities: torch.Tensor, top: int = 1) -> s
         guesses.append(", ".join(f"{int(d)} ({_percent(float(v))})" for v, d in zip(values, digits)))
     if len(guesses) == 1:
         return f"{name}: {guesses[0]}"
-    number = "".join(str(int(row.argmax())) for row in probabilities)
-    return f"{name}: {number}, digit by digit: {' · '.join(guesses)}"
+    return f"{name}: {number_of(probabilities)}, digit by digit: {' · '.join(guesses)}"
 
 
 def _percent(p: float) -> str:

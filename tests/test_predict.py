@@ -9,7 +9,6 @@ import torch
 from conftest import ROOT, run_cli
 from PIL import Image, ImageDraw
 
-from s6 import S6Error
 from s6.data import TensorLoader
 from s6.photos import CONDITIONS, number_set, photo_set, small_set
 from s6.predict import Classifier, classify, load_classifier, to_mnist
@@ -95,14 +94,6 @@ def test_photos_of_digits_on_paper_are_read_in_every_lighting_condition(conditio
     assert edges.mean() < 0.02  # only the digit's strokes: no grey block of paper along the edges
 
 
-def read_number(classifier_, image) -> str:
-    try:
-        probabilities, _ = classifier_(image)
-    except S6Error:
-        return ""
-    return "".join(str(int(row.argmax())) for row in probabilities)
-
-
 @pytest.fixture(scope="module")
 def reader():
     return Classifier(CHECKPOINT)
@@ -117,7 +108,7 @@ def test_numbers_of_two_to_four_digits_are_read_digit_by_digit_in_every_conditio
     right = 0
     for condition in CONDITIONS.values():
         numbers = number_set(mnist.test_images[3000:], mnist.test_labels[3000:], condition, 20, seed=2)
-        right += sum(read_number(reader, photo) == number for photo, number in numbers)
+        right += sum(reader.read_number(photo) == number for photo, number in numbers)
     assert right >= 90, f"{right} of 100 numbers right"
 
 
@@ -128,7 +119,7 @@ def test_a_digit_a_thirtieth_of_a_large_photo_is_found_before_anything_is_shrunk
     right = 0
     for name in ("white paper, even light", "dark-grey paper", "light ink on a dark board"):
         photos = small_set(mnist.test_images[4000:], mnist.test_labels[4000:], CONDITIONS[name], 20, seed=2)
-        right += sum(read_number(reader, photo) == str(label) for photo, label in photos)
+        right += sum(reader.read_number(photo) == str(label) for photo, label in photos)
     assert right >= 54, f"{right} of 60 small digits right"
 
 
