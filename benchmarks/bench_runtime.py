@@ -57,29 +57,33 @@ def epoch_seconds(
 def cpu_variants(mnist, batches: int) -> dict[str, float]:
     cpu = torch.device("cpu")
     threads = torch.get_num_threads()
-    variants = {"s6 default (batch 64, Dropout after the pool only)": epoch_seconds(
-        mnist, build_model("model2"), batches, 64, cpu)}
-    variants["channels_last memory format"] = epoch_seconds(mnist, build_model("model2"), batches, 64, cpu, True)
+    batch = recipe_for("model2").batch_size
+    variants = {f"s6 default (batch {batch}, Dropout from block 3 on)": epoch_seconds(
+        mnist, build_model("model2"), batches, batch, cpu)}
+    variants["channels_last memory format"] = epoch_seconds(mnist, build_model("model2"), batches, batch, cpu, True)
     everywhere = Model2()
-    for block in (everywhere.block1, everywhere.block2):  # the 26x26 and 24x24 maps
+    for block in (everywhere.block1, everywhere.block2):  # the 26x26 and 11x11 maps
         block.append(torch.nn.Dropout(0.05))
-    variants["Dropout after every block, the big maps too"] = epoch_seconds(mnist, everywhere, batches, 64, cpu)
-    variants["batch 128 instead of 64"] = epoch_seconds(mnist, build_model("model2"), batches // 2, 128, cpu)
+    variants["Dropout after every block, the 26x26 map too"] = epoch_seconds(mnist, everywhere, batches, batch, cpu)
+    variants[f"batch {2 * batch} instead of {batch}"] = epoch_seconds(
+        mnist, build_model("model2"), batches // 2, 2 * batch, cpu)
     torch.set_num_threads(1)
-    variants["1 thread instead of all cores"] = epoch_seconds(mnist, build_model("model2"), batches, 64, cpu)
+    variants["1 thread instead of all cores"] = epoch_seconds(mnist, build_model("model2"), batches, batch, cpu)
     torch.set_num_threads(threads)
     return variants
 
 
 def cuda_variants(mnist, batches: int, device: torch.device) -> dict[str, float]:
+    batch = recipe_for("model2").batch_size
+
     def timed(**options) -> float:
         try:
-            return epoch_seconds(mnist, build_model("model2"), batches, 64, device, **options)
+            return epoch_seconds(mnist, build_model("model2"), batches, batch, device, **options)
         except Exception as e:  # a variant that fails here (torch.compile, say) is reported, not fatal
             print(f"  {options} failed: {str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__}")
             return float("nan")
 
-    variants = {"s6 default (batch 64, float32, eager)": timed()}
+    variants = {f"s6 default (batch {batch}, float32, eager)": timed()}
     variants["channels_last memory format"] = timed(channels_last=True)
     variants["bfloat16 autocast"] = timed(bf16=True)
     variants["torch.compile"] = timed(compile=True)
