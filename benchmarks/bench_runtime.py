@@ -17,7 +17,8 @@ import torch
 
 from s6.data import load_mnist, resolve_data_dir, tensor_loaders
 from s6.device import describe_device, resolve_device, sync
-from s6.models import Model2, build_model, recipe_for
+from s6.models import Model2, build_model
+from s6.recipe import recipe_for
 from s6.train import evaluate, make_optimizer, train_epoch
 
 

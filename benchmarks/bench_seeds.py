@@ -21,7 +21,7 @@ import sys
 from pathlib import Path
 
 from s6.files import save_json
-from s6.models import MODELS
+from s6.recipe import RECIPES
 from s6.results import ROLES, format_seed_table
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,7 +38,7 @@ def run_seed(model: str, seed: int, out: Path, data_dir: str | None) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--models", nargs="+", choices=list(MODELS), default=["model2"])
+    parser.add_argument("--models", nargs="+", choices=list(RECIPES), default=["model2"])
     parser.add_argument("--seeds", nargs="+", type=int, default=[1, 2, 3, 4, 5])
     parser.add_argument("--role", choices=ROLES, default="development",
                         help="development: seeds that steer the design; confirmation: run once, after it is fixed")

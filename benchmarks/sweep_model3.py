@@ -31,8 +31,8 @@ from torch import nn
 from s6.data import load_mnist, normalise, random_affine, resolve_data_dir
 from s6.device import describe_device, resolve_device
 from s6.files import save_json
-from s6.models import conv_bn, count_parameters, recipe_for, separable_bn
-from s6.recipe import Augment, Recipe
+from s6.models import conv_bn, count_parameters, separable_bn
+from s6.recipe import Augment, Recipe, recipe_for
 from s6.train import make_optimizer
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -5,8 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from s6 import S6Error
-from s6.recipe import Recipe
+from s6.recipe import check_model_name
 
 
 def conv_bn(c_in: int, c_out: int, dropout: float, padding: int = 0, copies: int = 1) -> nn.Sequential:
@@ -158,26 +157,12 @@ class Model3(nn.Module):
         return x.flatten(1)
 
 
-MODELS: dict[str, tuple[type[nn.Module], Recipe]] = {
-    "model1": (Model1, Recipe(epochs=15, batch_size=128, max_lr=0.05, augment=None)),
-    "model2": (Model2, Recipe(epochs=8, batch_size=128, max_lr=0.3, weight_decay=1e-4)),
-    "model3": (Model3, Recipe(epochs=19, batch_size=64, max_lr=0.2, weight_decay=5e-5)),
-}
+MODELS: dict[str, type[nn.Module]] = {"model1": Model1, "model2": Model2, "model3": Model3}  # recipes: s6.recipe
 
 
 def build_model(name: str) -> nn.Module:
     """A fresh, randomly initialised model from the registry."""
-    return MODELS[check_model_name(name)][0]()
-
-
-def recipe_for(name: str) -> Recipe:
-    return MODELS[check_model_name(name)][1]
-
-
-def check_model_name(name: str) -> str:
-    if name not in MODELS:
-        raise S6Error(f"unknown model {name!r}; choose one of: {', '.join(MODELS)}")
-    return name
+    return MODELS[check_model_name(name)]()
 
 
 def count_parameters(model: nn.Module) -> int:

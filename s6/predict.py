@@ -36,6 +36,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from s6 import S6Error
 from s6.checkpoint import load_checkpoint
 from s6.models import MODELS, build_model
+from s6.shipped import SHIPPED, default_checkpoint
 
 WORK_SIDE = 256  # longest side, in pixels, that preparation works at: plenty for a digit, fast on large photos
 INK = 0.2  # ink strength (0..1) above which a pixel counts for the digit's bounding box
@@ -325,22 +326,6 @@ def centre_like_mnist(x: torch.Tensor) -> torch.Tensor:
     return shifted
 
 
-# The checkpoint used when none is given: your own full run in the current folder, else the weights that ship
-# inside the package (s6/shipped.py), so predict and demo work from any folder after a plain install.
-OWN_RUN = "runs/model2/checkpoint.pt"
-DEFAULT_HELP = f"default: {OWN_RUN} if you trained one here, else the Model-2 weights shipped with s6"
-
-
-def default_checkpoint() -> Path:
-    from s6.shipped import SHIPPED
-
-    for path in (Path(OWN_RUN), SHIPPED):
-        if path.exists():
-            return path
-    raise S6Error(f"no checkpoint at {OWN_RUN}, and this copy of s6 has no shipped weights ({SHIPPED}): "
-                  "train one with 'python -m s6 train', or pass --checkpoint")
-
-
 def load_classifier(path: str | os.PathLike) -> tuple[torch.nn.Module, dict]:
     """The model of a checkpoint, in eval mode, and the checkpoint itself."""
     checkpoint = load_checkpoint(path)
@@ -385,8 +370,6 @@ class Classifier:
 
     def describe(self) -> str:
         """Which model this is and how well it did: said before predicting, so a smoke run is never mistaken."""
-        from s6.shipped import SHIPPED
-
         plan, epochs = self.checkpoint["plan"], self.checkpoint["metrics"]["epochs"]
         subset = f", {plan['train_subset']:,} training images" if plan.get("train_subset") else ""
         where = "the weights shipped with s6" if self.path == SHIPPED else str(self.path)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from s6 import S6Error
+
 
 @dataclass(frozen=True)
 class Augment:
@@ -25,3 +27,22 @@ class Recipe:
     weight_decay: float = 0.0  # L2 penalty on all weights, per step
     warmup: float = 0.2  # fraction of all steps spent rising to max_lr
     augment: Augment | None = field(default_factory=Augment)  # None: no augmentation
+
+
+# Each model's recipe, by the registry's names (s6.models builds each network). Kept apart from torch, so the
+# command line can list the models without paying for the torch import.
+RECIPES: dict[str, Recipe] = {
+    "model1": Recipe(epochs=15, batch_size=128, max_lr=0.05, augment=None),
+    "model2": Recipe(epochs=8, batch_size=128, max_lr=0.3, weight_decay=1e-4),
+    "model3": Recipe(epochs=19, batch_size=64, max_lr=0.2, weight_decay=5e-5),
+}
+
+
+def check_model_name(name: str) -> str:
+    if name not in RECIPES:
+        raise S6Error(f"unknown model {name!r}; choose one of: {', '.join(RECIPES)}")
+    return name
+
+
+def recipe_for(name: str) -> Recipe:
+    return RECIPES[check_model_name(name)]

@@ -22,7 +22,8 @@ from s6.checkpoint import checkpoint_file, load_checkpoint, restore_run, save_ru
 from s6.data import MNISTTensors, load_mnist, resolve_data_dir, tensor_loaders, torchvision_loaders
 from s6.device import describe_device, resolve_device
 from s6.files import save_json, writable_dir
-from s6.models import build_model, check_model_name, count_parameters, recipe_for
+from s6.models import build_model, count_parameters
+from s6.recipe import check_model_name, recipe_for
 from s6.train import fit, format_epoch, make_optimizer
 
 

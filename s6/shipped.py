@@ -19,6 +19,20 @@ from s6 import S6Error
 SHIPPED = Path(__file__).parent / "weights" / "model2.pt"  # package data (pyproject.toml)
 RESUME_ONLY = ("optimizer", "scheduler", "rng")  # what predict never reads
 
+# The checkpoint predict and demo use when none is given: your own full run in the current folder, else the
+# weights shipped inside the package, so they work from any folder after a plain install. Here, not in predict.py,
+# so that the command line's help can say so without importing torch.
+OWN_RUN = "runs/model2/checkpoint.pt"
+DEFAULT_HELP = f"default: {OWN_RUN} if you trained one here, else the Model-2 weights shipped with s6"
+
+
+def default_checkpoint() -> Path:
+    for path in (Path(OWN_RUN), SHIPPED):
+        if path.exists():
+            return path
+    raise S6Error(f"no checkpoint at {OWN_RUN}, and this copy of s6 has no shipped weights ({SHIPPED}): "
+                  "train one with 'python -m s6 train', or pass --checkpoint")
+
 
 def export_weights(run: str | os.PathLike, out: str | os.PathLike = SHIPPED) -> dict:
     """Write ``run``'s checkpoint, less its resume-only state, to ``out``; S6Error unless it is a finished run."""

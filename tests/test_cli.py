@@ -1,6 +1,8 @@
 """python -m s6 end to end, in a subprocess, as a user runs it."""
 
 import json
+import subprocess
+import sys
 
 import pytest
 import torch
@@ -139,3 +141,14 @@ def test_a_short_run_gets_a_folder_of_its_own_and_never_replaces_the_full_run(da
     assert (tmp_path / "runs" / "model2-epochs1-subset500" / "checkpoint.pt").exists()
     assert "after 1 epoch;" in result.stdout  # singular
     assert "lr: the learning rate at the start of the epoch" in result.stdout
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["--version"], ["train", "--help"], ["sheet", "--iterations", "3"],
+                                  ["backprop-figures", "--out-dir", "figures"]])
+def test_part_1_and_help_never_import_torch(argv, tmp_path):
+    """Part 1 (the workbook, its figures) and the help need no torch, so they skip its 1-2 s import."""
+    code = ("import sys\nfrom s6.cli import main\ntry:\n    code = main(sys.argv[1:])\nexcept SystemExit as e:\n"
+            "    code = e.code\nprint('torch' in sys.modules)\nsys.exit(code)\n")
+    result = subprocess.run([sys.executable, "-c", code, *argv], cwd=tmp_path, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "False", f"{argv} imported torch"

@@ -8,8 +8,13 @@ import torch
 from conftest import ROOT
 from torch import nn
 
-from s6.models import MODELS, build_model, count_parameters, recipe_for
+from s6.models import MODELS, build_model, count_parameters
+from s6.recipe import RECIPES, recipe_for
 from s6.summary import RFRow, receptive_field_table
+
+
+def test_every_model_has_a_recipe_and_every_recipe_a_model():
+    assert list(MODELS) == list(RECIPES)
 
 
 @pytest.mark.parametrize("name", list(MODELS))

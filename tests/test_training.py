@@ -90,7 +90,8 @@ def test_torchvision_loader_learns_like_the_tensor_loader(short_run, data_dir, t
 
 def test_training_reads_from_the_device_a_fixed_number_of_times_not_once_per_batch(mnist, monkeypatch):
     from s6.data import TensorLoader
-    from s6.models import build_model, recipe_for
+    from s6.models import build_model
+    from s6.recipe import recipe_for
     from s6.train import make_optimizer, train_epoch
 
     reads = {"n": 0}
