@@ -112,15 +112,16 @@ def test_numbers_of_two_to_four_digits_are_read_digit_by_digit_in_every_conditio
     assert right >= 90, f"{right} of 100 numbers right"
 
 
-def test_a_digit_a_thirtieth_of_a_large_photo_is_found_before_anything_is_shrunk(mnist, reader):
-    """A 67-pixel digit box in a 2000x1500 photo: at 256 pixels it would be 8 pixels across. Even light
-    only (white and grey paper, a dark board; the shadow case is in the benchmark). Measured on 40 each: 117
-    of 120."""
-    right = 0
-    for name in ("white paper, even light", "dark-grey paper", "light ink on a dark board"):
-        photos = small_set(mnist.test_images[4000:], mnist.test_labels[4000:], CONDITIONS[name], 20, seed=2)
-        right += sum(reader.read_number(photo) == str(label) for photo, label in photos)
-    assert right >= 54, f"{right} of 60 small digits right"
+def test_a_digit_a_thirtieth_of_a_large_photo_is_read_in_every_condition(mnist, reader):
+    """A 67-pixel digit box in a 2000x1500 photo: at 256 pixels it would be 8 pixels across, so it is found
+    before anything is shrunk, and its polarity is judged where its strokes keep their contrast (under a shadow
+    that judgement failed on 12 of 40 before, and 3 of these 20). Measured with the seed-1 checkpoint: 20 of 20 in
+    each condition; the goal is 95% in each."""
+    right = {}
+    for name, condition in CONDITIONS.items():
+        photos = small_set(mnist.test_images[4000:], mnist.test_labels[4000:], condition, 20, seed=2)
+        right[name] = sum(reader.read_number(photo) == str(label) for photo, label in photos)
+    assert min(right.values()) >= 19, f"small digits right of 20: {right}"
 
 
 def test_a_photo_of_two_digits_prints_the_number_and_each_digits_confidence(mnist, tmp_path):
