@@ -1,7 +1,9 @@
 """The package's layout keeps its promises: Part 1 stands alone, and only drawing code imports matplotlib."""
 
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -23,3 +25,35 @@ def test_part1_imports_nothing_from_part2():
                                    "s6.backprop.workbook", "s6.results"])
 def test_modules_that_do_not_draw_do_not_import_matplotlib(module):
     assert "matplotlib" not in modules_after_import(module)
+
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+
+
+def github_anchor(heading: str) -> str:
+    """The anchor GitHub gives a heading: lower case, punctuation dropped, each space a hyphen."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def test_readme_is_a_front_page_of_at_most_14_kb():
+    """The rest belongs in docs/: a front page that says each fact once stays short enough to read."""
+    size = len((ROOT / "README.md").read_bytes())
+    assert size <= 14_000, f"README.md is {size:,} bytes"
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
+def test_every_relative_link_names_a_file_and_heading_that_exist(page):
+    broken = []
+    for target in re.findall(r"\]\(([^)\s]+)\)", page.read_text()):
+        if re.match(r"[a-z]+:", target):
+            continue  # https:, mailto:: not this repository's
+        path, _, anchor = target.partition("#")
+        linked = (page.parent / path).resolve() if path else page
+        if not linked.exists():
+            broken.append(target)
+        elif anchor and linked.suffix == ".md":
+            headings = re.findall(r"^#+ (.+)$", linked.read_text(), flags=re.M)
+            if anchor not in {github_anchor(h) for h in headings}:
+                broken.append(target)
+    assert not broken, f"{page.name}: {broken}"
