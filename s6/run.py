@@ -23,6 +23,7 @@ from s6.data import MNISTTensors, load_mnist, resolve_data_dir, tensor_loaders, 
 from s6.device import describe_device, resolve_device
 from s6.files import save_json, writable_dir
 from s6.models import build_model, count_parameters
+from s6.provenance import provenance
 from s6.recipe import check_model_name, recipe_for
 from s6.train import fit, format_epoch, make_optimizer
 
@@ -177,7 +178,7 @@ def train_run(
     model = build_model(plan["model"]).to(dev)
     optimizer, scheduler = make_optimizer(model, recipe_for(plan["model"]), len(train_loader), plan["epochs"])
     metrics = {"model": plan["model"], "params": count_parameters(model), "seed": plan["seed"],
-               "device": describe_device(dev), "epochs": []}
+               "device": describe_device(dev), **provenance(recipe_for(plan["model"])), "epochs": []}
     if checkpoint is not None:
         restore_run(checkpoint, model, optimizer, scheduler, train_loader.generator, dev)
         metrics["epochs"] = checkpoint["metrics"]["epochs"]

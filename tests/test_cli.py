@@ -1,12 +1,17 @@
 """python -m s6 end to end, in a subprocess, as a user runs it."""
 
+import dataclasses
 import json
+import re
 import subprocess
 import sys
 
 import pytest
 import torch
-from conftest import run_cli
+from conftest import ROOT, run_cli
+
+import s6
+from s6.recipe import recipe_for
 
 
 def test_train_writes_metrics_checkpoint_and_curves(data_dir, tmp_path):
@@ -18,6 +23,20 @@ def test_train_writes_metrics_checkpoint_and_curves(data_dir, tmp_path):
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["model"] == "model1" and len(metrics["epochs"]) == 1
     assert (out / "checkpoint.pt").exists() and (out / "curves.png").exists()
+
+
+def test_metrics_record_the_recipe_the_versions_and_the_commit(data_dir, tmp_path):
+    """A metrics.json read later says what made it: the full recipe, s6's and torch's versions, the source commit."""
+    result = run_cli("train", "--model", "model2", "--epochs", "1", "--train-subset", "500", "--data-dir",
+                     str(data_dir), "--out", str(tmp_path), "--quiet")
+    assert result.returncode == 0, result.stderr
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert metrics["recipe"] == dataclasses.asdict(recipe_for("model2"))
+    assert (metrics["s6"], metrics["torch"]) == (s6.__version__, torch.__version__)
+    if (ROOT / ".git").exists():  # a clone, as in CI: the commit it runs from
+        assert re.fullmatch(r"[0-9a-f]{40}(\+changes)?", metrics["commit"]), metrics["commit"]
+    else:
+        assert metrics["commit"] is None
 
 
 def test_training_into_a_log_file_writes_epoch_lines_and_no_progress_bar_frames(data_dir, tmp_path):
