@@ -23,9 +23,15 @@ class Recipe:
     epochs: int  # passes over the 60,000 training images
     batch_size: int  # images per optimiser step
     max_lr: float  # peak learning rate of the one-cycle schedule
-    momentum: float = 0.9  # SGD (Nesterov) momentum
+    momentum: tuple[float, float] = (0.85, 0.95)  # SGD momentum, cycled against the learning rate: the second
+    # at the start and the end, the first at the peak (what OneCycleLR does by default, and did here, while the
+    # recipe said 0.9, a value the schedule overwrote before the first step)
+    nesterov: bool = True  # Nesterov momentum: the gradient taken a momentum step ahead
     weight_decay: float = 0.0  # L2 penalty on all weights, per step
     warmup: float = 0.2  # fraction of all steps spent rising to max_lr
+    start_div: float = 10.0  # the schedule starts at max_lr / start_div ...
+    end_div: float = 100.0  # ... and ends at that start / end_div: max_lr / 1,000 with these defaults
+    anneal: str = "linear"  # shape of the rise and the fall: "linear" or "cos"
     augment: Augment | None = field(default_factory=Augment)  # None: no augmentation
 
 

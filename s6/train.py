@@ -17,7 +17,8 @@ from s6.recipe import Recipe
 def make_optimizer(
     model: nn.Module, recipe: Recipe, steps_per_epoch: int, epochs: int
 ) -> tuple[torch.optim.Optimizer, torch.optim.lr_scheduler.LRScheduler]:
-    """SGD with Nesterov momentum under a one-cycle learning-rate schedule, stepped per batch.
+    """SGD (Nesterov momentum by default) under a one-cycle learning-rate schedule, stepped per batch, all as
+    ``recipe`` says.
 
     A very short run (a small --train-subset for one epoch) still gets a warm-up of at least two steps.
     """
@@ -26,12 +27,13 @@ def make_optimizer(
         raise S6Error(f"this run has {plural(steps, 'optimiser step')}; the one-cycle schedule needs at least 3: "
                       f"train on more images (batches of {recipe.batch_size}) or for more epochs")
     optimizer = torch.optim.SGD(
-        model.parameters(), lr=recipe.max_lr, momentum=recipe.momentum,
-        nesterov=True, weight_decay=recipe.weight_decay,
+        model.parameters(), lr=recipe.max_lr, momentum=recipe.momentum[1],
+        nesterov=recipe.nesterov, weight_decay=recipe.weight_decay,
     )
     scheduler = torch.optim.lr_scheduler.OneCycleLR(
         optimizer, max_lr=recipe.max_lr, epochs=epochs, steps_per_epoch=steps_per_epoch,
-        pct_start=max(recipe.warmup, 2 / steps), anneal_strategy="linear", div_factor=10, final_div_factor=100,
+        pct_start=max(recipe.warmup, 2 / steps), anneal_strategy=recipe.anneal, div_factor=recipe.start_div,
+        final_div_factor=recipe.end_div, base_momentum=recipe.momentum[0], max_momentum=recipe.momentum[1],
     )
     return optimizer, scheduler
 

@@ -130,3 +130,27 @@ def test_model3_learns_in_a_short_run(mnist, tmp_path):
     result = train_run("model3", seed=2, epochs=2, train_subset=4000, device="cpu", out=tmp_path,
                        progress=False, log=lambda _: None, mnist=mnist)
     assert result.final_test_acc > 90.0  # 2 epochs on 4,000 images; chance is 10%
+
+
+@pytest.mark.parametrize("nesterov, anneal", [(True, "linear"), (False, "cos")])
+def test_the_optimiser_and_schedule_follow_every_knob_of_the_recipe(nesterov, anneal):
+    from s6.recipe import Recipe
+    from s6.train import make_optimizer
+
+    recipe = Recipe(epochs=2, batch_size=8, max_lr=0.4, momentum=(0.7, 0.8), nesterov=nesterov, weight_decay=1e-3,
+                    warmup=0.25, start_div=4, end_div=50, anneal=anneal)
+    optimizer, scheduler = make_optimizer(torch.nn.Linear(1, 1), recipe, steps_per_epoch=10, epochs=2)
+    group = optimizer.param_groups[0]
+    assert (group["momentum"], group["nesterov"], group["weight_decay"]) == (0.8, nesterov, 1e-3)
+    lrs, momenta = [group["lr"]], [group["momentum"]]
+    for _ in range(19):  # the learning rate and momentum of each of the 20 steps
+        optimizer.step()
+        scheduler.step()
+        lrs.append(group["lr"])
+        momenta.append(group["momentum"])
+    assert (momenta[0], momenta[4], momenta[-1]) == pytest.approx((0.8, 0.7, 0.8))  # low at the peak, high at the ends
+    assert lrs[0] == pytest.approx(0.4 / 4)  # starts at max_lr / start_div
+    assert max(lrs) == pytest.approx(0.4) and lrs.index(max(lrs)) == 4  # peaks after a quarter of the 20 steps
+    assert lrs[-1] == pytest.approx(0.4 / 4 / 50)  # ends at max_lr / start_div / end_div
+    linear = 0.4 - (0.4 - lrs[-1]) * 4 / 15  # 4 of the 15 falling steps later, on a straight line
+    assert (lrs[8] == pytest.approx(linear)) == (anneal == "linear")  # a cosine is still nearer the peak there
