@@ -22,7 +22,8 @@ from PIL import Image
 
 from s6.data import load_mnist, resolve_data_dir
 from s6.photos import CONDITIONS, number_set, photo_set, small_set
-from s6.predict import Classifier, to_mnist
+from s6.predict import Classifier
+from s6.prepare import to_mnist
 
 DEFAULT_CHECKPOINT = Path(__file__).resolve().parent.parent / "results" / "model2" / "seed1" / "checkpoint.pt"
 

@@ -17,12 +17,13 @@ def modules_after_import(*names: str) -> set[str]:
 
 def test_part1_imports_nothing_from_part2():
     loaded = modules_after_import("s6.backprop.network", "s6.backprop.workbook", "s6.backprop.figures")
-    part2 = {"s6.data", "s6.models", "s6.train", "s6.run", "s6.predict", "s6.checkpoint", "s6.recipe", "torch"}
+    part2 = {"s6.data", "s6.models", "s6.recipe", "s6.train", "s6.run", "s6.predict", "s6.prepare", "s6.checkpoint",
+             "torch"}
     assert not loaded & part2, loaded & part2
 
 
 @pytest.mark.parametrize("module", ["s6.cli", "s6.run", "s6.device", "s6.data", "s6.models", "s6.predict",
-                                   "s6.backprop.workbook", "s6.results"])
+                                   "s6.prepare", "s6.backprop.workbook", "s6.results"])
 def test_modules_that_do_not_draw_do_not_import_matplotlib(module):
     assert "matplotlib" not in modules_after_import(module)
 

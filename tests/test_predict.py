@@ -11,7 +11,8 @@ from PIL import Image, ImageDraw
 
 from s6.data import TensorLoader
 from s6.photos import CONDITIONS, number_set, photo_set, small_set
-from s6.predict import Classifier, classify, load_classifier, to_mnist
+from s6.predict import Classifier, classify, load_classifier
+from s6.prepare import to_mnist
 from s6.shipped import SHIPPED
 from s6.train import evaluate
 
