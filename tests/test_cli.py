@@ -14,6 +14,7 @@ import s6
 from s6.recipe import recipe_for
 
 
+@pytest.mark.slow
 def test_train_writes_metrics_checkpoint_and_curves(data_dir, tmp_path):
     out = tmp_path / "run"
     result = run_cli("train", "--model", "model1", "--epochs", "1", "--train-subset", "2000",
@@ -25,6 +26,7 @@ def test_train_writes_metrics_checkpoint_and_curves(data_dir, tmp_path):
     assert (out / "checkpoint.pt").exists() and (out / "curves.png").exists()
 
 
+@pytest.mark.slow
 def test_metrics_record_the_recipe_the_versions_and_the_commit(data_dir, tmp_path):
     """A metrics.json read later says what made it: the full recipe, s6's and torch's versions, the source commit."""
     result = run_cli("train", "--model", "model2", "--epochs", "1", "--train-subset", "500", "--data-dir",
@@ -39,6 +41,7 @@ def test_metrics_record_the_recipe_the_versions_and_the_commit(data_dir, tmp_pat
         assert metrics["commit"] is None
 
 
+@pytest.mark.slow
 def test_training_into_a_log_file_writes_epoch_lines_and_no_progress_bar_frames(data_dir, tmp_path):
     """No --quiet, stderr not a terminal (captured, as a log file would be): tqdm must not write its frames."""
     result = run_cli("train", "--epochs", "1", "--train-subset", "2000", "--data-dir", str(data_dir),
@@ -48,6 +51,7 @@ def test_training_into_a_log_file_writes_epoch_lines_and_no_progress_bar_frames(
     assert "epoch  1" in result.stdout
 
 
+@pytest.mark.slow
 def test_data_dir_defaults_to_the_environment_variable(data_dir, tmp_path):
     result = run_cli("train", "--epochs", "1", "--train-subset", "500", "--out", str(tmp_path), "--quiet",
                      env={"S6_DATA_DIR": str(data_dir)})
@@ -149,6 +153,7 @@ def test_an_output_path_that_cannot_be_written_is_one_line_before_any_work(case,
     assert (tmp_path / "a-file").read_text() == "x"
 
 
+@pytest.mark.slow
 def test_a_short_run_gets_a_folder_of_its_own_and_never_replaces_the_full_run(data_dir, tmp_path):
     full = tmp_path / "runs" / "model2"
     full.mkdir(parents=True)

@@ -21,6 +21,8 @@ import torch
 from conftest import ROOT, require, require_module
 from PIL import Image
 
+pytestmark = pytest.mark.slow  # every test here starts a server or trains
+
 # Chromium as root in a container, with nothing reaching out to the network
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]

@@ -70,6 +70,7 @@ def test_the_sweeps_model3_design_is_the_registrys_model3(monkeypatch):
     assert sweep.Candidate(sweep.SEP).recipe == recipe_for("model3")
 
 
+@pytest.mark.slow
 def test_the_sweeps_copies_train_independently(monkeypatch, mnist):
     """Two copies of Model-3 in one grouped network: each learns, on its own batches."""
     from dataclasses import replace

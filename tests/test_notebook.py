@@ -38,6 +38,7 @@ def printed(outputs: list[dict]) -> str:
     return "".join("".join(o.get("text", "")) for o in outputs if o["output_type"] == "stream")
 
 
+@pytest.mark.slow
 def test_notebook_runs_top_to_bottom_in_the_repository_in_quick_mode(data_dir, monkeypatch):
     before = NOTEBOOK.read_bytes()
     figures = {name: (ROOT / "images" / name).read_bytes() for name in TRAINED_FIGURES}
@@ -51,6 +52,7 @@ def test_notebook_runs_top_to_bottom_in_the_repository_in_quick_mode(data_dir, m
     assert figures == {name: (ROOT / "images" / name).read_bytes() for name in TRAINED_FIGURES}  # quick: not saved
 
 
+@pytest.mark.slow
 def test_notebook_alone_in_an_empty_folder_clones_the_repository_and_writes_figures_into_it(
     data_dir, tmp_path, monkeypatch
 ):
@@ -75,6 +77,7 @@ def test_notebook_alone_in_an_empty_folder_clones_the_repository_and_writes_figu
     assert sorted(p.name for p in folder.iterdir()) == ["S6.ipynb", "s6-repo"]  # nothing written beside it
 
 
+@pytest.mark.slow
 def test_notebook_last_section_shows_the_draw_a_digit_page_inline_when_turned_on(data_dir, monkeypatch):
     """S6_DEMO=1 (even in quick mode): the page of the Model-2 just trained, inline, served on localhost only."""
     require_module("gradio", "Gradio (pip install -e '.[demo]')")
@@ -86,6 +89,7 @@ def test_notebook_last_section_shows_the_draw_a_digit_page_inline_when_turned_on
     assert "gradio.live" not in printed(outputs) + pages[0]  # no public link was made
 
 
+@pytest.mark.slow
 def test_notebook_outside_a_clone_without_a_repository_url_says_it_is_required(tmp_path, monkeypatch):
     folder = tmp_path / "colab"
     folder.mkdir()

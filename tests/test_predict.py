@@ -81,6 +81,7 @@ def classifier():
     return lambda digits: classify(model, digits, norm["mean"], norm["std"]).argmax(1)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("condition", list(CONDITIONS))
 def test_photos_of_digits_on_paper_are_read_in_every_lighting_condition(condition, mnist, classifier):
     """100 test digits (1000-1099, never used to tune the preparation) as noisy, blurred JPEG photos.
@@ -100,6 +101,7 @@ def reader():
     return Classifier(CHECKPOINT)
 
 
+@pytest.mark.slow
 def test_numbers_of_two_to_four_digits_are_read_digit_by_digit_in_every_condition(mnist, reader):
     """20 numbers per condition (test digits from 3000 on, another rendering seed than the benchmark's).
 
@@ -113,6 +115,7 @@ def test_numbers_of_two_to_four_digits_are_read_digit_by_digit_in_every_conditio
     assert right >= 90, f"{right} of 100 numbers right"
 
 
+@pytest.mark.slow
 def test_a_digit_a_thirtieth_of_a_large_photo_is_read_in_every_condition(mnist, reader):
     """A 67-pixel digit box in a 2000x1500 photo: at 256 pixels it would be 8 pixels across, so it is found
     before anything is shrunk, and its polarity is judged where its strokes keep their contrast (under a shadow
@@ -137,6 +140,7 @@ def test_a_photo_of_two_digits_prints_the_number_and_each_digits_confidence(mnis
     assert f" · {labels[1]} (" in line
 
 
+@pytest.mark.slow
 def test_clean_mnist_digits_read_through_predict_are_classified_as_the_raw_tensors(mnist, classifier):
     """1,000 clean test digits (3000-3999) saved as images: re-centring moves a few by a pixel, no more.
 
@@ -173,6 +177,7 @@ def test_predict_names_the_checkpoint_and_its_accuracy(test_digit_files):
     assert f"using {CHECKPOINT}: model2, seed 1, epoch 8 of 8; its test accuracy {accuracy:.2f}%" in result.stderr
 
 
+@pytest.mark.slow
 def test_predict_from_any_folder_uses_your_run_there_else_the_shipped_weights(test_digit_files, tmp_path):
     (image, label), shipped = test_digit_files[0], torch.load(SHIPPED, weights_only=True)
     accuracy = shipped["metrics"]["epochs"][-1]["test_acc"]
@@ -186,6 +191,7 @@ def test_predict_from_any_folder_uses_your_run_there_else_the_shipped_weights(te
     assert "using runs/model2/checkpoint.pt" in run_cli("predict", str(image), cwd=tmp_path).stderr
 
 
+@pytest.mark.slow
 def test_shipped_weights_are_the_committed_seed1_run_and_reach_its_accuracy(mnist):
     """`python -m s6.shipped results/model2/seed1` made them: same weights, and the accuracy they claim is real."""
     model, shipped = load_classifier(SHIPPED)
@@ -197,6 +203,7 @@ def test_shipped_weights_are_the_committed_seed1_run_and_reach_its_accuracy(mnis
     assert accuracy == pytest.approx(shipped["metrics"]["epochs"][-1]["test_acc"], abs=0.005)
 
 
+@pytest.mark.slow
 def test_the_built_package_carries_the_shipped_weights(tmp_path):
     """What `pip install .` or `pip install git+URL` installs: the wheel must hold s6/weights/model2.pt."""
     subprocess.run([sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps", "-q", "-w", str(tmp_path)],

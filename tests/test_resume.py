@@ -12,6 +12,8 @@ from s6.checkpoint import load_checkpoint, save_torch
 from s6.recipe import recipe_for
 from s6.run import train_run
 
+pytestmark = pytest.mark.slow  # every test here trains
+
 
 def without_time(metrics: dict) -> list[dict]:
     return [{k: v for k, v in e.items() if k != "seconds"} for e in metrics["epochs"]]

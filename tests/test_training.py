@@ -20,11 +20,13 @@ def short_run(mnist, tmp_path_factory):
     return result, out
 
 
+@pytest.mark.slow
 def test_one_epoch_on_5000_images_is_far_above_chance(short_run):
     result, _ = short_run
     assert result.final_test_acc > 90.0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name,at_least", [("model2", 95.0), ("model3", 93.0)])
 def test_the_batchnorm_models_learn_in_a_short_run_of_their_own_recipe(name, at_least, mnist, tmp_path):
     """Two epochs on 6,000 images with each model's batch, peak learning rate and augmentation (measured on
@@ -34,6 +36,7 @@ def test_the_batchnorm_models_learn_in_a_short_run_of_their_own_recipe(name, at_
     assert result.final_test_acc > at_least
 
 
+@pytest.mark.slow
 def test_model1_on_the_seed_that_never_learned_is_learning_after_two_epochs_of_its_schedule(mnist, tmp_path):
     """Seed 1, the first 2 of Model-1's 15 epochs on all images: 11.35% (chance) with PyTorch's default
     initialisation; with He initialisation 94.5% (2 threads) and 83.7% (1 thread). Short compressed schedules
@@ -43,6 +46,7 @@ def test_model1_on_the_seed_that_never_learned_is_learning_after_two_epochs_of_i
     assert len(result.metrics["epochs"]) == 2 and result.final_test_acc > 60.0
 
 
+@pytest.mark.slow
 def test_metrics_json_follows_the_schema(short_run):
     result, out = short_run
     metrics = json.loads((out / "metrics.json").read_text())
@@ -57,6 +61,7 @@ def test_metrics_json_follows_the_schema(short_run):
     assert 0 <= epoch["test_acc"] <= 100 and 0 <= epoch["train_acc"] <= 100
 
 
+@pytest.mark.slow
 def test_run_writes_a_loadable_checkpoint_and_curves(short_run):
     result, out = short_run
     checkpoint = load_checkpoint(out)
@@ -67,6 +72,7 @@ def test_run_writes_a_loadable_checkpoint_and_curves(short_run):
     assert (out / "curves.png").stat().st_size > 10_000
 
 
+@pytest.mark.slow
 def test_same_seed_gives_identical_metrics(short_run, mnist, tmp_path):
     first, _ = short_run
     again = train_run("model2", seed=3, epochs=1, train_subset=5000, device="cpu", out=tmp_path,
@@ -78,6 +84,7 @@ def test_same_seed_gives_identical_metrics(short_run, mnist, tmp_path):
     assert without_time(again.metrics) == without_time(first.metrics)
 
 
+@pytest.mark.slow
 def test_torchvision_loader_learns_like_the_tensor_loader(short_run, data_dir, tmp_path):
     tensor_acc = short_run[0].final_test_acc
     torchvision = train_run("model2", seed=3, epochs=1, train_subset=5000, device="cpu", out=tmp_path,
@@ -114,6 +121,7 @@ def test_training_reads_from_the_device_a_fixed_number_of_times_not_once_per_bat
     assert counts[0] == counts[1] <= 4  # a host read per batch would make the CPU wait for a GPU every step
 
 
+@pytest.mark.slow
 def test_confusion_matrix_counts_every_test_image(short_run, mnist):
     from s6.analysis import confusion_matrix, misclassified, per_class_accuracy, predict
     from s6.data import TensorLoader
@@ -126,6 +134,7 @@ def test_confusion_matrix_counts_every_test_image(short_run, mnist):
     assert all(0 <= a <= 100 for a in per_class_accuracy(counts))
 
 
+@pytest.mark.slow
 def test_model3_learns_in_a_short_run(mnist, tmp_path):
     result = train_run("model3", seed=2, epochs=2, train_subset=4000, device="cpu", out=tmp_path,
                        progress=False, log=lambda _: None, mnist=mnist)

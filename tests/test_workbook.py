@@ -35,10 +35,12 @@ def assert_matches_autograd(sheets: dict, inputs: Inputs, iterations: int = 100,
                 assert abs(row[f"dE/d{name}"] - grad[i]) < TOL, f"{where} dE/d{name}"
 
 
+@pytest.mark.slow
 def test_committed_workbook_recalculates_to_autograd_values(recalculate):
     assert_matches_autograd(recalculate(ROOT / "asgmt_backpropagation.xlsx"), Inputs())
 
 
+@pytest.mark.slow
 def test_first_row_w3_w4_gradients_equal_autograd_where_the_template_is_wrong(recalculate):
     first = table(recalculate(ROOT / "asgmt_backpropagation.xlsx")["LR=0.1"])[0]
     _, _, grad = autograd_run(Inputs(), 0.1, 1)[0]
@@ -48,6 +50,7 @@ def test_first_row_w3_w4_gradients_equal_autograd_where_the_template_is_wrong(re
     assert abs(template_w3 - grad[2]) > 10 * TOL  # the test tolerance would catch the template's bug
 
 
+@pytest.mark.slow
 def test_edited_inputs_recompute_every_sheet(recalculate, tmp_path):
     edited = Inputs(t1=0.01, t2=0.99, w=(0.3, 0.2, 0.25, 0.3, 0.4, 0.45, 0.5, 0.55))
     book = load_workbook(ROOT / "asgmt_backpropagation.xlsx")
@@ -100,6 +103,7 @@ def test_every_formula_carries_its_value_for_readers_that_do_not_recalculate():
     assert all(isinstance(c.value, float) for row in summary.iter_rows(min_row=3, max_row=8) for c in row)
 
 
+@pytest.mark.slow
 def test_cached_values_equal_libreoffice_recalculation(recalculate):
     recalculated = recalculate(ROOT / "asgmt_backpropagation.xlsx")
     cached = load_workbook(ROOT / "asgmt_backpropagation.xlsx", data_only=True)
@@ -111,6 +115,7 @@ def test_cached_values_equal_libreoffice_recalculation(recalculate):
                     assert float(text) == pytest.approx(value, rel=1e-12, abs=1e-15), f"{title} {r},{c}"
 
 
+@pytest.mark.slow
 def test_printed_workbook_is_a_page_a_sheet_with_column_a_whole(soffice, tmp_path):
     subprocess.run([soffice, f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}", "--headless",
                     "--convert-to", "pdf", "--outdir", str(tmp_path), str(ROOT / "asgmt_backpropagation.xlsx")],
