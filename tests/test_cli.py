@@ -8,7 +8,7 @@ import sys
 
 import pytest
 import torch
-from conftest import ROOT, run_cli
+from conftest import ROOT, run_cli, run_main
 
 import s6
 from s6.recipe import recipe_for
@@ -60,7 +60,7 @@ def test_data_dir_defaults_to_the_environment_variable(data_dir, tmp_path):
 
 
 def test_summary_prints_layers_receptive_field_and_parameter_count():
-    result = run_cli("summary", "--model", "model2")
+    result = run_main("summary", "--model", "model2")
     assert result.returncode == 0, result.stderr
     assert "Conv2d-1" in result.stdout and "BatchNorm2d" in result.stdout
     assert "Receptive field" in result.stdout and "gap" in result.stdout
@@ -68,7 +68,7 @@ def test_summary_prints_layers_receptive_field_and_parameter_count():
 
 
 def test_summary_of_model3_shows_its_budget_and_recipe():
-    result = run_cli("summary", "--model", "model3")
+    result = run_main("summary", "--model", "model3")
     assert result.returncode == 0, result.stderr
     assert "Trainable parameters: 3,918" in result.stdout
     assert "Training recipe: 19 epochs, batch 64, one-cycle SGD to lr 0.2, weight decay 5e-05" in result.stdout
@@ -88,7 +88,7 @@ BAD = {
 
 @pytest.mark.parametrize("args", BAD.values(), ids=BAD.keys())
 def test_bad_arguments_give_one_line_and_no_traceback(args, tmp_path):
-    result = run_cli(*args, "--out", str(tmp_path / "out")) if args[0] == "train" else run_cli(*args)
+    result = run_main(*args, "--out", str(tmp_path / "out")) if args[0] == "train" else run_main(*args)
     assert result.returncode != 0
     assert "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
@@ -97,18 +97,18 @@ def test_bad_arguments_give_one_line_and_no_traceback(args, tmp_path):
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
 def test_cuda_without_a_gpu_is_a_clear_error(tmp_path):
-    result = run_cli("train", "--device", "cuda", "--out", str(tmp_path / "out"))
+    result = run_main("train", "--device", "cuda", "--out", str(tmp_path / "out"))
     assert result.returncode == 1
     assert result.stderr.strip() == "error: --device cuda: no CUDA GPU is available here; use --device cpu"
 
 
 def test_help_shows_each_default_once_and_never_none():
     for command in ["train", "summary", "predict", "sheet", "backprop-figures"]:
-        text = run_cli(command, "--help").stdout
+        text = run_main(command, "--help").stdout
         assert "(default: None)" not in text and "default: False" not in text, command
-    train = run_cli("train", "--help").stdout
+    train = run_main("train", "--help").stdout
     assert train.count("default: model2") == 1
-    assert run_cli("sheet", "--help").stdout.count("(default: 100)") == 1
+    assert run_main("sheet", "--help").stdout.count("(default: 100)") == 1
 
 
 @pytest.mark.parametrize("args,message", [
@@ -117,12 +117,12 @@ def test_help_shows_each_default_once_and_never_none():
     (["sheet", "--iterations", "100000"], "at most 1000"),
 ])
 def test_sheet_options_explain_what_they_expect(args, message):
-    result = run_cli(*args)
+    result = run_main(*args)
     assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
 
 
 def test_a_workbook_name_that_is_not_xlsx_is_one_line_and_writes_nothing(tmp_path):
-    result = run_cli("sheet", "--out", str(tmp_path / "notes.txt"))
+    result = run_main("sheet", "--out", str(tmp_path / "notes.txt"))
     assert result.returncode == 1
     assert result.stderr.strip() == (f"error: --out {tmp_path / 'notes.txt'}: the workbook is an Excel file; "
                                      f"give a name ending in .xlsx, e.g. {tmp_path / 'notes.xlsx'}")
@@ -146,7 +146,7 @@ def unwritable_outputs(tmp_path, data_dir):
                                   "sheet --out is a folder", "backprop-figures --out-dir is a file",
                                   "backprop-figures --out-dir under /proc"])
 def test_an_output_path_that_cannot_be_written_is_one_line_before_any_work(case, tmp_path, data_dir):
-    result = run_cli(*unwritable_outputs(tmp_path, data_dir)[case])
+    result = run_main(*unwritable_outputs(tmp_path, data_dir)[case])
     assert result.returncode == 1, result.stderr
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert "epoch  1" not in result.stdout  # refused before training, not after the first epoch

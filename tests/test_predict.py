@@ -6,7 +6,7 @@ import zipfile
 
 import pytest
 import torch
-from conftest import ROOT, run_cli
+from conftest import ROOT, run_cli, run_main
 from PIL import Image, ImageDraw
 
 from s6.data import TensorLoader
@@ -46,7 +46,7 @@ def predictions(result) -> list[int]:
 
 
 def test_real_test_digits_in_both_polarities_come_back_right(test_digit_files):
-    result = run_cli("predict", *[str(p) for p, _ in test_digit_files], "--checkpoint", str(CHECKPOINT))
+    result = run_main("predict", *[str(p) for p, _ in test_digit_files], "--checkpoint", str(CHECKPOINT))
     assert result.returncode == 0, result.stderr
     right = sum(p == label for p, (_, label) in zip(predictions(result), test_digit_files))
     assert right >= 19
@@ -57,7 +57,7 @@ def test_a_thick_seven_drawn_on_white_paper_is_a_seven(tmp_path):
     draw = ImageDraw.Draw(image)
     draw.line([(70, 60), (230, 60), (130, 250)], fill="black", width=28, joint="curve")
     image.save(tmp_path / "my7.png")
-    result = run_cli("predict", str(tmp_path / "my7.png"), "--checkpoint", str(CHECKPOINT), "--top", "3")
+    result = run_main("predict", str(tmp_path / "my7.png"), "--checkpoint", str(CHECKPOINT), "--top", "3")
     assert result.returncode == 0, result.stderr
     line = result.stdout.strip()
     assert line.startswith(f"{tmp_path / 'my7.png'}: 7 (")
@@ -133,7 +133,7 @@ def test_a_photo_of_two_digits_prints_the_number_and_each_digits_confidence(mnis
     labels = [int(mnist.test_labels[i]) for i in (first, second)]
     strip = torch.cat([255 - mnist.test_images[first], 255 - mnist.test_images[second]], dim=1)
     Image.fromarray(strip.numpy()).resize((560, 280), Image.LANCZOS).save(tmp_path / "two.png")
-    result = run_cli("predict", str(tmp_path / "two.png"), "--checkpoint", str(CHECKPOINT))
+    result = run_main("predict", str(tmp_path / "two.png"), "--checkpoint", str(CHECKPOINT))
     assert result.returncode == 0, result.stderr
     line = result.stdout.strip()
     assert line.startswith(f"{tmp_path / 'two.png'}: {labels[0]}{labels[1]}, digit by digit: {labels[0]} (")
@@ -164,14 +164,14 @@ def test_a_grey_page_is_paper_not_ink():
 def test_several_images_give_a_line_each_and_a_bad_one_fails_the_exit_code(test_digit_files, tmp_path):
     (tmp_path / "notes.png").write_text("not an image")
     (good1, label1), (good2, label2) = test_digit_files[:2]
-    result = run_cli("predict", str(good1), str(tmp_path / "notes.png"), str(good2), "--checkpoint", str(CHECKPOINT))
+    result = run_main("predict", str(good1), str(tmp_path / "notes.png"), str(good2), "--checkpoint", str(CHECKPOINT))
     assert result.returncode == 1
     assert predictions(result) == [label1, label2]
     assert result.stderr.count("error: ") == 1 and "notes.png: not an image" in result.stderr
 
 
 def test_predict_names_the_checkpoint_and_its_accuracy(test_digit_files):
-    result = run_cli("predict", str(test_digit_files[0][0]), "--checkpoint", str(CHECKPOINT))
+    result = run_main("predict", str(test_digit_files[0][0]), "--checkpoint", str(CHECKPOINT))
     assert result.returncode == 0
     accuracy = torch.load(CHECKPOINT, weights_only=True)["metrics"]["epochs"][-1]["test_acc"]
     assert f"using {CHECKPOINT}: model2, seed 1, epoch 8 of 8; its test accuracy {accuracy:.2f}%" in result.stderr
@@ -241,8 +241,8 @@ def bad_inputs(tmp_path):
 def test_bad_input_is_one_line_without_traceback(case, tmp_path):
     args, message = bad_inputs(tmp_path)[case]
     before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
-    result = run_cli("predict", *args, "--checkpoint", str(CHECKPOINT)) if "--checkpoint" not in args \
-        else run_cli("predict", *args)
+    result = run_main("predict", *args, "--checkpoint", str(CHECKPOINT)) if "--checkpoint" not in args \
+        else run_main("predict", *args)
     assert result.returncode != 0
     assert "Traceback" not in result.stderr
     lines = [line for line in result.stderr.strip().splitlines() if not line.startswith("using ")]
@@ -253,12 +253,12 @@ def test_bad_input_is_one_line_without_traceback(case, tmp_path):
 def test_checkpoint_of_another_version_is_refused(tmp_path):
     checkpoint = torch.load(CHECKPOINT, weights_only=True)
     torch.save({**checkpoint, "format": 99, "version": "9.0"}, tmp_path / "future.pt")
-    result = run_cli("predict", "x.png", "--checkpoint", str(tmp_path / "future.pt"))
+    result = run_main("predict", "x.png", "--checkpoint", str(tmp_path / "future.pt"))
     assert result.returncode == 1 and "format 99" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_checkpoint_whose_weights_belong_to_another_model_is_refused(tmp_path):
     checkpoint = torch.load(CHECKPOINT, weights_only=True)
     torch.save({**checkpoint, "model": "model3"}, tmp_path / "mislabelled.pt")
-    result = run_cli("predict", "x.png", "--checkpoint", str(tmp_path / "mislabelled.pt"))
+    result = run_main("predict", "x.png", "--checkpoint", str(tmp_path / "mislabelled.pt"))
     assert result.returncode == 1 and "do not fit model3" in result.stderr and "Traceback" not in result.stderr

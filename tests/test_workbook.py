@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from autograd_reference import autograd_run
-from conftest import ROOT, run_cli
+from conftest import ROOT, run_cli, run_main
 from openpyxl import load_workbook
 
 from s6.backprop.network import COLUMNS, LEARNING_RATES, WEIGHTS, Inputs
@@ -146,7 +146,7 @@ def cell_contents(path: Path) -> dict:
 def test_sheet_set_changes_the_inputs_sheet(tmp_path):
     path = write_workbook(tmp_path / "b.xlsx", Inputs(t1=0.25), iterations=2)
     assert load_workbook(path)["Inputs"]["B4"].value == 0.25
-    result = run_cli("sheet", "--out", str(tmp_path / "c.xlsx"), "--set", "t1=0.25", "--iterations", "2")
+    result = run_main("sheet", "--out", str(tmp_path / "c.xlsx"), "--set", "t1=0.25", "--iterations", "2")
     assert result.returncode == 0, result.stderr
     assert cell_contents(tmp_path / "c.xlsx") == cell_contents(path)
 
@@ -154,7 +154,7 @@ def test_sheet_set_changes_the_inputs_sheet(tmp_path):
 @pytest.mark.parametrize("args", [["--iterations", "0"], ["--iterations", "-3"], ["--iterations", "ten"],
                                   ["--set", "t1=abc"], ["--set", "w9=1"], ["--set", "t1=nan"]])
 def test_bad_sheet_arguments_exit_with_one_line(args, tmp_path):
-    result = run_cli("sheet", "--out", str(tmp_path / "x.xlsx"), *args)
+    result = run_main("sheet", "--out", str(tmp_path / "x.xlsx"), *args)
     assert result.returncode != 0
     assert "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
