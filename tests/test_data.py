@@ -66,8 +66,11 @@ def test_empty_root_without_network_explains_where_to_put_the_files(tmp_path, mo
 
 
 def test_missing_files_without_download_are_listed(tmp_path):
-    with pytest.raises(S6Error, match="MNIST not found"):
+    with pytest.raises(S6Error, match="MNIST not found") as error:
         prepare_mnist(tmp_path, download=False)
+    for name in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
+                 "t10k-labels-idx1-ubyte"):
+        assert name in str(error.value)
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root reads any file")
@@ -118,7 +121,10 @@ def test_augmentation_moves_pixels_but_keeps_labels_and_background(mnist):
 
 
 def test_tensor_loader_normalises_with_mnist_statistics(mnist):
-    x = normalise(mnist.train_images)
+    """What a model is fed, batch by batch, over an epoch of the raw uint8 training images: mean 0, std 1."""
+    loader = TensorLoader(mnist.train_images, mnist.train_labels, 10_000)
+    x = torch.cat([images for images, _ in loader])
+    assert x.shape == (60_000, 1, 28, 28)
     assert abs(x.mean().item()) < 1e-3 and abs(x.std().item() - 1) < 1e-3
 
 
