@@ -53,8 +53,8 @@ def cmd_train(args: argparse.Namespace) -> None:
     done = len(result.metrics["epochs"])
     if result.trained == 0:
         return  # a finished run, resumed: train_run said so, and nothing was written
-    if done < result.plan["epochs"]:
-        print(f"stopped after epoch {done} of {result.plan['epochs']}; continue with: {result.resume_command}")
+    if done < result.plan.epochs:
+        print(f"stopped after epoch {done} of {result.plan.epochs}; continue with: {result.resume_command}")
     else:
         print(f"final test accuracy {result.final_test_acc:.2f}% after {plural(done, 'epoch')}; "
               f"wrote metrics.json, checkpoint.pt and curves.png to {result.out}/")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import shlex
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
@@ -28,11 +28,22 @@ from s6.recipe import check_model_name, recipe_for
 from s6.train import fit, format_epoch, make_optimizer
 
 
+@dataclass(frozen=True)
+class Plan:
+    """What one run does, besides its model's recipe: saved in its checkpoint, so a resumed run does the same."""
+
+    model: str  # a name in the registry (s6.models), whose recipe (s6.recipe) trains it
+    seed: int  # seeds the weights, the shuffling, the augmentation and Dropout
+    epochs: int  # passes over the training images: the recipe's, unless asked otherwise
+    train_subset: int | None  # train on the first N of the 60,000 training images; None: all
+    loader: str  # "tensor" (the data on the device) or "torchvision" (DataLoader and PIL transforms)
+
+
 @dataclass
 class RunResult:
     model: nn.Module
     metrics: dict  # the content of metrics.json
-    plan: dict  # model, seed, epochs (planned), train_subset, loader
+    plan: Plan
     out: Path  # the folder holding metrics.json, checkpoint.pt and curves.png
     trained: int  # epochs trained by this call: 0 when resuming a run that had already finished
     resume_command: str  # the command that continues this run, every option it needs included
@@ -42,21 +53,21 @@ class RunResult:
         return self.metrics["epochs"][-1]["test_acc"]
 
 
-def default_out(plan: dict) -> Path:
+def default_out(plan: Plan) -> Path:
     """runs/MODEL for a run of the model's own recipe; a shorter or smaller run gets a folder of its own.
 
     runs/MODEL/checkpoint.pt is what ``predict`` uses by default, so a one-epoch smoke test must
     never silently replace a full run there: it goes to, e.g., runs/model2-epochs1-subset2000.
     """
-    name = plan["model"]
-    if plan["epochs"] != recipe_for(plan["model"]).epochs:
-        name += f"-epochs{plan['epochs']}"
-    if plan["train_subset"] is not None:
-        name += f"-subset{plan['train_subset']}"
+    name = plan.model
+    if plan.epochs != recipe_for(plan.model).epochs:
+        name += f"-epochs{plan.epochs}"
+    if plan.train_subset is not None:
+        name += f"-subset{plan.train_subset}"
     return Path("runs") / name
 
 
-def refuse_to_replace(out: Path, plan: dict) -> None:
+def refuse_to_replace(out: Path, plan: Plan) -> None:
     """A new run never replaces the run already in ``out``: S6Error naming the ways on, before anything is written.
 
     runs/model2/ is what predict uses, and a results/ folder is a benchmark's record: replacing either silently,
@@ -70,7 +81,7 @@ def refuse_to_replace(out: Path, plan: dict) -> None:
         raise S6Error(f"{out}/ already holds a run whose checkpoint cannot be read; train into another folder "
                       "with --out DIR, or replace it with --overwrite") from None
     done, planned = len(saved["metrics"]["epochs"]), saved["plan"]["epochs"]
-    if done < planned and saved["plan"] == plan:
+    if done < planned and saved["plan"] == asdict(plan):
         raise S6Error(f"{out}/ already holds this run, stopped after epoch {done} of {planned}: continue it with "
                       f"--resume {out}, or start it again with --overwrite")
     model = saved["model"]
@@ -89,37 +100,38 @@ def resume_command(out: Path, data_dir: Path, device: str | None) -> str:
     return " ".join(command)
 
 
-def _plan_from(checkpoint: dict, requested: dict) -> dict:
+def _plan_from(checkpoint: dict, requested: dict) -> Plan:
     """The saved plan; any setting the caller asked for explicitly must agree with it."""
-    plan = checkpoint["plan"]
+    plan = Plan(**checkpoint["plan"])
     for key, value in requested.items():
-        if value is not None and value != plan[key]:
-            raise S6Error(f"--resume continues the saved plan ({key} = {plan[key]}); drop the {key} you gave ({value})")
+        if value is not None and value != getattr(plan, key):
+            raise S6Error(f"--resume continues the saved plan ({key} = {getattr(plan, key)}); drop the {key} you "
+                          f"gave ({value})")
     return plan
 
 
-def new_plan(requested: dict) -> dict:
+def new_plan(requested: dict) -> Plan:
     """What a fresh run will do: the requested settings, the model's recipe for the rest."""
     name = check_model_name(requested["model"] or "model2")
-    plan = {"model": name, "seed": 1 if requested["seed"] is None else requested["seed"],
-            "epochs": requested["epochs"] or recipe_for(name).epochs,
-            "train_subset": requested["train_subset"], "loader": requested["loader"] or "tensor"}
-    if plan["epochs"] <= 0:
-        raise S6Error(f"epochs must be at least 1, got {plan['epochs']}")
-    if plan["train_subset"] is not None and not 0 < plan["train_subset"] <= 60000:
-        raise S6Error(f"--train-subset must be 1 to 60000 (MNIST's training images), got {plan['train_subset']}")
+    plan = Plan(model=name, seed=1 if requested["seed"] is None else requested["seed"],
+                epochs=requested["epochs"] or recipe_for(name).epochs,
+                train_subset=requested["train_subset"], loader=requested["loader"] or "tensor")
+    if plan.epochs <= 0:
+        raise S6Error(f"epochs must be at least 1, got {plan.epochs}")
+    if plan.train_subset is not None and not 0 < plan.train_subset <= 60000:
+        raise S6Error(f"--train-subset must be 1 to 60000 (MNIST's training images), got {plan.train_subset}")
     return plan
 
 
-def _loaders(plan: dict, device: torch.device, root: Path, mnist: MNISTTensors | None) -> tuple:
+def _loaders(plan: Plan, device: torch.device, root: Path, mnist: MNISTTensors | None) -> tuple:
     """Training and test batches, as the plan's loader makes them."""
-    recipe = recipe_for(plan["model"])
-    if plan["loader"] == "tensor":
-        return tensor_loaders(mnist or load_mnist(root), recipe.batch_size, recipe.augment, device, plan["seed"],
-                              plan["train_subset"])
-    if plan["loader"] == "torchvision":
-        return torchvision_loaders(root, recipe.batch_size, recipe.augment, plan["seed"], plan["train_subset"])
-    raise S6Error(f"unknown loader {plan['loader']!r}; use tensor or torchvision")
+    recipe = recipe_for(plan.model)
+    if plan.loader == "tensor":
+        return tensor_loaders(mnist or load_mnist(root), recipe.batch_size, recipe.augment, device, plan.seed,
+                              plan.train_subset)
+    if plan.loader == "torchvision":
+        return torchvision_loaders(root, recipe.batch_size, recipe.augment, plan.seed, plan.train_subset)
+    raise S6Error(f"unknown loader {plan.loader!r}; use tensor or torchvision")
 
 
 def train_run(
@@ -155,17 +167,17 @@ def train_run(
         out, done = Path(out or default_out(plan)), 0
         if not overwrite:
             refuse_to_replace(out, plan)
-    if stop_after is not None and not done < stop_after <= plan["epochs"]:
-        raise S6Error(f"--stop-after {stop_after} is outside this run: it plans {plural(plan['epochs'], 'epoch')}"
+    if stop_after is not None and not done < stop_after <= plan.epochs:
+        raise S6Error(f"--stop-after {stop_after} is outside this run: it plans {plural(plan.epochs, 'epoch')}"
                       + (f" and has done {done}" if done else ""))
     if out.exists() and not out.is_dir():
         raise S6Error(f"--out {out} exists and is not a directory")
     dev, root = resolve_device(device), resolve_data_dir(data_dir)
     command = resume_command(out, root, device)
-    if checkpoint is not None and done >= plan["epochs"]:  # nothing left to train: say so, rewrite nothing
-        model = build_model(plan["model"])
+    if checkpoint is not None and done >= plan.epochs:  # nothing left to train: say so, rewrite nothing
+        model = build_model(plan.model)
         model.load_state_dict(checkpoint["state_dict"])
-        log(f"{source} is a finished run: {done} of {plural(plan['epochs'], 'epoch')}, "
+        log(f"{source} is a finished run: {done} of {plural(plan.epochs, 'epoch')}, "
             f"final test accuracy {checkpoint['metrics']['epochs'][-1]['test_acc']:.2f}%; nothing to train")
         return RunResult(model, checkpoint["metrics"], plan, out, 0, command)
 
@@ -174,18 +186,18 @@ def train_run(
     writable_dir(out, "--out")
 
     # 3. Model and optimiser; a resumed run gets back its weights and every random state.
-    torch.manual_seed(plan["seed"])  # the weights' initialisation, and Dropout's masks
-    model = build_model(plan["model"]).to(dev)
-    optimizer, scheduler = make_optimizer(model, recipe_for(plan["model"]), len(train_loader), plan["epochs"])
-    metrics = {"model": plan["model"], "params": count_parameters(model), "seed": plan["seed"],
-               "device": describe_device(dev), **provenance(recipe_for(plan["model"])), "epochs": []}
+    torch.manual_seed(plan.seed)  # the weights' initialisation, and Dropout's masks
+    model = build_model(plan.model).to(dev)
+    optimizer, scheduler = make_optimizer(model, recipe_for(plan.model), len(train_loader), plan.epochs)
+    metrics = {"model": plan.model, "params": count_parameters(model), "seed": plan.seed,
+               "device": describe_device(dev), **provenance(recipe_for(plan.model)), "epochs": []}
     if checkpoint is not None:
         restore_run(checkpoint, model, optimizer, scheduler, train_loader.generator, dev)
         metrics["epochs"] = checkpoint["metrics"]["epochs"]
-        log(f"resuming {plan['model']} from epoch {done} of {plan['epochs']} ({source}); writing to {out}/")
+        log(f"resuming {plan.model} from epoch {done} of {plan.epochs} ({source}); writing to {out}/")
     else:
-        log(f"training {plan['model']} ({metrics['params']:,} parameters) for {plural(plan['epochs'], 'epoch')} "
-            f"on {metrics['device']}, seed {plan['seed']}; writing to {out}/")
+        log(f"training {plan.model} ({metrics['params']:,} parameters) for {plural(plan.epochs, 'epoch')} "
+            f"on {metrics['device']}, seed {plan.seed}; writing to {out}/")
     log("lr: the learning rate at the start of the epoch (one-cycle schedule); train: the augmented training "
         "batches during the epoch; test: the 10,000 test digits after it")
 
@@ -196,7 +208,8 @@ def train_run(
         nonlocal saved
         metrics["epochs"] = history
         try:
-            save_run(out / "checkpoint.pt", plan, metrics, model, optimizer, scheduler, train_loader.generator, dev)
+            save_run(out / "checkpoint.pt", asdict(plan), metrics, model, optimizer, scheduler, train_loader.generator,
+                     dev)
             save_json(out / "metrics.json", metrics)
         except OSError as e:
             raise S6Error(f"cannot save {out}/checkpoint.pt: {e.strerror or e}") from None
@@ -204,11 +217,11 @@ def train_run(
         log(format_epoch(history[-1]))
 
     try:
-        history = fit(model, optimizer, scheduler, train_loader, test_loader, dev, plan["epochs"],
+        history = fit(model, optimizer, scheduler, train_loader, test_loader, dev, plan.epochs,
                       history=metrics["epochs"], stop_after=stop_after, progress=progress, on_epoch=on_epoch)
     except KeyboardInterrupt:
         raise TrainingInterrupted(
-            f"interrupted; {saved} of {plural(plan['epochs'], 'epoch')} saved in {out}/checkpoint.pt. "
+            f"interrupted; {saved} of {plural(plan.epochs, 'epoch')} saved in {out}/checkpoint.pt. "
             f"Continue with: {command}"
             if saved else "interrupted before the first epoch ended; nothing was saved"
         ) from None
@@ -218,8 +231,8 @@ def train_run(
         raise
 
     # 5. The curves, once the schedule is complete.
-    if len(history) == plan["epochs"]:
+    if len(history) == plan.epochs:
         from s6.plots import plot_history  # matplotlib only when there is something to draw
 
-        plot_history(history, f"{plan['model']}, seed {plan['seed']}").savefig(out / "curves.png", dpi=100)
+        plot_history(history, f"{plan.model}, seed {plan.seed}").savefig(out / "curves.png", dpi=100)
     return RunResult(model, metrics, plan, out, len(history) - done, command)

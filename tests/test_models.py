@@ -104,7 +104,7 @@ def test_a_default_run_plans_fewer_than_20_epochs(name):
     from s6.run import new_plan
 
     plan = new_plan({"model": name, "seed": None, "epochs": None, "train_subset": None, "loader": None})
-    assert plan["epochs"] == recipe_for(name).epochs < 20
+    assert plan.epochs == recipe_for(name).epochs < 20
 
 
 def test_model2_spends_its_budget_after_the_pool():
