@@ -172,8 +172,8 @@ def test_an_uploaded_number_is_read_digit_by_digit(page, mnist, tmp_path):
 
 
 def test_an_empty_canvas_says_so(page):
-    assert reply(page, lambda: page.click("#read-drawing")) in ("Draw a digit first.", "your drawing: no digit "
-                                                               "found (the image is blank or has no contrast)")
+    # Gradio sends no composite for a sketchpad never drawn on (measured: Gradio 6, Chromium), and the page says so
+    assert reply(page, lambda: page.click("#read-drawing")) == "Draw a digit first."
     assert "Traceback" not in page.content()
 
 
