@@ -71,6 +71,9 @@ def load_image(path: str | os.PathLike, name: str | None = None) -> Image.Image:
         raise S6Error(f"{name}: permission denied") from None
     except (UnidentifiedImageError, OSError, ValueError):
         raise S6Error(f"{name}: not an image that Pillow can read (PNG or JPEG expected)") from None
+    # A phone stores a portrait photo's pixels on their side, with an EXIF tag saying how to turn them: turned as
+    # the tag says, the digit is upright (untouched, a 7 on its side was read as a 5).
+    image = ImageOps.exif_transpose(image)
     if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
         paper = Image.new("RGBA", image.size, "white")
         image = Image.alpha_composite(paper, image.convert("RGBA"))

@@ -64,6 +64,19 @@ def test_a_thick_seven_drawn_on_white_paper_is_a_seven(tmp_path):
     assert line.count("%") == 3
 
 
+def test_a_phone_photo_stored_on_its_side_is_turned_upright_by_its_exif_tag(tmp_path):
+    """Phones save a portrait photo's pixels sideways, with EXIF orientation 6 (turn 90 degrees clockwise to view)."""
+    upright = Image.new("L", (300, 400), "white")
+    ImageDraw.Draw(upright).line([(70, 110), (230, 110), (130, 300)], fill="black", width=28, joint="curve")
+    stored = upright.transpose(Image.Transpose.ROTATE_90)  # what the sensor wrote: the 7 lies on its side
+    exif = Image.Exif()
+    exif[0x0112] = 6  # Orientation: the viewer turns the pixels 90 degrees clockwise
+    stored.save(tmp_path / "photo.jpg", exif=exif, quality=90)
+    result = run_main("predict", str(tmp_path / "photo.jpg"), "--checkpoint", str(CHECKPOINT))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"{tmp_path / 'photo.jpg'}: 7 ("), result.stdout
+
+
 def test_preprocessing_centres_a_digit_like_mnist(mnist):
     image = Image.fromarray((255 - mnist.test_images[0]).numpy()).resize((280, 280))
     digit = to_mnist(image)
