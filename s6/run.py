@@ -165,8 +165,6 @@ def train_run(
     else:
         plan = new_plan(requested)
         out, done = Path(out or default_out(plan)), 0
-        if not overwrite:
-            refuse_to_replace(out, plan)
     if stop_after is not None and not done < stop_after <= plan.epochs:
         raise S6Error(f"--stop-after {stop_after} is outside this run: it plans {plural(plan.epochs, 'epoch')}"
                       + (f" and has done {done}" if done else ""))
@@ -181,8 +179,11 @@ def train_run(
             f"final test accuracy {checkpoint['metrics']['epochs'][-1]['test_acc']:.2f}%; nothing to train")
         return RunResult(model, checkpoint["metrics"], plan, out, 0, command)
 
-    # 2. The data, then the output folder: both are checked before the first epoch's minutes of training.
+    # 2. The data, then the output folder: both are checked before the first epoch's minutes of training. A run
+    # already in that folder is reported last, so a mistyped --data-dir or --device is named before it is.
     train_loader, test_loader = _loaders(plan, dev, root, mnist)
+    if checkpoint is None and not overwrite:
+        refuse_to_replace(out, plan)
     writable_dir(out, "--out")
 
     # 3. Model and optimiser; a resumed run gets back its weights and every random state.

@@ -5,7 +5,7 @@ import math
 
 import pytest
 import torch
-from conftest import run_cli
+from conftest import run_cli, run_main
 
 from s6 import S6Error
 from s6.checkpoint import load_checkpoint, save_torch
@@ -167,6 +167,9 @@ def test_a_new_run_into_a_folder_with_a_finished_run_is_refused_and_leaves_it_by
                                      "keep it and train into another folder with --out DIR, or replace it with "
                                      "--overwrite")
     assert "epoch  1" not in result.stdout and folder_bytes(tmp_path) == before
+    mistyped = run_main("train", "--data-dir", str(tmp_path / "no-such-folder"), "--out", str(tmp_path))
+    assert "no-such-folder" in mistyped.stderr and "already holds" not in mistyped.stderr  # the typo first
+    assert folder_bytes(tmp_path) == before
     replaced = run_cli("train", "--epochs", "1", "--train-subset", "500", "--data-dir", str(data_dir), "--quiet",
                        "--out", str(tmp_path), "--overwrite")
     assert replaced.returncode == 0, replaced.stderr
