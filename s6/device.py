@@ -6,7 +6,7 @@ import platform
 
 import torch
 
-from s6 import S6Error
+from s6 import S6Error, plural
 
 
 def resolve_device(name: str | None) -> torch.device:
@@ -30,7 +30,7 @@ def describe_device(device: torch.device) -> str:
             cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
     except (OSError, StopIteration):
         pass
-    return f"cpu: {cpu}, {torch.get_num_threads()} threads"
+    return f"cpu: {cpu}, {plural(torch.get_num_threads(), 'thread')}"
 
 
 def sync(device: torch.device) -> None:
