@@ -275,3 +275,24 @@ def test_checkpoint_whose_weights_belong_to_another_model_is_refused(tmp_path):
     torch.save({**checkpoint, "model": "model3"}, tmp_path / "mislabelled.pt")
     result = run_main("predict", "x.png", "--checkpoint", str(tmp_path / "mislabelled.pt"))
     assert result.returncode == 1 and "do not fit model3" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_the_demo_page_reads_a_drawing_and_asks_for_one_when_there_is_none():
+    """The page's replies, without a server: a drawn 7 is read as 7 and shown as the model saw it; no drawing asks."""
+    from s6.demo import read, read_sketch
+
+    classifier = Classifier(CHECKPOINT)
+    image = Image.new("L", (300, 300), "white")
+    ImageDraw.Draw(image).line([(70, 60), (230, 60), (130, 250)], fill="black", width=28, joint="curve")
+    guesses, seen, message = read(classifier, image, "your drawing")
+    assert message.startswith("The model reads **7**") and max(guesses, key=guesses.get) == "7"
+    assert seen.shape == (224, 224)  # the 28x28 input, each pixel drawn 8x8
+    assert read_sketch(classifier, None) == (None, None, "**Draw a digit first.**")
+
+
+def test_photo_sets_are_the_same_photos_under_the_same_seed(mnist):
+    first = photo_set(mnist.test_images, mnist.test_labels, CONDITIONS["shadow across the page"], 3, seed=7)
+    again = photo_set(mnist.test_images, mnist.test_labels, CONDITIONS["shadow across the page"], 3, seed=7)
+    assert [label for _, label in first] == [int(y) for y in mnist.test_labels[:3]]
+    assert all(a.size == (320, 240) and a.mode == "L" and a.tobytes() == b.tobytes()
+               for (a, _), (b, _) in zip(first, again))

@@ -163,3 +163,25 @@ def test_the_optimiser_and_schedule_follow_every_knob_of_the_recipe(nesterov, an
     assert lrs[-1] == pytest.approx(0.4 / 4 / 50)  # ends at max_lr / start_div / end_div
     linear = 0.4 - (0.4 - lrs[-1]) * 4 / 15  # 4 of the 15 falling steps later, on a straight line
     assert (lrs[8] == pytest.approx(linear)) == (anneal == "linear")  # a cosine is still nearer the peak there
+
+
+def test_the_confusion_matrix_counts_each_label_prediction_pair():
+    from s6.analysis import confusion_matrix, misclassified, per_class_accuracy
+
+    labels, predictions = torch.tensor([0, 0, 1, 2, 2, 2]), torch.tensor([0, 1, 1, 2, 2, 0])
+    counts = confusion_matrix(labels, predictions, classes=3)
+    assert counts.tolist() == [[1, 1, 0], [0, 1, 0], [1, 0, 2]]
+    assert per_class_accuracy(counts) == pytest.approx([50.0, 100.0, 200 / 3])
+    assert misclassified(labels, predictions).tolist() == [1, 5]
+
+
+def test_provenance_records_the_recipe_and_versions_as_plain_values():
+    """Plain values only: a torch TorchVersion in a checkpoint made safe (weights_only) loading refuse it."""
+    import s6
+    from s6.provenance import provenance
+    from s6.recipe import recipe_for
+
+    record = provenance(recipe_for("model2"))
+    assert record["recipe"]["batch_size"] == recipe_for("model2").batch_size and record["s6"] == s6.__version__
+    assert type(record["torch"]) is str and record["torch"] == torch.__version__
+    assert record["commit"] is None or len(record["commit"].split("+")[0]) == 40
