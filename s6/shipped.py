@@ -19,7 +19,7 @@ from s6 import S6Error
 SHIPPED = Path(__file__).parent / "weights" / "model2.pt"  # package data (pyproject.toml)
 RESUME_ONLY = ("optimizer", "scheduler", "rng")  # what predict never reads
 
-# The checkpoint predict and demo use when none is given: your own full run in the current folder, else the
+# The checkpoint predict and demo use when none is given: your own run in the current folder, else the
 # weights shipped inside the package, so they work from any folder after a plain install. Here, not in predict.py,
 # so that the command line's help can say so without importing torch.
 OWN_RUN = "runs/model2/checkpoint.pt"
