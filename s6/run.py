@@ -188,10 +188,10 @@ def train_run(
 
     # 3. Model and optimiser; a resumed run gets back its weights and every random state.
     torch.manual_seed(plan.seed)  # the weights' initialisation, and Dropout's masks
-    model = build_model(plan.model).to(dev)
-    optimizer, scheduler = make_optimizer(model, recipe_for(plan.model), len(train_loader), plan.epochs)
+    model, recipe = build_model(plan.model).to(dev), recipe_for(plan.model)
+    optimizer, scheduler = make_optimizer(model, recipe, len(train_loader), plan.epochs)
     metrics = {"model": plan.model, "params": count_parameters(model), "seed": plan.seed,
-               "device": describe_device(dev), **provenance(recipe_for(plan.model)), "epochs": []}
+               "device": describe_device(dev), **provenance(recipe), "epochs": []}
     if checkpoint is not None:
         restore_run(checkpoint, model, optimizer, scheduler, train_loader.generator, dev)
         metrics["epochs"] = checkpoint["metrics"]["epochs"]
