@@ -13,6 +13,10 @@ from tqdm import tqdm
 from s6 import S6Error, plural
 from s6.recipe import Recipe
 
+# A training loss from (logits, the batch's images, its labels): the images are there for a loss that needs more
+# than the labels, such as a teacher's soft labels (benchmarks/screen_model3.py).
+Criterion = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
+
 
 def make_optimizer(
     model: nn.Module, recipe: Recipe, steps_per_epoch: int, epochs: int
@@ -46,8 +50,11 @@ def train_epoch(
     device: torch.device,
     epoch: int = 1,
     progress: bool = True,
+    criterion: Criterion | None = None,
 ) -> tuple[float, float]:
     """One pass over ``loader``; returns (mean loss, accuracy in percent) on the training batches.
+
+    ``criterion(logits, images, labels)`` is the loss to minimise; None: cross-entropy with the labels.
 
     Losses stay on the device until the epoch ends: reading one per batch would make the
     CPU wait for the GPU after every step. A non-finite loss is reported, with its batch,
@@ -62,7 +69,7 @@ def train_epoch(
         x = x.to(device, non_blocking=True)
         y = y.to(device, non_blocking=True)
         logits = model(x)
-        loss = F.cross_entropy(logits, y)
+        loss = F.cross_entropy(logits, y) if criterion is None else criterion(logits, x, y)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -116,19 +123,22 @@ def fit(
     stop_after: int | None = None,
     progress: bool = True,
     on_epoch: Callable[[list[dict]], None] | None = None,
+    criterion: Criterion | None = None,
 ) -> list[dict]:
     """Train to the end of a fixed ``epochs``-long schedule, testing after every epoch.
 
     Returns the per-epoch history. ``history`` holds epochs already done (when resuming);
     ``stop_after`` ends early after that epoch, as an interruption would. The model after
-    the last epoch is the result: nothing is selected or stopped on the test set.
+    the last epoch is the result: nothing is selected or stopped on the test set. ``criterion`` as in
+    ``train_epoch``; the test loss is always cross-entropy with the labels.
     """
     history = list(history or [])
     last = min(epochs, stop_after or epochs)
     for epoch in range(len(history) + 1, last + 1):
         lr = scheduler.get_last_lr()[0]
         start = time.perf_counter()
-        train_loss, train_acc = train_epoch(model, train_loader, optimizer, scheduler, device, epoch, progress)
+        train_loss, train_acc = train_epoch(model, train_loader, optimizer, scheduler, device, epoch, progress,
+                                            criterion)
         test_loss, test_acc = evaluate(model, test_loader, device)
         history.append({
             "epoch": epoch,
