@@ -1,0 +1,153 @@
+"""Screen Model-3 candidates on a CPU: each candidate, seed by seed, through the CLI's own training loop.
+
+Issue #22's protocol: screen a candidate on 3-4 seeds, keep it only if its mean beats today's Model-3 on the same
+seeds by a clear margin, then run it on 10 seeds through ``python -m s6 train`` (benchmarks/bench_seeds.py).
+
+Why seed by seed and not sweep_model3.py's grouped copies: on this project's 2-core CPU (AMD EPYC, torch 2.14.1)
+one training step of Model-3 at batch 64 took 38.3 ms for one copy and 162.8 ms for four grouped copies with one
+thread (40.7 ms a copy), and 39.0 against 98.8 ms (24.7 ms a copy) with two threads. Two single-thread runs side by
+side, one a core, do a copy's step every ~19 ms: the most seeds an hour, and each is the seed a user would type.
+
+A run here is ``train_run``'s: the same loaders, seeding order, optimiser, schedule and loop (``s6.train.fit``),
+without writing a checkpoint; for the registry's ``model3`` it ends with the CLI's own final accuracy.
+Results go to results/model3_screen.json (one row per candidate and seed, rewritten after every run).
+
+    OMP_NUM_THREADS=1 python benchmarks/screen_model3.py --candidates residual --seeds 1 2 3 4 --data-dir DIR
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from s6.checkpoint import load_checkpoint
+from s6.data import load_mnist, resolve_data_dir, tensor_loaders
+from s6.device import describe_device
+from s6.files import save_json
+from s6.models import Model2, Model3, count_parameters
+from s6.provenance import provenance
+from s6.recipe import Recipe, recipe_for
+from s6.shipped import SHIPPED
+from s6.train import Criterion, fit, make_optimizer
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Model3Residual(Model3):
+    """Model-3 with identity shortcuts around its three 24 -> 24 separable blocks: no parameter added.
+
+    The two unpadded blocks shrink the map by one pixel a side, so their shortcut is the input's centre.
+    Built in Model3's order, so a seed starts from the same weights as Model-3 itself.
+    """
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.block1(x)
+        x = self.block2(x)
+        x = self.pool(x)
+        x = self.block3(x)
+        x = self.block4(x) + x[:, :, 1:-1, 1:-1]
+        x = self.block5(x) + x[:, :, 1:-1, 1:-1]
+        x = self.block6(x) + x
+        x = self.gap(x)
+        x = self.head(x)
+        return x.flatten(1)
+
+
+def distillation(teacher: nn.Module, temperature: float, weight: float) -> Criterion:
+    """Hinton et al.'s loss: ``weight`` x T^2 x KL(teacher's softened scores || the student's) + the rest x CE.
+
+    The teacher sees the same augmented batch as the student, in eval mode and without gradients; its soft labels
+    say which wrong digits an image resembles, which a one-hot label cannot. Costs a teacher forward pass a step.
+    """
+    teacher.eval()
+
+    def criterion(logits: torch.Tensor, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        with torch.no_grad():
+            soft = F.log_softmax(teacher(x) / temperature, dim=1)
+        kl = F.kl_div(F.log_softmax(logits / temperature, dim=1), soft, reduction="batchmean", log_target=True)
+        return weight * temperature**2 * kl + (1 - weight) * F.cross_entropy(logits, y)
+
+    return criterion
+
+
+def shipped_model2() -> nn.Module:
+    """The Model-2 weights shipped with s6 (seed 1; trained on the training set only, like everything here)."""
+    teacher = Model2()
+    teacher.load_state_dict(load_checkpoint(SHIPPED)["state_dict"])
+    return teacher
+
+
+@dataclass(frozen=True)
+class Candidate:
+    build: Callable[[], nn.Module]  # a fresh model, initialised under the run's seed
+    recipe: Recipe  # how it trains
+    criterion: Callable[[], Criterion] | None = None  # its loss; None: cross-entropy
+    note: str = ""  # what it changes, for the record
+
+
+CANDIDATES = {
+    "model3": Candidate(Model3, recipe_for("model3"), note="the registry's Model-3, as the CLI trains it"),
+    "residual": Candidate(Model3Residual, recipe_for("model3"),
+                          note="identity shortcuts around blocks 4-6 (centre-cropped where the map shrinks)"),
+    "distilled": Candidate(Model3, recipe_for("model3"), lambda: distillation(shipped_model2(), 4.0, 0.5),
+                           note="soft labels of the shipped Model-2 (T 4, weight 0.5) on the same augmented batch"),
+}
+
+
+def screen(name: str, seed: int, data_dir: Path, dry_run: bool = False) -> dict:
+    """One run of one candidate on one seed, in train_run's order; its final-epoch test accuracy.
+
+    ``dry_run``: 1 epoch on the first 2,000 images, as ``python -m s6 train --epochs 1 --train-subset 2000``.
+    """
+    candidate, device = CANDIDATES[name], torch.device("cpu")
+    recipe = candidate.recipe
+    epochs, subset = (1, 2000) if dry_run else (recipe.epochs, None)
+    train_loader, test_loader = tensor_loaders(load_mnist(data_dir), recipe.batch_size, recipe.augment, device, seed,
+                                               subset)
+    criterion = candidate.criterion() if candidate.criterion else None  # before the seed: the teacher is loaded
+    torch.manual_seed(seed)  # as train_run: the weights' initialisation, and Dropout's masks
+    model = candidate.build()
+    optimizer, scheduler = make_optimizer(model, recipe, len(train_loader), epochs)
+    start = time.perf_counter()
+    history = fit(model, optimizer, scheduler, train_loader, test_loader, device, epochs, progress=False,
+                  criterion=criterion)
+    return {"candidate": name, "note": candidate.note, "seed": seed, "params": count_parameters(model),
+            "epochs": len(history), "final_test_acc": history[-1]["test_acc"],
+            "seconds": round(time.perf_counter() - start, 1),
+            "device": describe_device(device), **provenance(recipe)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--candidates", nargs="+", choices=list(CANDIDATES), required=True)
+    parser.add_argument("--seeds", nargs="+", type=int, default=[1, 2, 3, 4])
+    parser.add_argument("--data-dir", default=None, help="MNIST root (default: $S6_DATA_DIR, else ./data)")
+    parser.add_argument("--out", default=str(ROOT / "results" / "model3_screen.json"),
+                        help="JSON file; a candidate's row for a seed is replaced, other rows are kept")
+    parser.add_argument("--dry-run", action="store_true", help="1 epoch on 2,000 images each, nothing written")
+    args = parser.parse_args()
+
+    out = Path(args.out)
+    for name in args.candidates:
+        for seed in args.seeds:
+            row = screen(name, seed, resolve_data_dir(args.data_dir), args.dry_run)
+            if args.dry_run:
+                print(f"{name} seed {seed}: {row['final_test_acc']:.2f}% after a dry run ({row['seconds']:.0f} s)")
+                continue
+            rows = json.loads(out.read_text())["runs"] if out.exists() else []  # re-read: another screen may write
+            rows = [r for r in rows if (r["candidate"], r["seed"]) != (name, seed)] + [row]
+            save_json(out, {"runs": sorted(rows, key=lambda r: (r["candidate"], r["seed"]))})
+            print(f"{name} seed {seed}: {row['final_test_acc']:.2f}% ({row['params']:,} parameters, "
+                  f"{row['seconds']:.0f} s)", flush=True)
+
+
+if __name__ == "__main__":
+    main()
