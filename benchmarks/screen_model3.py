@@ -21,7 +21,7 @@ import argparse
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import torch
@@ -32,7 +32,7 @@ from s6.checkpoint import load_checkpoint
 from s6.data import load_mnist, resolve_data_dir, tensor_loaders
 from s6.device import describe_device
 from s6.files import save_json
-from s6.models import Model2, Model3, count_parameters
+from s6.models import MODELS, Net, Spec, build_model, count_parameters
 from s6.provenance import provenance
 from s6.recipe import Recipe, recipe_for
 from s6.shipped import SHIPPED
@@ -41,24 +41,10 @@ from s6.train import Criterion, fit, make_optimizer
 ROOT = Path(__file__).resolve().parent.parent
 
 
-class Model3Residual(Model3):
-    """Model-3 with identity shortcuts around its three 24 -> 24 separable blocks: no parameter added.
-
-    The two unpadded blocks shrink the map by one pixel a side, so their shortcut is the input's centre.
-    Built in Model3's order, so a seed starts from the same weights as Model-3 itself.
-    """
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.block1(x)
-        x = self.block2(x)
-        x = self.pool(x)
-        x = self.block3(x)
-        x = self.block4(x) + x[:, :, 1:-1, 1:-1]
-        x = self.block5(x) + x[:, :, 1:-1, 1:-1]
-        x = self.block6(x) + x
-        x = self.gap(x)
-        x = self.head(x)
-        return x.flatten(1)
+def with_shortcuts(spec: Spec, names: tuple[str, ...]) -> Spec:
+    """``spec`` with identity shortcuts around the named blocks: no parameter added, the same initial weights."""
+    return Spec(tuple((name, replace(layer, shortcut=True) if name in names else layer) for name, layer in spec.layers),
+                spec.he_init)
 
 
 def distillation(teacher: nn.Module, temperature: float, weight: float) -> Criterion:
@@ -80,24 +66,24 @@ def distillation(teacher: nn.Module, temperature: float, weight: float) -> Crite
 
 def shipped_model2() -> nn.Module:
     """The Model-2 weights shipped with s6 (seed 1; trained on the training set only, like everything here)."""
-    teacher = Model2()
+    teacher = build_model("model2")
     teacher.load_state_dict(load_checkpoint(SHIPPED)["state_dict"])
     return teacher
 
 
 @dataclass(frozen=True)
 class Candidate:
-    build: Callable[[], nn.Module]  # a fresh model, initialised under the run's seed
+    spec: Spec  # the model, as the registry writes one (s6.models)
     recipe: Recipe  # how it trains
     criterion: Callable[[], Criterion] | None = None  # its loss; None: cross-entropy
     note: str = ""  # what it changes, for the record
 
 
 CANDIDATES = {
-    "model3": Candidate(Model3, recipe_for("model3"), note="the registry's Model-3, as the CLI trains it"),
-    "residual": Candidate(Model3Residual, recipe_for("model3"),
+    "model3": Candidate(MODELS["model3"], recipe_for("model3"), note="the registry's Model-3, as the CLI trains it"),
+    "residual": Candidate(with_shortcuts(MODELS["model3"], ("block4", "block5", "block6")), recipe_for("model3"),
                           note="identity shortcuts around blocks 4-6 (centre-cropped where the map shrinks)"),
-    "distilled": Candidate(Model3, recipe_for("model3"), lambda: distillation(shipped_model2(), 4.0, 0.5),
+    "distilled": Candidate(MODELS["model3"], recipe_for("model3"), lambda: distillation(shipped_model2(), 4.0, 0.5),
                            note="soft labels of the shipped Model-2 (T 4, weight 0.5) on the same augmented batch"),
 }
 
@@ -114,7 +100,7 @@ def screen(name: str, seed: int, data_dir: Path, dry_run: bool = False) -> dict:
                                                subset)
     criterion = candidate.criterion() if candidate.criterion else None  # before the seed: the teacher is loaded
     torch.manual_seed(seed)  # as train_run: the weights' initialisation, and Dropout's masks
-    model = candidate.build()
+    model = Net(candidate.spec)
     optimizer, scheduler = make_optimizer(model, recipe, len(train_loader), epochs)
     start = time.perf_counter()
     history = fit(model, optimizer, scheduler, train_loader, test_loader, device, epochs, progress=False,

@@ -6,10 +6,10 @@ ReLU, Dropout and pooling act per channel, so the copies never mix; the loss is 
 copies' losses, so each copy's gradient is exactly its own. One GPU pass trains N independent
 models: 21 designs x 8 seeds took about 20 minutes of one H100, three or four designs at a time.
 
-A design is a string of the registry's blocks (s6.models): ``cK`` is ``conv_bn`` to K channels
-(3x3 convolution + BatchNorm + ReLU), ``sK`` is ``separable_bn`` (3x3 per channel, then 1x1 to K,
-+ BatchNorm + ReLU), a trailing ``p`` pads that block (the map keeps its size), ``m`` the 2x2
-max-pool. Every design ends in global average pooling and a 1x1 convolution to 10 classes. The
+A design is a string, short for a spec of the registry's kind (s6.models, built by the same ``Net``): ``cK`` is
+a ``ConvBN`` to K channels (3x3 convolution + BatchNorm + ReLU), ``sK`` the same made separable (3x3 per channel,
+then 1x1 to K), a trailing ``p`` pads that block (the map keeps its size), ``m`` the 2x2 max-pool. Every design
+ends in global average pooling and a 1x1 convolution to 10 classes; ``grouped`` then makes N copies of it. The
 sweep reports the FINAL-epoch test accuracy of every copy; nothing is picked by epoch.
 
     python benchmarks/sweep_model3.py --data-dir DIR --device cuda [--designs NAME ...] [--copies 8] [--dry-run]
@@ -31,7 +31,7 @@ from torch import nn
 from s6.data import load_mnist, normalise, random_affine, resolve_data_dir
 from s6.device import describe_device, resolve_device
 from s6.files import save_json
-from s6.models import conv_bn, count_parameters, separable_bn
+from s6.models import GAP, ConvBN, Head, Layer, Net, Pool, Spec, count_parameters
 from s6.recipe import Augment, Recipe, recipe_for
 from s6.train import make_optimizer
 
@@ -47,7 +47,7 @@ class Candidate:
 
 
 OLD = "c6 c10 m c10 c12 c10"  # Model-3 before the first sweep
-SEP = "c10 s20 m s24 s24 s24 s24p"  # Model-3 after it (tests/test_models.py checks it builds s6's Model3)
+SEP = "c10 s20 m s24 s24 s24 s24p"  # Model-3 after it (tests/test_models.py checks it is the registry's Model-3)
 BASE = Recipe(epochs=20, batch_size=64, max_lr=0.2, weight_decay=5e-5)  # Model-3's recipe in the first sweep
 MILD = replace(BASE, augment=Augment(degrees=5.0, translate=0.05, scale=0.05))
 CANDIDATES = {
@@ -76,25 +76,45 @@ CANDIDATES = {
 }
 
 
-def build(design: str, copies: int, dropout: float) -> tuple[nn.Sequential, int]:
-    """``copies`` independent instances of ``design`` as one grouped network; parameters of one copy."""
-    layers: list[nn.Module] = []
-    c, pooled = 1, False
+def spec_of(design: str, dropout: float) -> Spec:
+    """The registry's kind of spec (s6.models) for a design string; ``dropout`` after each block past the pool."""
+    layers: list[tuple[str, Layer]] = []
+    pooled, blocks = False, 0
     for block in design.split():
         if block == "m":
-            layers.append(nn.MaxPool2d(2))
+            layers.append(("pool", Pool()))
             pooled = True
             continue
         kind, width, pad = block[0], int(block[1:].rstrip("p")), int(block.endswith("p"))
-        drop = dropout if pooled else 0.0
-        if kind == "c":
-            layers.append(conv_bn(c, width, drop, padding=pad, copies=copies))
+        layer = ConvBN(width, padding=pad, dropout=dropout if pooled else 0.0, separable=kind == "s")
+        blocks += 1
+        layers.append((f"block{blocks}", layer))
+    return Spec((*layers, ("gap", GAP()), ("head", Head())))
+
+
+def grouped(module: nn.Module, copies: int) -> nn.Module:
+    """``copies`` independent instances of ``module`` side by side as one network, in place.
+
+    Every convolution gets ``copies`` times the channels and the groups, every BatchNorm the channels: copy i owns
+    the i-th slice of every layer and never sees another's. ReLU, Dropout and pooling already act per channel.
+    """
+    for name, child in module.named_children():
+        if isinstance(child, nn.Conv2d):
+            setattr(module, name, nn.Conv2d(child.in_channels * copies, child.out_channels * copies, child.kernel_size,
+                                            padding=child.padding, groups=child.groups * copies,
+                                            bias=child.bias is not None))
+        elif isinstance(child, nn.BatchNorm2d):
+            setattr(module, name, nn.BatchNorm2d(child.num_features * copies))
         else:
-            layers.append(separable_bn(c, width, padding=pad, dropout=drop, copies=copies))
-        c = width
-    layers += [nn.AdaptiveAvgPool2d(1), nn.Conv2d(copies * c, copies * 10, 1, groups=copies)]
-    model = nn.Sequential(*layers)
-    return model, count_parameters(model) // copies
+            grouped(child, copies)
+    return module
+
+
+def build(design: str, copies: int, dropout: float) -> tuple[nn.Module, int]:
+    """``copies`` independent instances of ``design`` as one grouped network; parameters of one copy."""
+    model = Net(spec_of(design, dropout))
+    params = count_parameters(model)
+    return grouped(model, copies), params
 
 
 def sweep(name: str, candidate: Candidate, copies: int, mnist, device: torch.device,

@@ -57,17 +57,22 @@ def load_sweep(monkeypatch):
 
 
 def test_the_sweeps_model3_design_is_the_registrys_model3(monkeypatch):
-    """benchmarks/sweep_model3.py writes designs as strings; the chosen one must build s6's Model3 exactly."""
+    """benchmarks/sweep_model3.py writes designs as strings; the one chosen must be the registry's Model-3 spec."""
     sweep = load_sweep(monkeypatch)
-    built, params = sweep.build(sweep.SEP, copies=1, dropout=0.0)
-    ours = build_model("model3")
-    assert params == count_parameters(built) == count_parameters(ours)
-
-    def shape(model):
-        return [(type(m).__name__, getattr(m, "weight", torch.empty(0)).shape) for m in layers_in_call_order(model)]
-
-    assert shape(built) == shape(ours)
+    assert sweep.spec_of(sweep.SEP, dropout=0.0) == MODELS["model3"]
     assert sweep.Candidate(sweep.SEP).recipe == recipe_for("model3")
+
+
+def test_the_sweeps_grouped_copies_never_see_each_other(monkeypatch):
+    """Copy 0's scores do not move when copy 1's image changes, and each copy has one model's parameters."""
+    sweep = load_sweep(monkeypatch)
+    model, params = sweep.build(sweep.SEP, copies=2, dropout=0.0)
+    assert params == count_parameters(build_model("model3")) and count_parameters(model) == 2 * params
+    x = torch.randn(3, 2, 28, 28)
+    changed = x.clone()
+    changed[:, 1] = torch.randn(3, 28, 28)
+    before, after = (model.eval()(images).view(3, 2, 10) for images in (x, changed))
+    assert torch.equal(before[:, 0], after[:, 0]) and not torch.equal(before[:, 1], after[:, 1])
 
 
 @pytest.mark.slow
