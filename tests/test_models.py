@@ -148,3 +148,33 @@ def test_receptive_field_table_of_model1_equals_hand_computation():
 @pytest.mark.parametrize("name", list(MODELS))
 def test_every_model_sees_the_whole_digit_before_classifying(name):
     assert receptive_field_table(build_model(name))[-1].rf >= 28
+
+
+def channels(name: str) -> str:
+    """A model's widths as README and docs write them: '8-16 · pool · 8 (1×1)-16-16-16'."""
+    from s6.models import Conv, ConvBN, Pool
+
+    parts: list[str] = []
+    for _, layer in MODELS[name].layers:
+        if isinstance(layer, Pool):
+            parts.append(" · pool · ")
+        elif isinstance(layer, Conv | ConvBN):
+            width = f"{layer.width} (1×1)" if getattr(layer, "kernel", 3) == 1 else str(layer.width)
+            parts.append(width if not parts or parts[-1].endswith(" ") else f"-{width}")
+    return "".join(parts)
+
+
+@pytest.mark.parametrize("document", ["README.md", "docs/models.md"])
+def test_the_model_tables_quote_the_registrys_parameters_channels_epochs_and_batches(document):
+    rows = {}
+    for line in (ROOT / document).read_text().splitlines():
+        cells = [cell.strip().strip("*") for cell in line.strip("|").split("|")]
+        if line.startswith("| ") and len(cells) == 4:
+            rows.setdefault(cells[0], cells[1:])
+    names = list(MODELS)
+    assert rows["parameters"] == [f"{count_parameters(build_model(name)):,}" for name in names]
+    assert all(cell.startswith(channels(name)) for cell, name in zip(rows["channels"], names, strict=True))
+    for cell, name in zip(rows["schedule"], names, strict=True):
+        recipe = recipe_for(name)
+        assert cell.startswith(f"{recipe.epochs} epochs, batch {recipe.batch_size}"), (name, cell)
+        assert document == "README.md" or f"peak lr {recipe.max_lr:g}" in cell
