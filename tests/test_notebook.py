@@ -151,3 +151,15 @@ def test_committed_notebook_comes_from_a_full_run():
     text = "".join("".join(o.get("text", "")) for o in committed_outputs())
     assert "final: " in text and "quick mode: False" in text
     assert "smoke test" not in text
+
+
+def test_the_notebooks_text_quotes_model2s_parameters_and_epochs_from_the_registry():
+    """The opening cell's claims are typed by hand; here they meet the model and recipe a run gets."""
+    from s6.models import build_model, count_parameters
+    from s6.recipe import recipe_for
+
+    opening = "".join(json.loads(NOTEBOOK.read_text())["cells"][0]["source"])
+    params, epochs = count_parameters(build_model("model2")), recipe_for("model2").epochs
+    assert f"with {params:,} parameters in {epochs} epochs" in opening
+    assert f"| parameters | < 20,000 | **{params:,}** |" in opening and f"| epochs | < 20 | **{epochs}** |" in opening
+    assert f"Model-1 for {recipe_for('model1').epochs} epochs and Model-2 for {epochs}" in opening
