@@ -20,11 +20,13 @@ import torch
 from s6.data import load_mnist, resolve_data_dir, tensor_loaders, torchvision_loaders
 from s6.device import describe_device, resolve_device, sync
 from s6.models import build_model
+from s6.printout import Printout, add_save_option
 from s6.recipe import recipe_for
 from s6.train import evaluate, make_optimizer, train_epoch
 
 
-def time_epoch(name: str, train_loader, test_loader, device: torch.device, seed: int) -> tuple[float, float, float]:
+def time_epoch(name: str, train_loader, test_loader, device: torch.device, seed: int,
+               say: Printout) -> tuple[float, float, float]:
     """(train seconds, eval seconds, test accuracy) for one epoch of model2 from a fresh init."""
     torch.manual_seed(seed)
     model = build_model("model2").to(device)
@@ -37,8 +39,8 @@ def time_epoch(name: str, train_loader, test_loader, device: torch.device, seed:
     _, accuracy = evaluate(model, test_loader, device)
     sync(device)
     end = time.perf_counter()
-    print(f"{name:<12} train {middle - start:7.2f} s   eval {end - middle:6.2f} s   "
-          f"total {end - start:7.2f} s   test acc after 1 epoch {accuracy:.2f}%", flush=True)
+    say(f"{name:<12} train {middle - start:7.2f} s   eval {end - middle:6.2f} s   "
+        f"total {end - start:7.2f} s   test acc after 1 epoch {accuracy:.2f}%")
     return middle - start, end - middle, accuracy
 
 
@@ -49,24 +51,28 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=128, help="the same for both pipelines")
     parser.add_argument("--workers", type=int, default=2, help="DataLoader worker processes for (a)")
     parser.add_argument("--seed", type=int, default=1)
+    add_save_option(parser)
     args = parser.parse_args()
+    say = Printout("bench_epoch.py")
 
     device = resolve_device(args.device)
     root = resolve_data_dir(args.data_dir)
     augment = recipe_for("model2").augment
-    print(f"model2, one epoch (60,000 images) + one test pass (10,000), batch {args.batch_size}, "
-          f"on {describe_device(device)}; torch {torch.__version__}")
+    say(f"model2, one epoch (60,000 images) + one test pass (10,000), batch {args.batch_size}, "
+        f"on {describe_device(device)}; torch {torch.__version__}")
 
     start = time.perf_counter()
     mnist = load_mnist(root)
     s6_train, s6_test = tensor_loaders(mnist, args.batch_size, augment, device, args.seed)
-    print(f"s6 data setup (read, verify, normalise, move to device): {time.perf_counter() - start:.2f} s")
+    say(f"s6 data setup (read, verify, normalise, move to device): {time.perf_counter() - start:.2f} s")
     tv_train, tv_test = torchvision_loaders(root, args.batch_size, augment, args.seed, num_workers=args.workers)
 
-    tv = time_epoch("torchvision", tv_train, tv_test, device, args.seed)
-    ours = time_epoch("s6", s6_train, s6_test, device, args.seed)
-    print(f"train ratio: {tv[0] / ours[0]:.2f}   eval ratio: {tv[1] / ours[1]:.2f}")
-    print(f"ratio: {(tv[0] + tv[1]) / (ours[0] + ours[1]):.2f}")
+    tv = time_epoch("torchvision", tv_train, tv_test, device, args.seed, say)
+    ours = time_epoch("s6", s6_train, s6_test, device, args.seed, say)
+    say(f"train ratio: {tv[0] / ours[0]:.2f}   eval ratio: {tv[1] / ours[1]:.2f}")
+    say(f"ratio: {(tv[0] + tv[1]) / (ours[0] + ours[1]):.2f}")
+    if args.save:
+        say.save(args.save)
 
 
 if __name__ == "__main__":

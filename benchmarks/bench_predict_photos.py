@@ -15,17 +15,17 @@ from __future__ import annotations
 
 import argparse
 import time
-from pathlib import Path
 
 import torch
 from PIL import Image
 
 from s6.data import load_mnist, resolve_data_dir
+from s6.device import describe_device
 from s6.photos import CONDITIONS, number_set, photo_set, small_set
 from s6.predict import Classifier
 from s6.prepare import to_mnist
-
-DEFAULT_CHECKPOINT = Path(__file__).resolve().parent.parent / "results" / "model2" / "seed1" / "checkpoint.pt"
+from s6.printout import Printout, add_save_option
+from s6.shipped import SHIPPED
 
 
 def accuracy(classifier: Classifier, photos: list[tuple[Image.Image, int | str]]) -> float:
@@ -36,17 +36,21 @@ def accuracy(classifier: Classifier, photos: list[tuple[Image.Image, int | str]]
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir", default=None, help="MNIST root (default: $S6_DATA_DIR, else ./data)")
-    parser.add_argument("--checkpoint", default=str(DEFAULT_CHECKPOINT), help="checkpoint to classify with")
+    parser.add_argument("--checkpoint", default=str(SHIPPED),
+                        help="checkpoint to classify with (default: the weights shipped with s6)")
     parser.add_argument("--count", type=int, default=200, help="test digits per condition (the first N)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the photo rendering")
     parser.add_argument("--figure", help="also save one photo per condition beside what the model sees (PNG)")
+    add_save_option(parser)
     args = parser.parse_args()
+    say = Printout("bench_predict_photos.py")
 
     mnist = load_mnist(resolve_data_dir(args.data_dir))
     classifier = Classifier(args.checkpoint)
-    print(f"checkpoint: {classifier.describe()}; {args.count} photos per condition and set")
-    print(f"{'condition':<30}{'one digit':>10}{'numbers':>10}{'small':>10}{'ms/photo':>10}")
-    examples = []
+    say(f"checkpoint: {classifier.describe()}; {args.count} photos per condition and set; "
+        f"on {describe_device(torch.device('cpu'))}")
+    say(f"{'condition':<30}{'one digit':>10}{'numbers':>10}{'small':>10}{'ms/photo':>10}")
+    examples, rows = [], []
     images, labels = mnist.test_images, mnist.test_labels
     for name, condition in CONDITIONS.items():
         photos = photo_set(images, labels, condition, args.count, args.seed)
@@ -56,14 +60,19 @@ def main() -> None:
         ms = 1000 * (time.perf_counter() - start) / args.count
         numbers = accuracy(classifier, number_set(images, labels, condition, args.count, seed=args.seed))
         small = accuracy(classifier, small_set(images, labels, condition, args.count, seed=args.seed))
-        print(f"{name:<30}{single:>9.1f}%{numbers:>9.1f}%{small:>9.1f}%{ms:>10.1f}")
+        say(f"{name:<30}{single:>9.1f}%{numbers:>9.1f}%{small:>9.1f}%{ms:>10.1f}")
+        rows.append({"condition": name, "one_digit": single, "numbers": numbers, "small": small})
     clean = [(Image.fromarray(images[i].numpy()), int(labels[i])) for i in range(args.count)]
     acc = accuracy(classifier, clean)
     norm = classifier.checkpoint["normalisation"]
     with torch.inference_mode():
         raw = (images[: args.count].float() / 255 - norm["mean"]) / norm["std"]
         direct = 100.0 * float((classifier.model(raw.unsqueeze(1)).argmax(1) == labels[: args.count]).float().mean())
-    print(f"{'clean MNIST, through predict':<30}{acc:>9.1f}%   (the raw test tensors: {direct:.1f}%)")
+    say(f"{'clean MNIST, through predict':<30}{acc:>9.1f}%   (the raw test tensors: {direct:.1f}%)")
+    say.figures = {"device": describe_device(torch.device("cpu")), "count": args.count, "conditions": rows,
+                   "clean": acc, "raw": direct}
+    if args.save:
+        say.save(args.save)
     if args.figure:
         save_figure(examples, args.figure)
         print(f"wrote {args.figure}")

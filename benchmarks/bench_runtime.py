@@ -19,6 +19,7 @@ import torch
 from s6.data import load_mnist, resolve_data_dir, tensor_loaders
 from s6.device import describe_device, resolve_device, sync
 from s6.models import MODELS, ConvBN, Net, Spec, build_model
+from s6.printout import Printout, add_save_option
 from s6.recipe import recipe_for
 from s6.train import evaluate, make_optimizer, train_epoch
 
@@ -74,14 +75,14 @@ def cpu_variants(mnist, batches: int) -> dict[str, float]:
     return variants
 
 
-def cuda_variants(mnist, batches: int, device: torch.device) -> dict[str, float]:
+def cuda_variants(mnist, batches: int, device: torch.device, say: Printout) -> dict[str, float]:
     batch = recipe_for("model2").batch_size
 
     def timed(**options) -> float:
         try:
             return epoch_seconds(mnist, build_model("model2"), batches, batch, device, **options)
         except Exception as e:  # a variant that fails here (torch.compile, say) is reported, not fatal
-            print(f"  {options} failed: {str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__}")
+            say(f"  {options} failed: {str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__}")
             return float("nan")
 
     variants = {f"s6 default (batch {batch}, float32, eager)": timed()}
@@ -100,21 +101,23 @@ def main() -> None:
     parser.add_argument("--data-dir", default=None, help="MNIST root (default: $S6_DATA_DIR, else ./data)")
     parser.add_argument("--batches", type=int, default=150, help="timed training batches per variant")
     parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
+    add_save_option(parser)
     args = parser.parse_args()
+    say = Printout("bench_runtime.py")
 
     device = resolve_device(args.device)
     mnist = load_mnist(resolve_data_dir(args.data_dir))
-    print(f"model2 on {describe_device(device)}; torch {torch.__version__}")
-    print("training, seconds per 60k-image epoch (lower is better):", flush=True)
+    say(f"model2 on {describe_device(device)}; torch {torch.__version__}")
+    say("training, seconds per 60k-image epoch (lower is better):")
     if device.type == "cuda":
-        variants = cuda_variants(mnist, args.batches, device)
+        variants = cuda_variants(mnist, args.batches, device, say)
     else:
         variants = cpu_variants(mnist, args.batches)
     base = next(iter(variants.values()))
     for name, seconds in variants.items():
-        print(f"  {name:<52} {seconds:6.2f} s   x{base / seconds:.2f} speed vs default")
+        say(f"  {name:<52} {seconds:6.2f} s   x{base / seconds:.2f} speed vs default")
 
-    print("evaluation, seconds per 10k-image test pass (inference_mode):")
+    say("evaluation, seconds per 10k-image test pass (inference_mode):")
     model = build_model("model2").to(device)
     for batch in (128, 500, 2000, 10000):
         _, test = tensor_loaders(mnist, 64, None, device, 0, test_batch_size=batch)
@@ -123,7 +126,9 @@ def main() -> None:
         start = time.perf_counter()
         evaluate(model, test, device)
         sync(device)
-        print(f"  batch {batch:>5}: {time.perf_counter() - start:5.3f} s")
+        say(f"  batch {batch:>5}: {time.perf_counter() - start:5.3f} s")
+    if args.save:
+        say.save(args.save)
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ from torch import nn
 from s6.data import MNIST_MEAN, MNIST_STD, prepare_mnist, resolve_data_dir
 from s6.device import describe_device, resolve_device, sync
 from s6.models import count_parameters
+from s6.printout import Printout, add_save_option
 
 PEER_EPOCHS = 20  # the peer's schedule
 PEER_BATCH = 256  # images per step
@@ -71,12 +72,12 @@ def peer_loaders(root: Path) -> tuple:
             DataLoader(test, batch_size=1000, num_workers=2, persistent_workers=True))
 
 
-def run_peer(root: Path, device: torch.device, epochs: int) -> tuple[float, float, list[float]]:
+def run_peer(root: Path, device: torch.device, epochs: int, say: Printout) -> tuple[float, float, list[float]]:
     """(wall seconds for ``epochs`` epochs, final test accuracy, seconds of each epoch)."""
     start = time.perf_counter()
     torch.manual_seed(1)
     model = PeerNet().to(device)
-    print(f"peer: PeerNet, {count_parameters(model):,} parameters", flush=True)
+    say(f"peer: PeerNet, {count_parameters(model):,} parameters")
     optimizer = torch.optim.SGD(model.parameters(), lr=PEER_LR, momentum=0.9)
     scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=15, gamma=0.1)
     train, test = peer_loaders(root)
@@ -98,7 +99,7 @@ def run_peer(root: Path, device: torch.device, epochs: int) -> tuple[float, floa
         sync(device)
         accuracy = correct / 100
         seconds.append(time.perf_counter() - begin)
-        print(f"peer epoch {epoch:2d}: test accuracy {accuracy:.2f}%, {seconds[-1]:.1f} s", flush=True)
+        say(f"peer epoch {epoch:2d}: test accuracy {accuracy:.2f}%, {seconds[-1]:.1f} s")
     return time.perf_counter() - start, accuracy, seconds
 
 
@@ -121,22 +122,29 @@ def main() -> None:
     parser.add_argument("--device", choices=["cpu", "cuda"], default=None)
     parser.add_argument("--peer-epochs", type=int, default=PEER_EPOCHS,
                         help=f"peer epochs to time; fewer than {PEER_EPOCHS} projects the schedule from their mean")
+    add_save_option(parser)
     args = parser.parse_args()
+    say = Printout("bench_time_to_accuracy.py")
 
     device = resolve_device(args.device)
-    print(f"on {describe_device(device)}; torch {torch.__version__}", flush=True)
+    say(f"on {describe_device(device)}; torch {torch.__version__}")
     s6_seconds, s6_accuracy = run_s6(args.data_dir, args.device)
-    print(f"s6 default (python -m s6 train): {s6_seconds:.1f} s start to exit, final test accuracy {s6_accuracy:.2f}%")
-    peer_seconds, peer_accuracy, epochs = run_peer(resolve_data_dir(args.data_dir), device, args.peer_epochs)
+    say(f"s6 default (python -m s6 train): {s6_seconds:.1f} s start to exit, final test accuracy {s6_accuracy:.2f}%")
+    peer_seconds, peer_accuracy, epochs = run_peer(resolve_data_dir(args.data_dir), device, args.peer_epochs, say)
     if args.peer_epochs < PEER_EPOCHS:
         projected = peer_seconds + (PEER_EPOCHS - args.peer_epochs) * sum(epochs) / len(epochs)
-        print(f"peer: {args.peer_epochs} of {PEER_EPOCHS} epochs timed ({peer_seconds:.1f} s); the full schedule "
-              f"projected from their mean: {projected:.1f} s; accuracy after epoch {args.peer_epochs} "
-              f"{peer_accuracy:.2f}% (not a final result)")
+        say(f"peer: {args.peer_epochs} of {PEER_EPOCHS} epochs timed ({peer_seconds:.1f} s); the full schedule "
+            f"projected from their mean: {projected:.1f} s; accuracy after epoch {args.peer_epochs} "
+            f"{peer_accuracy:.2f}% (not a final result)")
         peer_seconds = projected
     else:
-        print(f"peer: {peer_seconds:.1f} s, final test accuracy {peer_accuracy:.2f}%")
-    print(f"ratio: {peer_seconds / s6_seconds:.2f}")
+        say(f"peer: {peer_seconds:.1f} s, final test accuracy {peer_accuracy:.2f}%")
+    say(f"ratio: {peer_seconds / s6_seconds:.2f}")
+    say.figures = {"device": describe_device(device), "s6_seconds": s6_seconds, "s6_accuracy": s6_accuracy,
+                   "peer_seconds": peer_seconds, "peer_epochs_timed": args.peer_epochs,
+                   "ratio": peer_seconds / s6_seconds}
+    if args.save:
+        say.save(args.save)
 
 
 if __name__ == "__main__":

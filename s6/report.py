@@ -1,27 +1,36 @@
-"""The figures README and docs/ quote, generated from results/seeds.json instead of typed by hand.
+"""The figures README and docs/ quote, generated from results/ and the notebook instead of typed by hand.
 
-A block between ``<!-- s6:NAME -->`` and ``<!-- /s6:NAME -->`` in a Markdown file is output of this module;
-``python -m s6.report`` rewrites every such block in place, and ``--check`` (which a test runs) fails when a
-block no longer matches results/, so a stale figure cannot reach main. Blocks:
+A block between ``<!-- s6:NAME -->`` (or ``<!-- s6:NAME PATH -->``) and ``<!-- /s6:NAME -->`` in a Markdown file
+is output of this module; ``python -m s6.report`` rewrites every such block in place, and ``--check`` (which a
+test runs) fails when a block no longer matches its source, so a stale figure cannot reach main. Blocks:
 
 * ``seeds``: one row per model and role (development or confirmation seeds): parameters, epochs, seeds,
-  mean, min with its seed, max, seconds per epoch;
+  mean, min with its seed, max, seconds per epoch (from results/seeds.json, as the next two);
 * ``seed-runs-MODEL``: every seed's final accuracy of that model, development and confirmation apart;
-* ``devices-MODEL``: which machine ran which seeds of that model.
+* ``devices-MODEL``: which machine ran which seeds of that model;
+* ``output PATH``: a benchmark's printout (s6.printout's record, or a raw .txt), verbatim in a code block;
+* ``time PATH``: README's sentence on the time to accuracy, from bench_time_to_accuracy.py's record;
+* ``photos PATH``: predict's accuracy on photos, a row per condition, from bench_predict_photos.py's record;
+* ``notebook-run PATH``: how long the committed notebook's run took, where, and what it ended at (from its cells).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import sys
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
+from s6 import S6Error
 from s6.files import atomic_write_bytes
+from s6.printout import load_printout
 from s6.results import ROLES, load_seed_results, runs_of, seed_span, summaries
 
-BLOCK = re.compile(r"(<!-- s6:([\w-]+) -->\n)(.*?)(<!-- /s6:\2 -->)", re.S)
+BLOCK = re.compile(r"(<!-- s6:([\w-]+)(?: ([^\s>]+))? -->\n)(.*?)(<!-- /s6:\2 -->)", re.S)
+GOAL_SECONDS = 60  # issue #19: the default run, start to exit, on a 2-core CPU
 NAMES = {"model1": "Model-1", "model2": "Model-2", "model3": "Model-3"}
 
 
@@ -55,23 +64,82 @@ def devices(entry: dict) -> str:
     return f"Devices: {text}."
 
 
-def generators(results: dict) -> dict[str, Callable[[], str]]:
-    blocks: dict[str, Callable[[], str]] = {"seeds": lambda: seeds_table(results)}
+def output(record: dict) -> str:
+    """A benchmark's printed lines, as printed, in a code block."""
+    return "\n".join(["```", *record["lines"], "```"])
+
+
+def time_to_accuracy(record: dict) -> str:
+    """README's sentence: the default run's time from start to exit, its accuracy, the peer's ratio, the goal."""
+    f = record["figures"]
+    text = (f"`python -m s6 train` took {f['s6_seconds']:.1f} s from start to exit on {f['device']} "
+            f"({record['date']}), ending at {f['s6_accuracy']:.2f}%; the best published peer recipe, timed in the "
+            f"same benchmark run, would take {f['ratio']:.1f} times as long.")
+    if f["device"].startswith("cpu"):
+        missed = f["s6_seconds"] / GOAL_SECONDS
+        text += (f" The goal of a default run within {GOAL_SECONDS} s on a 2-core CPU is "
+                 + ("met." if missed <= 1 else f"missed here, by a factor of {missed:.1f}."))
+    return text
+
+
+def photos(record: dict) -> str:
+    """A Markdown table: the share of photos read right, per condition and set, then the clean digits."""
+    f = record["figures"]
+    rows = [f"One run, `--count {f['count']}` ({f['count']} photos per condition and set), {f['device']}, "
+            f"{record['date']}:", "", "| condition | one digit | numbers | small |", "|---|---|---|---|"]
+    rows += [f"| {r['condition']} | {r['one_digit']:.1f}% | {r['numbers']:.1f}% | {r['small']:.1f}% |"
+             for r in f["conditions"]]
+    rows.append(f"| clean MNIST digits, 28×28, through predict | {f['clean']:.1f}% | | (the raw test tensors: "
+                f"{f['raw']:.1f}%) |")
+    return "\n".join(rows)
+
+
+def notebook_run(notebook: dict) -> str:
+    """Where and how long the notebook's committed run took (its cells' own timestamps), and what it ended at."""
+    code = [cell for cell in notebook["cells"] if cell["cell_type"] == "code"]
+    start = datetime.fromisoformat(code[0]["metadata"]["execution"]["iopub.execute_input"])
+    end = datetime.fromisoformat(code[-1]["metadata"]["execution"]["shell.execute_reply"])
+    text = "\n".join("".join(out.get("text", "")) for cell in code for out in cell.get("outputs", []))
+    trained = re.findall(r"training (model\d) \(.*?\) for .*? on (.*?), seed (\d+);", text)
+    final = re.search(r"^final: ([\d.]+)%", text, re.M)
+    if not trained or final is None:
+        raise ValueError("the notebook's outputs hold no training run: execute it in full first")
+    minutes, seconds = divmod(round((end - start).total_seconds()), 60)
+    device, seed = trained[0][1], trained[0][2]
+    return (f"The committed run took {minutes} min {seconds} s from the first cell to the last, on {device} "
+            f"({start.date()}); seed {seed}: "
+            f"{' and '.join(NAMES.get(m, m) for m, _, _ in trained)} trained, Model-2 ended at {final.group(1)}%.")
+
+
+def generators(results: dict, root: Path) -> dict[str, Callable[[str | None], str]]:
+    """Each block's name, and the function of its argument (a path, relative to ``root``) that writes it."""
+    blocks: dict[str, Callable[[str | None], str]] = {
+        "seeds": lambda _: seeds_table(results),
+        "output": lambda path: output(load_printout(root / path)),
+        "time": lambda path: time_to_accuracy(load_printout(root / path)),
+        "photos": lambda path: photos(load_printout(root / path)),
+        "notebook-run": lambda path: notebook_run(json.loads((root / path).read_text())),
+    }
     for model, entry in results.items():
-        blocks[f"seed-runs-{model}"] = lambda entry=entry: seed_runs(entry)
-        blocks[f"devices-{model}"] = lambda entry=entry: devices(entry)
+        blocks[f"seed-runs-{model}"] = lambda _, entry=entry: seed_runs(entry)
+        blocks[f"devices-{model}"] = lambda _, entry=entry: devices(entry)
     return blocks
 
 
-def render(text: str, results: dict) -> str:
+def render(text: str, results: dict, root: Path = Path(".")) -> str:
     """``text`` with every marked block regenerated; an unknown block name is an error, not a silent skip."""
-    blocks = generators(results)
+    blocks = generators(results, root)
 
     def fill(match: re.Match) -> str:
-        name = match.group(2)
+        name, argument = match.group(2), match.group(3)
         if name not in blocks:
             raise KeyError(f"unknown report block {name!r}; known: {', '.join(sorted(blocks))}")
-        return f"{match.group(1)}{blocks[name]()}\n{match.group(4)}"
+        try:
+            content = blocks[name](argument)
+        except FileNotFoundError as e:
+            raise S6Error(f"block {name!r} reads {e.filename}, which does not exist (a benchmark's --save "
+                          "writes it)") from None
+        return f"{match.group(1)}{content}\n{match.group(5)}"
 
     return BLOCK.sub(fill, text)
 
@@ -91,7 +159,11 @@ def main(argv: list[str] | None = None) -> int:
     stale = []
     for path in documents(root):
         text = path.read_text()
-        new = render(text, results)
+        try:
+            new = render(text, results, root)
+        except (S6Error, KeyError, ValueError) as e:
+            print(f"error: {path}: {e.args[0]}", file=sys.stderr)  # KeyError's str() would quote it
+            return 1
         if new != text:
             stale.append(path)
             if not args.check:

@@ -35,3 +35,63 @@ def test_a_stale_block_is_rewritten_and_the_text_around_it_is_kept():
 def test_an_unknown_block_name_is_an_error_not_a_silent_skip():
     with pytest.raises(KeyError, match="unknown report block 'sedes'"):
         render("<!-- s6:sedes -->\n<!-- /s6:sedes -->", RECORD)
+
+
+def saved_printout(tmp_path, name, lines, figures):
+    from s6.printout import Printout
+
+    printout = Printout(name)
+    for line in lines:
+        printout(line)
+    printout.figures = figures
+    printout.save(tmp_path / f"{name}.json")
+    return f"{name}.json"
+
+
+def test_a_benchmarks_printout_is_shown_verbatim_from_its_record(tmp_path, capsys):
+    lines = ["on cpu: X; torch 9", "s6 default: 1.0 s", "ratio: 2.00"]
+    path = saved_printout(tmp_path, "bench", lines, {})
+    assert capsys.readouterr().out == "\n".join(lines) + "\n"  # what it printed is what it keeps
+    text = f"<!-- s6:output {path} -->\nedited by hand\n<!-- /s6:output -->\n"
+    assert render(text, RECORD, tmp_path) == f"<!-- s6:output {path} -->\n```\n" + "\n".join(lines) + \
+        "\n```\n<!-- /s6:output -->\n"
+
+
+def test_the_time_sentence_quotes_the_record_and_judges_the_60_second_goal(tmp_path):
+    figures = {"device": "cpu: X, 2 threads", "s6_seconds": 159.49, "s6_accuracy": 99.5, "peer_seconds": 1561.5,
+               "peer_epochs_timed": 2, "ratio": 9.79}
+    path = saved_printout(tmp_path, "time", [], figures)
+    new = render(f"<!-- s6:time {path} -->\n<!-- /s6:time -->", RECORD, tmp_path)
+    assert "took 159.5 s from start to exit on cpu: X, 2 threads" in new and "ending at 99.50%" in new
+    assert "9.8 times as long" in new and "missed here, by a factor of 2.7." in new
+    path = saved_printout(tmp_path, "fast", [], {**figures, "s6_seconds": 59.2})
+    assert "within 60 s on a 2-core CPU is met." in render(f"<!-- s6:time {path} -->\n<!-- /s6:time -->",
+                                                            RECORD, tmp_path)
+
+
+def test_the_photo_table_has_a_row_per_condition_and_the_clean_digits(tmp_path):
+    figures = {"device": "cpu: X", "count": 40, "clean": 100.0, "raw": 99.5,
+               "conditions": [{"condition": "shadow", "one_digit": 97.0, "numbers": 95.0, "small": 96.5}]}
+    new = render(f"<!-- s6:photos {saved_printout(tmp_path, 'photos', [], figures)} -->\n<!-- /s6:photos -->",
+                 RECORD, tmp_path)
+    assert "One run, `--count 40` (40 photos per condition and set), cpu: X," in new
+    assert "| shadow | 97.0% | 95.0% | 96.5% |" in new and "(the raw test tensors: 99.5%) |" in new
+
+
+def test_the_notebook_run_is_read_from_the_committed_notebooks_cells():
+    import json
+
+    from s6.report import notebook_run
+
+    sentence = notebook_run(json.loads((ROOT / "S6.ipynb").read_text()))
+    assert sentence.startswith("The committed run took ") and "Model-1 and Model-2 trained" in sentence
+
+
+def test_a_block_whose_record_is_missing_is_one_line_naming_it(tmp_path, capsys):
+    (tmp_path / "results").mkdir()
+    (tmp_path / "results" / "seeds.json").write_text("{}")
+    (tmp_path / "README.md").write_text("<!-- s6:output results/bench/gone.json -->\n<!-- /s6:output -->\n")
+    assert main(["--root", str(tmp_path)]) == 1
+    assert capsys.readouterr().err == (f"error: {tmp_path / 'README.md'}: block 'output' reads "
+                                       f"{tmp_path / 'results/bench/gone.json'}, which does not exist (a benchmark's "
+                                       "--save writes it)\n")

@@ -1,0 +1,50 @@
+"""A benchmark's printout, kept as its record: the lines it printed, verbatim, and the figures prose quotes.
+
+docs/ shows a benchmark's output as a code block, and README quotes a figure or two from it; both are generated
+from the record by ``python -m s6.report``, whose check (a test) fails when they no longer match it. So an output
+cannot be trimmed or edited by hand, and a figure cannot outlive the run that measured it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from datetime import date
+from pathlib import Path
+
+from s6.files import save_json
+
+BENCH_DIR = Path("results") / "bench"  # relative to the repository root
+
+
+class Printout:
+    """Print a line and keep it; ``figures`` holds the numbers README's prose quotes (by name)."""
+
+    def __init__(self, benchmark: str) -> None:
+        self.benchmark = benchmark  # the script that printed it
+        self.lines: list[str] = []
+        self.figures: dict = {}
+
+    def __call__(self, line: str = "") -> None:
+        print(line, flush=True)
+        self.lines.extend(line.split("\n"))
+
+    def save(self, path: str | os.PathLike) -> None:
+        """The record as JSON, written atomically: the benchmark, the day it ran, its lines and its figures."""
+        save_json(path, {"benchmark": self.benchmark, "date": date.today().isoformat(), "lines": self.lines,
+                         "figures": self.figures})
+
+
+def load_printout(path: str | os.PathLike) -> dict:
+    """A saved record (``Printout.save``); a raw .txt output (results/h100/) reads as its lines alone."""
+    path = Path(path)
+    if path.suffix == ".txt":
+        return {"lines": path.read_text().rstrip("\n").split("\n"), "figures": {}}
+    return json.loads(path.read_text())
+
+
+def add_save_option(parser: argparse.ArgumentParser) -> None:
+    """A benchmark's ``--save FILE``: keep its printout as a record, besides printing it."""
+    parser.add_argument("--save", metavar="FILE", help="also keep the printout as a JSON record "
+                        "(results/bench/NAME.json is what python -m s6.report quotes in README and docs/)")
