@@ -26,9 +26,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from s6.data import MNIST_MEAN, MNIST_STD, prepare_mnist, resolve_data_dir
+from s6.data import prepare_mnist, resolve_data_dir
 from s6.device import describe_device, resolve_device, sync
-from s6.models import count_parameters
+from s6.models import MNIST_MEAN, MNIST_STD, count_parameters
 from s6.printout import Printout, add_save_option
 
 PEER_EPOCHS = 20  # the peer's schedule

@@ -23,10 +23,8 @@ import torch
 import torch.nn.functional as F
 
 from s6 import S6Error
+from s6.models import MNIST_MEAN, MNIST_STD
 from s6.recipe import Augment
-
-MNIST_MEAN = 0.1307  # mean pixel of the 60k training images, in [0, 1]
-MNIST_STD = 0.3081  # their standard deviation
 
 # name: (magic number, item count, SHA-256 of the canonical file)
 MNIST_FILES = {

@@ -14,6 +14,11 @@ from torch import nn
 
 from s6.recipe import check_model_name
 
+# What every model here reads: pixels scaled to [0, 1], then normalised with these. Kept beside the models, not in
+# the data module, because prediction needs them too (a checkpoint records them; s6.checkpoint).
+MNIST_MEAN = 0.1307  # mean pixel of the 60k training images, in [0, 1]
+MNIST_STD = 0.3081  # their standard deviation
+
 
 @dataclass(frozen=True)
 class Conv:
