@@ -72,7 +72,7 @@ def output(record: dict) -> str:
 def time_to_accuracy(record: dict) -> str:
     """README's sentence: the default run's time from start to exit, its accuracy, the peer's ratio, the goal."""
     f = record["figures"]
-    text = (f"`python -m s6 train` took {f['s6_seconds']:.1f} s from start to exit on {f['device']} "
+    text = (f"**Time.** `python -m s6 train` took {f['s6_seconds']:.1f} s from start to exit on {f['device']} "
             f"({record['date']}), ending at {f['s6_accuracy']:.2f}%; the best published peer recipe, timed in the "
             f"same benchmark run, would take {f['ratio']:.1f} times as long.")
     if f["device"].startswith("cpu"):
@@ -156,21 +156,22 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     root = Path(args.root)
     results = load_seed_results(root / "results" / "seeds.json")
-    stale = []
-    for path in documents(root):
+    stale, failed = [], False
+    for path in documents(root):  # a document that cannot be rendered is named, and the others still are
         text = path.read_text()
         try:
             new = render(text, results, root)
         except (S6Error, KeyError, ValueError) as e:
             print(f"error: {path}: {e.args[0]}", file=sys.stderr)  # KeyError's str() would quote it
-            return 1
+            failed = True
+            continue
         if new != text:
             stale.append(path)
             if not args.check:
                 atomic_write_bytes(path, new.encode())
     for path in stale:
         print(f"{'out of date' if args.check else 'rewrote'}: {path}")
-    return 1 if stale and args.check else 0
+    return 1 if failed or (stale and args.check) else 0
 
 
 if __name__ == "__main__":
