@@ -8,6 +8,9 @@ test runs) fails when a block no longer matches its source, so a stale figure ca
   mean, min with its seed, max, seconds per epoch (from results/seeds.json, as the next two);
 * ``seed-runs-MODEL``: every seed's final accuracy of that model, development and confirmation apart;
 * ``devices-MODEL``: which machine ran which seeds of that model;
+* ``summary-MODEL``: that model's mean, min (its seed) and max, per role, in a sentence;
+* ``sweep PATH``: every candidate of benchmarks/sweep_model3.py's record, a row each;
+* ``screen PATH``: every candidate of benchmarks/screen_model3.py's record, its seeds and their mean and min;
 * ``output PATH``: a benchmark's printout (s6.printout's record, or a raw .txt), verbatim in a code block;
 * ``time PATH``: README's sentence on the time to accuracy, from bench_time_to_accuracy.py's record;
 * ``photos PATH``: predict's accuracy on photos, a row per condition, from bench_predict_photos.py's record;
@@ -62,6 +65,40 @@ def devices(entry: dict) -> str:
     text = "; ".join(f"seeds {seed_span([r['seed'] for r in entry['runs'] if r['device'] == m])} on {m}"
                      for m in machines)
     return f"Devices: {text}."
+
+
+def summary(model: str, results: dict) -> str:
+    """One sentence per role: how many seeds, mean, min with its seed, max."""
+    return " ".join(f"{role.capitalize()} seeds {x.seeds}: mean **{x.mean:.2f}%**, min "
+                    f"**{x.worst['final_test_acc']:.2f}%** (seed {x.worst['seed']}), max {x.best:.2f}%."
+                    for name, role, x in summaries(results) if name == model)
+
+
+def sweep_table(record: dict) -> str:
+    """A row per design of the grouped-copies sweep: its design, size, recipe and copies' accuracy; the devices."""
+    rows = ["| candidate | design | parameters | epochs, batch, peak lr | Dropout · smoothing · augmentation (°, "
+            "shift, zoom) | copies | mean | min |", "|---|---|---|---|---|---|---|---|"]
+    for r in record["designs"]:
+        augment = "none" if r["augment"] is None else "{degrees:g}, {translate:g}, {scale:g}".format(**r["augment"])
+        rows.append(f"| {r['name']} | `{r['design']}` | {r['params']:,} | {r['epochs']}, {r['batch_size']}, "
+                    f"{r['max_lr']:g} | {r['dropout']:g} · {r['label_smoothing']:g} · {augment} | {r['copies']} | "
+                    f"{r['mean']:.2f} | {r['min']:.2f} |")
+    rows += ["", f"Device: {', '.join(sorted({r['device'] for r in record['designs']}))}."]
+    return "\n".join(rows)
+
+
+def screen_table(record: dict) -> str:
+    """A row per screened candidate: what it changes, each seed's final accuracy, mean, min, minutes a run."""
+    header = "| candidate | what it changes | parameters | seed: final test accuracy (%) | mean | min | minutes a run |"
+    rows = [header, "|---|---|---|---|---|---|---|"]
+    for name in dict.fromkeys(run["candidate"] for run in record["runs"]):
+        runs = sorted((run for run in record["runs"] if run["candidate"] == name), key=lambda run: run["seed"])
+        accs = [run["final_test_acc"] for run in runs]
+        each = " · ".join(f"{run['seed']}: {run['final_test_acc']:.2f}" for run in runs)
+        minutes = sum(run["seconds"] for run in runs) / len(runs) / 60
+        rows.append(f"| {name} | {runs[0]['note']} | {runs[0]['params']:,} | {each} | {sum(accs) / len(accs):.2f} | "
+                    f"{min(accs):.2f} | {minutes:.0f} |")
+    return "\n".join(rows)
 
 
 def output(record: dict) -> str:
@@ -119,10 +156,13 @@ def generators(results: dict, root: Path) -> dict[str, Callable[[str | None], st
         "time": lambda path: time_to_accuracy(load_printout(root / path)),
         "photos": lambda path: photos(load_printout(root / path)),
         "notebook-run": lambda path: notebook_run(json.loads((root / path).read_text())),
+        "sweep": lambda path: sweep_table(json.loads((root / path).read_text())),
+        "screen": lambda path: screen_table(json.loads((root / path).read_text())),
     }
     for model, entry in results.items():
         blocks[f"seed-runs-{model}"] = lambda _, entry=entry: seed_runs(entry)
         blocks[f"devices-{model}"] = lambda _, entry=entry: devices(entry)
+        blocks[f"summary-{model}"] = lambda _, model=model: summary(model, results)
     return blocks
 
 

@@ -95,3 +95,26 @@ def test_a_block_whose_record_is_missing_is_one_line_naming_it(tmp_path, capsys)
     assert capsys.readouterr().err == (f"error: {tmp_path / 'README.md'}: block 'output' reads "
                                        f"{tmp_path / 'results/bench/gone.json'}, which does not exist (a benchmark's "
                                        "--save writes it)\n")
+
+
+def test_a_models_summary_gives_mean_min_with_its_seed_and_max_per_role():
+    new = render("<!-- s6:summary-model2 -->\n<!-- /s6:summary-model2 -->", RECORD)
+    assert "Development seeds 1-2: mean **99.46%**, min **99.42%** (seed 2), max 99.50%. Confirmation seeds 21: " \
+           "mean **99.60%**, min **99.60%** (seed 21), max 99.60%." in new
+
+
+def test_the_sweep_and_screen_tables_have_a_row_per_candidate(tmp_path):
+    import json
+
+    sweep = {"designs": [{"name": "sep", "device": "cuda: G", "copies": 8, "design": "c8 m s20", "params": 3434,
+                          "epochs": 20, "batch_size": 64, "max_lr": 0.2, "dropout": 0.03, "label_smoothing": 0.0,
+                          "augment": {"degrees": 7.0, "translate": 0.1, "scale": 0.1}, "mean": 99.412, "min": 99.28}]}
+    screen = {"runs": [{"candidate": "res", "note": "shortcuts", "seed": s, "params": 3918, "final_test_acc": a,
+                        "seconds": 600.0} for s, a in ((2, 99.5), (1, 99.4))]}
+    (tmp_path / "sweep.json").write_text(json.dumps(sweep))
+    (tmp_path / "screen.json").write_text(json.dumps(screen))
+    text = "<!-- s6:sweep sweep.json -->\n<!-- /s6:sweep -->\n<!-- s6:screen screen.json -->\n<!-- /s6:screen -->"
+    new = render(text, RECORD, tmp_path)
+    assert "| sep | `c8 m s20` | 3,434 | 20, 64, 0.2 | 0.03 · 0 · 7, 0.1, 0.1 | 8 | 99.41 | 99.28 |" in new
+    assert "Device: cuda: G." in new
+    assert "| res | shortcuts | 3,918 | 1: 99.40 · 2: 99.50 | 99.45 | 99.40 | 10 |" in new
