@@ -36,6 +36,11 @@ def loaded_by_each():
     return {m: set(process.communicate()[0].split()) for m, process in running.items()}
 
 
+def test_prediction_does_not_import_the_download_module(loaded_by_each):
+    """predict needs the model and its normalisation, not the code that finds and downloads MNIST."""
+    assert "s6.predict" in loaded_by_each["s6.predict"] and "s6.data" not in loaded_by_each["s6.predict"]
+
+
 @pytest.mark.parametrize("module", NOT_DRAWING)
 def test_modules_that_do_not_draw_do_not_import_matplotlib(module, loaded_by_each):
     assert module in loaded_by_each[module]  # the import ran
