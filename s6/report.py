@@ -14,6 +14,7 @@ test runs) fails when a block no longer matches its source, so a stale figure ca
 * ``output PATH``: a benchmark's printout (s6.printout's record, or a raw .txt), verbatim in a code block;
 * ``time PATH``: README's sentence on the time to accuracy, from bench_time_to_accuracy.py's record;
 * ``photos PATH``: predict's accuracy on photos, a row per condition, from bench_predict_photos.py's record;
+* ``run PATH``: one training run's outcome, from its metrics.json;
 * ``notebook-run PATH``: how long the committed notebook's run took, where, and what it ended at (from its cells).
 """
 
@@ -131,6 +132,14 @@ def photos(record: dict) -> str:
     return "\n".join(rows)
 
 
+def run_outcome(metrics: dict) -> str:
+    """A run's final accuracy, its epochs, their time in all and each, and its device."""
+    seconds = [epoch["seconds"] for epoch in metrics["epochs"]]
+    return (f"Seed {metrics['seed']}: **{metrics['epochs'][-1]['test_acc']:.2f}%** test accuracy after "
+            f"{len(seconds)} epochs, {sum(seconds):.1f} s of training and testing ({min(seconds):.1f}–"
+            f"{max(seconds):.1f} s an epoch), on {metrics['device']}.")
+
+
 def notebook_run(notebook: dict) -> str:
     """Where and how long the notebook's committed run took (its cells' own timestamps), and what it ended at."""
     code = [cell for cell in notebook["cells"] if cell["cell_type"] == "code"]
@@ -156,6 +165,7 @@ def generators(results: dict, root: Path) -> dict[str, Callable[[str | None], st
         "time": lambda path: time_to_accuracy(load_printout(root / path)),
         "photos": lambda path: photos(load_printout(root / path)),
         "notebook-run": lambda path: notebook_run(json.loads((root / path).read_text())),
+        "run": lambda path: run_outcome(json.loads((root / path).read_text())),
         "sweep": lambda path: sweep_table(json.loads((root / path).read_text())),
         "screen": lambda path: screen_table(json.loads((root / path).read_text())),
     }

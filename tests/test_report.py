@@ -118,3 +118,14 @@ def test_the_sweep_and_screen_tables_have_a_row_per_candidate(tmp_path):
     assert "| sep | `c8 m s20` | 3,434 | 20, 64, 0.2 | 0.03 · 0 · 7, 0.1, 0.1 | 8 | 99.41 | 99.28 |" in new
     assert "Device: cuda: G." in new
     assert "| res | shortcuts | 3,918 | 1: 99.40 · 2: 99.50 | 99.45 | 99.40 | 10 |" in new
+
+
+def test_a_runs_outcome_is_read_from_its_metrics(tmp_path):
+    import json
+
+    metrics = {"seed": 1, "device": "cuda: G", "epochs": [{"test_acc": 98.0, "seconds": 5.45},
+                                                          {"test_acc": 99.46, "seconds": 3.59}]}
+    (tmp_path / "metrics.json").write_text(json.dumps(metrics))
+    new = render("<!-- s6:run metrics.json -->\n<!-- /s6:run -->", RECORD, tmp_path)
+    assert "Seed 1: **99.46%** test accuracy after 2 epochs, 9.0 s of training and testing (3.6–5.5 s an epoch), " \
+           "on cuda: G." in new
