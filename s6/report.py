@@ -205,7 +205,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="change nothing; exit 1 if a block is out of date")
     args = parser.parse_args(argv)
     root = Path(args.root)
-    results = load_seed_results(root / "results" / "seeds.json")
+    seeds = root / "results" / "seeds.json"
+    if not seeds.is_file():
+        print(f"error: no {seeds}: run from the repository root, or give it with --root DIR", file=sys.stderr)
+        return 1
+    results = load_seed_results(seeds)
     stale, failed = [], False
     for path in documents(root):  # a document that cannot be rendered is named, and the others still are
         text = path.read_text()

@@ -129,3 +129,9 @@ def test_a_runs_outcome_is_read_from_its_metrics(tmp_path):
     new = render("<!-- s6:run metrics.json -->\n<!-- /s6:run -->", RECORD, tmp_path)
     assert "Seed 1: **99.46%** test accuracy after 2 epochs, 9.0 s of training and testing (3.6–5.5 s an epoch), " \
            "on cuda: G." in new
+
+
+def test_outside_the_repository_it_says_where_to_run_it(tmp_path, capsys):
+    assert main(["--root", str(tmp_path)]) == 1
+    assert capsys.readouterr().err == (f"error: no {tmp_path / 'results' / 'seeds.json'}: run from the repository "
+                                       "root, or give it with --root DIR\n")
