@@ -79,10 +79,20 @@ class Candidate:
     note: str = ""  # what it changes, for the record
 
 
+def widened(spec: Spec, width: int, groups: int) -> Spec:
+    """``spec`` with every separable block after the pool ``width`` wide, its pointwise 1x1 in ``groups`` groups."""
+    names = [name for name, _ in spec.layers]
+    wide = {name for name, layer in spec.layers[names.index("pool"):] if getattr(layer, "separable", False)}
+    return Spec(tuple((name, replace(layer, width=width, groups=groups) if name in wide else layer)
+                      for name, layer in spec.layers), spec.he_init)
+
+
 CANDIDATES = {
     "model3": Candidate(MODELS["model3"], recipe_for("model3"), note="the registry's Model-3, as the CLI trains it"),
     "residual": Candidate(with_shortcuts(MODELS["model3"], ("block4", "block5", "block6")), recipe_for("model3"),
                           note="identity shortcuts around blocks 4-6 (centre-cropped where the map shrinks)"),
+    "wide32g2": Candidate(widened(MODELS["model3"], 32, 2), recipe_for("model3"),
+                          note="blocks 3-6 32 wide, their 1x1 in 2 groups with a channel shuffle (ShuffleNet)"),
     "distilled": Candidate(MODELS["model3"], recipe_for("model3"), lambda: distillation(shipped_model2(), 4.0, 0.5),
                            note="soft labels of the shipped Model-2 (T 4, weight 0.5) on the same augmented batch"),
 }

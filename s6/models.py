@@ -41,6 +41,7 @@ class ConvBN:
     padding: int = 0  # 1: the map keeps its size; 0: it loses a pixel a side
     dropout: float = 0.0  # probability of zeroing a value, in training only
     separable: bool = False  # depthwise 3x3, then pointwise 1x1
+    groups: int = 1  # >1: the pointwise 1x1 in that many groups (1/groups of its weights), then a channel shuffle
     shortcut: bool = False  # add the block's input to its output (its centre, where the map shrank)
 
 
@@ -134,7 +135,9 @@ def make_layer(layer: Layer, c_in: int) -> nn.Module:
     if isinstance(layer, ConvBN):
         if layer.separable:
             convs = [nn.Conv2d(c_in, c_in, 3, padding=layer.padding, groups=c_in, bias=False),
-                     nn.Conv2d(c_in, layer.width, 1, bias=False)]
+                     nn.Conv2d(c_in, layer.width, 1, groups=layer.groups, bias=False)]
+            if layer.groups > 1:  # so that the next block's groups each see channels of every group of this one
+                convs.append(nn.ChannelShuffle(layer.groups))
         else:
             convs = [nn.Conv2d(c_in, layer.width, 3, padding=layer.padding, bias=False)]  # BatchNorm has the bias
         dropout = [nn.Dropout(layer.dropout)] if layer.dropout > 0 else []
