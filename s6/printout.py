@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -31,9 +32,12 @@ class Printout:
         self.lines.extend(line.split("\n"))
 
     def save(self, path: str | os.PathLike) -> None:
-        """The record as JSON, written atomically: the benchmark, the day it ran, its lines and its figures."""
-        save_json(path, {"benchmark": self.benchmark, "date": date.today().isoformat(), "lines": self.lines,
-                         "figures": self.figures})
+        """The record as JSON, written atomically: the benchmark and its options, the day it ran, the s6 and torch
+        versions and the commit, its lines and its figures."""
+        from s6.provenance import versions  # torch's version: a benchmark has imported it already
+
+        save_json(path, {"benchmark": self.benchmark, "arguments": sys.argv[1:], "date": date.today().isoformat(),
+                         **versions(), "lines": self.lines, "figures": self.figures})
 
 
 def load_printout(path: str | os.PathLike) -> dict:

@@ -18,8 +18,13 @@ from s6.recipe import Recipe
 
 def provenance(recipe: Recipe) -> dict:
     """The run's recipe in full, the s6 and torch versions, and the commit of the source (None outside a clone)."""
+    return {"recipe": asdict(recipe), **versions()}
+
+
+def versions() -> dict:
+    """The s6 and torch versions, and the commit of the source (None outside a clone)."""
     # str(): torch.__version__ is a TorchVersion, which a checkpoint's safe (weights_only) loading refuses to read
-    return {"recipe": asdict(recipe), "s6": __version__, "torch": str(torch.__version__), "commit": source_commit()}
+    return {"s6": __version__, "torch": str(torch.__version__), "commit": source_commit()}
 
 
 def source_commit() -> str | None:

@@ -3,6 +3,7 @@
 import pytest
 from conftest import ROOT
 
+from s6 import S6Error
 from s6.report import documents, main, render
 
 RECORD = {"model2": {"params": 19584, "runs": [
@@ -48,10 +49,14 @@ def saved_printout(tmp_path, name, lines, figures):
     return f"{name}.json"
 
 
-def test_a_benchmarks_printout_is_shown_verbatim_from_its_record(tmp_path, capsys):
+def test_a_benchmarks_printout_is_kept_with_its_provenance_and_shown_verbatim(tmp_path, capsys):
+    import json
+
     lines = ["on cpu: X; torch 9", "s6 default: 1.0 s", "ratio: 2.00"]
     path = saved_printout(tmp_path, "bench", lines, {})
     assert capsys.readouterr().out == "\n".join(lines) + "\n"  # what it printed is what it keeps
+    record = json.loads((tmp_path / path).read_text())
+    assert record["lines"] == lines and {"arguments", "date", "s6", "torch", "commit"} <= set(record)
     text = f"<!-- s6:output {path} -->\nedited by hand\n<!-- /s6:output -->\n"
     assert render(text, RECORD, tmp_path) == f"<!-- s6:output {path} -->\n```\n" + "\n".join(lines) + \
         "\n```\n<!-- /s6:output -->\n"
@@ -87,6 +92,12 @@ def test_the_notebook_run_is_read_from_the_committed_notebooks_cells():
     assert sentence.startswith("The committed run took ") and "Model-1 and Model-2 trained" in sentence
 
 
+def test_a_record_that_is_not_json_is_named(tmp_path):
+    (tmp_path / "broken.json").write_text("{\n,")
+    with pytest.raises(S6Error, match=r"^block 'output' reads broken.json, which is not valid JSON \(Expecting"):
+        render("<!-- s6:output broken.json -->\n<!-- /s6:output -->", RECORD, tmp_path)
+
+
 def test_a_block_whose_record_is_missing_is_one_line_naming_it(tmp_path, capsys):
     (tmp_path / "results").mkdir()
     (tmp_path / "results" / "seeds.json").write_text("{}")
@@ -107,7 +118,8 @@ def test_the_sweep_and_screen_tables_have_a_row_per_candidate(tmp_path):
     import json
 
     sweep = {"designs": [{"name": "sep", "device": "cuda: G", "copies": 8, "design": "c8 m s20", "params": 3434,
-                          "epochs": 20, "batch_size": 64, "max_lr": 0.2, "dropout": 0.03, "label_smoothing": 0.0,
+                          "epochs": 20, "batch_size": 64, "max_lr": 0.2, "weight_decay": 5e-5, "dropout": 0.03,
+                          "label_smoothing": 0.0,
                           "augment": {"degrees": 7.0, "translate": 0.1, "scale": 0.1}, "mean": 99.412, "min": 99.28}]}
     screen = {"runs": [{"candidate": "res", "note": "shortcuts", "seed": s, "params": 3918, "final_test_acc": a,
                         "seconds": 600.0} for s, a in ((2, 99.5), (1, 99.4))]}
@@ -115,7 +127,7 @@ def test_the_sweep_and_screen_tables_have_a_row_per_candidate(tmp_path):
     (tmp_path / "screen.json").write_text(json.dumps(screen))
     text = "<!-- s6:sweep sweep.json -->\n<!-- /s6:sweep -->\n<!-- s6:screen screen.json -->\n<!-- /s6:screen -->"
     new = render(text, RECORD, tmp_path)
-    assert "| sep | `c8 m s20` | 3,434 | 20, 64, 0.2 | 0.03 · 0 · 7, 0.1, 0.1 | 8 | 99.41 | 99.28 |" in new
+    assert "| sep | `c8 m s20` | 3,434 | 20, 64, 0.2, 5e-05 | 0.03 · 0 · 7, 0.1, 0.1 | 8 | 99.41 | 99.28 |" in new
     assert "Device: cuda: G." in new
     assert "| res | shortcuts | 3,918 | 1: 99.40 · 2: 99.50 | 99.45 | 99.40 | 10 |" in new
 
@@ -133,5 +145,6 @@ def test_a_runs_outcome_is_read_from_its_metrics(tmp_path):
 
 def test_outside_the_repository_it_says_where_to_run_it(tmp_path, capsys):
     assert main(["--root", str(tmp_path)]) == 1
-    assert capsys.readouterr().err == (f"error: no {tmp_path / 'results' / 'seeds.json'}: run from the repository "
-                                       "root, or give it with --root DIR\n")
+    assert capsys.readouterr().err == (f"error: no {tmp_path / 'results' / 'seeds.json'} (the seed record "
+                                       "benchmarks/bench_seeds.py writes): run this from the repository root, or "
+                                       "give the root with --root DIR\n")
