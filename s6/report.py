@@ -77,12 +77,13 @@ def summary(model: str, results: dict) -> str:
 
 def sweep_table(record: dict) -> str:
     """A row per design of the grouped-copies sweep: its design, size, recipe and copies' accuracy; the devices."""
-    rows = ["| candidate | design | parameters | epochs, batch, peak lr | Dropout · smoothing · augmentation (°, "
-            "shift, zoom) | copies | mean | min |", "|---|---|---|---|---|---|---|---|"]
+    rows = ["| candidate | design | parameters | epochs, batch, peak lr, weight decay | Dropout · smoothing · "
+            "augmentation (°, shift, zoom) | copies | mean | min |", "|---|---|---|---|---|---|---|---|"]
     for r in record["designs"]:
         augment = "none" if r["augment"] is None else "{degrees:g}, {translate:g}, {scale:g}".format(**r["augment"])
         rows.append(f"| {r['name']} | `{r['design']}` | {r['params']:,} | {r['epochs']}, {r['batch_size']}, "
-                    f"{r['max_lr']:g} | {r['dropout']:g} · {r['label_smoothing']:g} · {augment} | {r['copies']} | "
+                    f"{r['max_lr']:g}, {r['weight_decay']:g} | {r['dropout']:g} · {r['label_smoothing']:g} · "
+                    f"{augment} | {r['copies']} | "
                     f"{r['mean']:.2f} | {r['min']:.2f} |")
     rows += ["", f"Device: {', '.join(sorted({r['device'] for r in record['designs']}))}."]
     return "\n".join(rows)
@@ -189,6 +190,8 @@ def render(text: str, results: dict, root: Path = Path(".")) -> str:
         except FileNotFoundError as e:
             raise S6Error(f"block {name!r} reads {e.filename}, which does not exist (a benchmark's --save "
                           "writes it)") from None
+        except json.JSONDecodeError as e:
+            raise S6Error(f"block {name!r} reads {argument}, which is not valid JSON ({e})") from None
         return f"{match.group(1)}{content}\n{match.group(5)}"
 
     return BLOCK.sub(fill, text)
@@ -207,7 +210,8 @@ def main(argv: list[str] | None = None) -> int:
     root = Path(args.root)
     seeds = root / "results" / "seeds.json"
     if not seeds.is_file():
-        print(f"error: no {seeds}: run from the repository root, or give it with --root DIR", file=sys.stderr)
+        print(f"error: no {seeds} (the seed record benchmarks/bench_seeds.py writes): run this from the repository "
+              "root, or give the root with --root DIR", file=sys.stderr)
         return 1
     results = load_seed_results(seeds)
     stale, failed = [], False
