@@ -1,7 +1,7 @@
 """Screen Model-3 candidates on a CPU: each candidate, seed by seed, through the CLI's own training loop.
 
-Issue #22's protocol: screen a candidate on 3-4 seeds, keep it only if its mean beats today's Model-3 on the same
-seeds by a clear margin, then run it on 10 seeds through ``python -m s6 train`` (benchmarks/bench_seeds.py).
+The protocol (docs/models.md): screen a candidate on 3-4 seeds, keep it only if its mean beats today's Model-3 by
+a clear margin, then run it on 10 seeds through ``python -m s6 train`` (benchmarks/bench_seeds.py).
 
 Why seed by seed and not sweep_model3.py's grouped copies: on this project's 2-core CPU (AMD EPYC, torch 2.14.1)
 one training step of Model-3 at batch 64 took 38.3 ms for one copy and 162.8 ms for four grouped copies with one
