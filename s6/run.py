@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import os
 import shlex
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -88,6 +89,46 @@ def refuse_to_replace(out: Path, plan: Plan) -> None:
     what = f"a finished {model} run" if done >= planned else f"an unfinished {model} run of another plan"
     raise S6Error(f"{out}/ already holds {what} ({done} of {plural(planned, 'epoch')}): keep it and train into "
                   "another folder with --out DIR, or replace it with --overwrite")
+
+
+LOCK = "training.pid"  # in the output folder while a run trains there: the process's id
+
+
+def _live_pid(out: Path) -> int | None:
+    """The process that holds ``out``'s lock, if it is still running; None if no lock or its process is gone."""
+    try:
+        pid = int((out / LOCK).read_text())
+    except (OSError, ValueError):
+        return None
+    if os.name == "nt":
+        return pid  # no harmless liveness check there (os.kill ends the process): the message says what to do
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return None
+    except PermissionError:
+        return pid  # it exists, as another user's process
+    return pid
+
+
+def refuse_a_live_run(out: Path) -> None:
+    """S6Error if another ``train`` is writing into ``out`` now: its epochs and ours would overwrite each other."""
+    pid = _live_pid(out)
+    if pid is not None and pid != os.getpid():
+        raise S6Error(f"{out}/ is being written by another training run now (process {pid}): let it finish, or "
+                      f"train into another folder with --out DIR (if no run is training, delete {out / LOCK})")
+
+
+@contextmanager
+def claimed(out: Path) -> Iterator[None]:
+    """Hold ``out``'s lock while training, and give it up however the run ends (a crash leaves a stale lock, whose
+    process no longer exists, and the next run takes it over)."""
+    lock = out / LOCK
+    lock.write_text(str(os.getpid()))
+    try:
+        yield
+    finally:
+        lock.unlink(missing_ok=True)
 
 
 def resume_command(out: Path, data_dir: Path, device: str | None) -> str:
@@ -182,58 +223,60 @@ def train_run(
     # 2. The data, then the output folder: both are checked before the first epoch's minutes of training. A run
     # already in that folder is reported last, so a mistyped --data-dir or --device is named before it is.
     train_loader, test_loader = _loaders(plan, dev, root, mnist)
+    refuse_a_live_run(out)
     if checkpoint is None and not overwrite:
         refuse_to_replace(out, plan)
     writable_dir(out, "--out")
 
-    # 3. Model and optimiser; a resumed run gets back its weights and every random state.
-    torch.manual_seed(plan.seed)  # the weights' initialisation, and Dropout's masks
-    model, recipe = build_model(plan.model).to(dev), recipe_for(plan.model)
-    optimizer, scheduler = make_optimizer(model, recipe, len(train_loader), plan.epochs)
-    metrics = {"model": plan.model, "params": count_parameters(model), "seed": plan.seed,
-               "device": describe_device(dev), **provenance(recipe), "epochs": []}
-    if checkpoint is not None:
-        restore_run(checkpoint, model, optimizer, scheduler, train_loader.generator, dev)
-        metrics["epochs"] = checkpoint["metrics"]["epochs"]
-        log(f"resuming {plan.model} from epoch {done} of {plan.epochs} ({source}); writing to {out}/")
-    else:
-        log(f"training {plan.model} ({metrics['params']:,} parameters) for {plural(plan.epochs, 'epoch')} "
-            f"on {metrics['device']}, seed {plan.seed}; writing to {out}/")
-    log("lr: the learning rate at the start of the epoch (one-cycle schedule); train: the augmented training "
-        "batches during the epoch; test: the 10,000 test digits after it")
+    with claimed(out):  # one run at a time in a folder: a second would interleave its epochs with ours
+        # 3. Model and optimiser; a resumed run gets back its weights and every random state.
+        torch.manual_seed(plan.seed)  # the weights' initialisation, and Dropout's masks
+        model, recipe = build_model(plan.model).to(dev), recipe_for(plan.model)
+        optimizer, scheduler = make_optimizer(model, recipe, len(train_loader), plan.epochs)
+        metrics = {"model": plan.model, "params": count_parameters(model), "seed": plan.seed,
+                   "device": describe_device(dev), **provenance(recipe), "epochs": []}
+        if checkpoint is not None:
+            restore_run(checkpoint, model, optimizer, scheduler, train_loader.generator, dev)
+            metrics["epochs"] = checkpoint["metrics"]["epochs"]
+            log(f"resuming {plan.model} from epoch {done} of {plan.epochs} ({source}); writing to {out}/")
+        else:
+            log(f"training {plan.model} ({metrics['params']:,} parameters) for {plural(plan.epochs, 'epoch')} "
+                f"on {metrics['device']}, seed {plan.seed}; writing to {out}/")
+        log("lr: the learning rate at the start of the epoch (one-cycle schedule); train: the augmented training "
+            "batches during the epoch; test: the 10,000 test digits after it")
 
-    # 4. Fit, saving after every epoch, so an interruption or a crash loses at most the epoch under way.
-    saved = done  # epochs safely in OUT/checkpoint.pt
+        # 4. Fit, saving after every epoch, so an interruption or a crash loses at most the epoch under way.
+        saved = done  # epochs safely in OUT/checkpoint.pt
 
-    def on_epoch(history: list[dict]) -> None:
-        nonlocal saved
-        metrics["epochs"] = history
+        def on_epoch(history: list[dict]) -> None:
+            nonlocal saved
+            metrics["epochs"] = history
+            try:
+                save_run(out / "checkpoint.pt", asdict(plan), metrics, model, optimizer, scheduler,
+                         train_loader.generator, dev)
+                save_json(out / "metrics.json", metrics)
+            except OSError as e:
+                raise S6Error(f"cannot save {out}/checkpoint.pt: {e.strerror or e}") from None
+            saved = len(history)
+            log(format_epoch(history[-1]))
+
         try:
-            save_run(out / "checkpoint.pt", asdict(plan), metrics, model, optimizer, scheduler, train_loader.generator,
-                     dev)
-            save_json(out / "metrics.json", metrics)
-        except OSError as e:
-            raise S6Error(f"cannot save {out}/checkpoint.pt: {e.strerror or e}") from None
-        saved = len(history)
-        log(format_epoch(history[-1]))
+            history = fit(model, optimizer, scheduler, train_loader, test_loader, dev, plan.epochs,
+                          history=metrics["epochs"], stop_after=stop_after, progress=progress, on_epoch=on_epoch)
+        except KeyboardInterrupt:
+            raise TrainingInterrupted(
+                f"interrupted; {saved} of {plural(plan.epochs, 'epoch')} saved in {out}/checkpoint.pt. "
+                f"Continue with: {command}"
+                if saved else "interrupted before the first epoch ended; nothing was saved"
+            ) from None
+        except S6Error as e:
+            if saved:
+                raise S6Error(f"{e}; epoch {saved} is kept in {out}/checkpoint.pt") from None
+            raise
 
-    try:
-        history = fit(model, optimizer, scheduler, train_loader, test_loader, dev, plan.epochs,
-                      history=metrics["epochs"], stop_after=stop_after, progress=progress, on_epoch=on_epoch)
-    except KeyboardInterrupt:
-        raise TrainingInterrupted(
-            f"interrupted; {saved} of {plural(plan.epochs, 'epoch')} saved in {out}/checkpoint.pt. "
-            f"Continue with: {command}"
-            if saved else "interrupted before the first epoch ended; nothing was saved"
-        ) from None
-    except S6Error as e:
-        if saved:
-            raise S6Error(f"{e}; epoch {saved} is kept in {out}/checkpoint.pt") from None
-        raise
+        # 5. The curves, once the schedule is complete.
+        if len(history) == plan.epochs:
+            from s6.plots import plot_history  # matplotlib only when there is something to draw
 
-    # 5. The curves, once the schedule is complete.
-    if len(history) == plan.epochs:
-        from s6.plots import plot_history  # matplotlib only when there is something to draw
-
-        plot_history(history, f"{plan.model}, seed {plan.seed}").savefig(out / "curves.png", dpi=100)
-    return RunResult(model, metrics, plan, out, len(history) - done, command)
+            plot_history(history, f"{plan.model}, seed {plan.seed}").savefig(out / "curves.png", dpi=100)
+        return RunResult(model, metrics, plan, out, len(history) - done, command)

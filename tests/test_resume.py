@@ -182,3 +182,35 @@ def test_a_new_run_into_its_own_stopped_run_points_to_resume(mnist, tmp_path):
     with pytest.raises(S6Error, match=f"stopped after epoch 1 of 2: continue it with --resume {tmp_path}"):
         quiet(out=tmp_path, mnist=mnist)
     assert folder_bytes(tmp_path) == before
+
+
+def test_a_run_into_a_folder_another_live_run_is_writing_is_refused_before_anything_is_written(mnist, tmp_path):
+    """Two trainings in one folder would overwrite each other's epochs; the second is told, not 'stopped after'."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "run"
+    out.mkdir()
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        (out / "training.pid").write_text(str(other.pid))
+        with pytest.raises(S6Error, match=rf"^{out}/ is being written by another training run now \(process "
+                                          rf"{other.pid}\): let it finish, or train into another folder"):
+            quiet(out=out, mnist=mnist)
+        assert sorted(p.name for p in out.iterdir()) == ["training.pid"]
+    finally:
+        other.kill()
+        other.wait()
+
+
+def test_a_lock_left_by_a_run_that_died_is_taken_over_and_given_up_at_the_end(mnist, tmp_path):
+    import subprocess
+    import sys
+
+    out = tmp_path / "run"
+    out.mkdir()
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    (out / "training.pid").write_text(dead.stdout.strip())
+    result = train_run("model2", seed=5, epochs=1, train_subset=384, device="cpu", progress=False,
+                       log=lambda _: None, out=out, mnist=mnist)
+    assert len(result.metrics["epochs"]) == 1 and not (out / "training.pid").exists()
