@@ -14,6 +14,7 @@ test runs) fails when a block no longer matches its source, so a stale figure ca
 * ``output PATH``: a benchmark's printout (s6.printout's record, or a raw .txt), verbatim in a code block;
 * ``time PATH``: README's sentence on the time to accuracy, from bench_time_to_accuracy.py's record;
 * ``photos PATH``: predict's accuracy on photos, a row per condition, from bench_predict_photos.py's record;
+* ``backprop``: E_total at a few iterations for each learning rate, from Part 1's reference network (s6.backprop);
 * ``run PATH``: one training run's outcome, from its metrics.json;
 * ``notebook-run PATH``: how long the committed notebook's run took, where, and what it ended at (from its cells).
 """
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import re
 import sys
 from collections.abc import Callable
@@ -133,6 +135,21 @@ def photos(record: dict) -> str:
     return "\n".join(rows)
 
 
+def backprop_table(iterations: tuple[int, ...] = (1, 10, 50, 100)) -> str:
+    """E_total after k - 1 updates, per learning rate: the numbers the workbook holds (a test proves the workbook
+    equals this reference, in LibreOffice's recalculation)."""
+    from s6.backprop.network import LEARNING_RATES, Inputs, train
+
+    def plain(x: float) -> str:  # six decimals, or three significant digits once it is that small
+        return f"{x:.6f}" if x >= 1e-3 else f"{x:.{2 - math.floor(math.log10(x))}f}"
+
+    rows = ["| η | " + " | ".join(f"k = {k}" for k in iterations) + " |", "|---" * (len(iterations) + 1) + "|"]
+    for lr in LEARNING_RATES:
+        errors = train(Inputs(), lr, max(iterations))
+        rows.append(f"| {lr:.1f} | " + " | ".join(plain(errors[k - 1]["E_total"]) for k in iterations) + " |")
+    return "\n".join(rows)
+
+
 def run_outcome(metrics: dict) -> str:
     """A run's final accuracy, its epochs, their time in all and each, and its device."""
     seconds = [epoch["seconds"] for epoch in metrics["epochs"]]
@@ -166,6 +183,7 @@ def generators(results: dict, root: Path) -> dict[str, Callable[[str | None], st
         "time": lambda path: time_to_accuracy(load_printout(root / path)),
         "photos": lambda path: photos(load_printout(root / path)),
         "notebook-run": lambda path: notebook_run(json.loads((root / path).read_text())),
+        "backprop": lambda _: backprop_table(),
         "run": lambda path: run_outcome(json.loads((root / path).read_text())),
         "sweep": lambda path: sweep_table(json.loads((root / path).read_text())),
         "screen": lambda path: screen_table(json.loads((root / path).read_text())),

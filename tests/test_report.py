@@ -148,3 +148,14 @@ def test_outside_the_repository_it_says_where_to_run_it(tmp_path, capsys):
     assert capsys.readouterr().err == (f"error: no {tmp_path / 'results' / 'seeds.json'} (the seed record "
                                        "benchmarks/bench_seeds.py writes): run this from the repository root, or "
                                        "give the root with --root DIR\n")
+
+
+def test_the_backprop_table_is_the_reference_networks_error_at_each_iteration():
+    """Part 1's table in docs comes from s6.backprop.network, which the workbook tests hold LibreOffice to."""
+    from s6.backprop.network import Inputs, train
+
+    new = render("<!-- s6:backprop -->\n<!-- /s6:backprop -->", RECORD)
+    rows = [line for line in new.splitlines() if line.startswith("| 2.0 |")]
+    errors = train(Inputs(), 2.0, 100)
+    assert rows == [f"| 2.0 | {errors[0]['E_total']:.6f} | {errors[9]['E_total']:.6f} | 0.0000232 | 0.0000000291 |"]
+    assert abs(errors[99]["E_total"] - 0.0000000291) < 5e-11
