@@ -63,10 +63,11 @@ def seed_runs(entry: dict) -> str:
 
 
 def devices(entry: dict) -> str:
-    """Which machine ran which seeds, one clause per machine."""
+    """Which machine ran which seeds, one clause per machine (records made before the device name's plural was
+    fixed say "1 threads": they keep what they printed, and are read here as what they mean)."""
     machines = sorted({run["device"] for run in entry["runs"]})
-    text = "; ".join(f"seeds {seed_span([r['seed'] for r in entry['runs'] if r['device'] == m])} on {m}"
-                     for m in machines)
+    text = "; ".join(f"seeds {seed_span([r['seed'] for r in entry['runs'] if r['device'] == m])} on "
+                     f"{m.replace(', 1 threads', ', 1 thread')}" for m in machines)
     return f"Devices: {text}."
 
 
