@@ -178,3 +178,20 @@ def test_the_model_tables_quote_the_registrys_parameters_channels_epochs_and_bat
         recipe = recipe_for(name)
         assert cell.startswith(f"{recipe.epochs} epochs, batch {recipe.batch_size}"), (name, cell)
         assert document == "README.md" or f"peak lr {recipe.max_lr:g}" in cell
+
+
+def test_a_shortcut_adds_no_parameter_and_a_grouped_1x1_has_1_over_groups_of_the_weights():
+    """The two options Model-3's CPU screen tries (benchmarks/screen_model3.py), on the registry's own builder."""
+    from dataclasses import replace
+
+    from s6.models import Net, Spec
+
+    def changed(**option) -> Spec:
+        return Spec(tuple((name, replace(layer, **option) if name == "block5" else layer)
+                          for name, layer in MODELS["model3"].layers))
+
+    plain, shortcut, grouped = Net(MODELS["model3"]), Net(changed(shortcut=True)), Net(changed(groups=2))
+    x = torch.randn(2, 1, 28, 28)
+    assert count_parameters(shortcut) == count_parameters(plain) and shortcut.eval()(x).shape == (2, 10)
+    assert count_parameters(plain) - count_parameters(grouped) == 24 * 24 // 2  # block5's 1x1: 576 -> 288 weights
+    assert any(isinstance(m, nn.ChannelShuffle) for m in grouped.block5) and grouped.eval()(x).shape == (2, 10)
