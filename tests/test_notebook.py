@@ -106,6 +106,7 @@ def test_notebook_outside_a_clone_without_a_repository_url_says_it_is_required(t
     assert sorted(p.name for p in folder.iterdir()) == ["S6.ipynb"]
 
 
+@pytest.mark.slow  # starts Jupyter: the quick loop leaves Jupyter, LibreOffice and the browser out
 @pytest.mark.parametrize("app,major", [("lab", 4), ("notebook", 7)])
 def test_both_jupyter_commands_named_in_the_readme_start_after_the_readme_install(app, major):
     """`jupyter notebook S6.ipynb` is what the original exercise says; `jupyter lab S6.ipynb` is README's first."""
