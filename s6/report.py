@@ -36,7 +36,7 @@ from s6.printout import load_printout
 from s6.results import ROLES, load_seed_results, runs_of, seed_span, summaries
 
 BLOCK = re.compile(r"(<!-- s6:([\w-]+)(?: ([^\s>]+))? -->\n)(.*?)(<!-- /s6:\2 -->)", re.S)
-GOAL_SECONDS = 60  # issue #19: the default run, start to exit, on a 2-core CPU
+GOAL_SECONDS = 60  # the goal for the default run, start to exit, on a 2-core CPU
 NAMES = {"model1": "Model-1", "model2": "Model-2", "model3": "Model-3"}
 
 
@@ -196,6 +196,9 @@ def generators(results: dict, root: Path) -> dict[str, Callable[[str | None], st
     return blocks
 
 
+NEEDS_PATH = ("output", "time", "photos", "notebook-run", "run", "sweep", "screen")
+
+
 def render(text: str, results: dict, root: Path = Path(".")) -> str:
     """``text`` with every marked block regenerated; an unknown block name is an error, not a silent skip."""
     blocks = generators(results, root)
@@ -204,6 +207,8 @@ def render(text: str, results: dict, root: Path = Path(".")) -> str:
         name, argument = match.group(2), match.group(3)
         if name not in blocks:
             raise KeyError(f"unknown report block {name!r}; known: {', '.join(sorted(blocks))}")
+        if argument is None and name in NEEDS_PATH:
+            raise S6Error(f"block {name!r} needs the path of its source: <!-- s6:{name} PATH -->")
         try:
             content = blocks[name](argument)
         except FileNotFoundError as e:

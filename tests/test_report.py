@@ -92,6 +92,11 @@ def test_the_notebook_run_is_read_from_the_committed_notebooks_cells():
     assert sentence.startswith("The committed run took ") and "Model-1 and Model-2 trained" in sentence
 
 
+def test_a_block_without_the_path_of_its_source_says_so():
+    with pytest.raises(S6Error, match=r"^block 'output' needs the path of its source: <!-- s6:output PATH -->$"):
+        render("<!-- s6:output -->\n<!-- /s6:output -->", RECORD)
+
+
 def test_a_record_that_is_not_json_is_named(tmp_path):
     (tmp_path / "broken.json").write_text("{\n,")
     with pytest.raises(S6Error, match=r"^block 'output' reads broken.json, which is not valid JSON \(Expecting"):
