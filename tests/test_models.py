@@ -48,24 +48,25 @@ def test_model2_uses_batchnorm_dropout_gap_and_a_1x1_head():
     assert isinstance(head, nn.Conv2d) and head.kernel_size == (1, 1) and head.out_channels == 10
 
 
-def load_sweep(monkeypatch):
-    spec = importlib.util.spec_from_file_location("sweep_model3", ROOT / "benchmarks" / "sweep_model3.py")
-    sweep = importlib.util.module_from_spec(spec)
-    monkeypatch.setitem(sys.modules, "sweep_model3", sweep)  # dataclasses look their module up there
-    spec.loader.exec_module(sweep)
-    return sweep
+def load_benchmark(monkeypatch, name: str = "sweep_model3"):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, name, module)  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
 
 
 def test_the_sweeps_model3_design_is_the_registrys_model3(monkeypatch):
     """benchmarks/sweep_model3.py writes designs as strings; the one chosen must be the registry's Model-3 spec."""
-    sweep = load_sweep(monkeypatch)
+    sweep = load_benchmark(monkeypatch)
     assert sweep.spec_of(sweep.SEP, dropout=0.0) == MODELS["model3"]
     assert sweep.Candidate(sweep.SEP).recipe == recipe_for("model3")
 
 
 def test_the_sweeps_grouped_copies_never_see_each_other(monkeypatch):
     """Copy 0's scores do not move when copy 1's image changes, and each copy has one model's parameters."""
-    sweep = load_sweep(monkeypatch)
+    sweep = load_benchmark(monkeypatch)
     model, params = sweep.build(sweep.SEP, copies=2, dropout=0.0)
     assert params == count_parameters(build_model("model3")) and count_parameters(model) == 2 * params
     x = torch.randn(3, 2, 28, 28)
@@ -80,13 +81,26 @@ def test_the_sweeps_copies_train_independently(monkeypatch, mnist):
     """Two copies of Model-3 in one grouped network: each learns, on its own batches."""
     from dataclasses import replace
 
-    sweep = load_sweep(monkeypatch)
+    sweep = load_benchmark(monkeypatch)
     candidate = sweep.CANDIDATES["model3-19ep"]
     candidate = replace(candidate, recipe=replace(candidate.recipe, epochs=2))
     row = sweep.sweep("dry", candidate, 2, mnist, torch.device("cpu"), train_subset=3000)
     assert row["params"] == 3918 and row["epochs"] == 2 and row["copies"] == 2
     first, second = row["final_test_acc"]
     assert first > 80 and second > 80 and first != second  # both learn; different batches, different models
+
+
+@pytest.mark.slow
+def test_the_screens_model3_ends_where_the_clis_own_run_does(monkeypatch, data_dir, tmp_path):
+    """benchmarks/screen_model3.py claims train_run's loop: a dry run of its baseline equals `train --epochs 1
+    --train-subset 2000` to the digit."""
+    from s6.run import train_run
+
+    screen = load_benchmark(monkeypatch, "screen_model3")
+    row = screen.screen("model3", 1, data_dir, dry_run=True)
+    cli = train_run("model3", seed=1, epochs=1, train_subset=2000, data_dir=data_dir, out=tmp_path, device="cpu",
+                    progress=False, log=lambda _: None)
+    assert row["final_test_acc"] == cli.final_test_acc and row["params"] == 3918
 
 
 @pytest.mark.parametrize("name", [n for n in MODELS if n != "model1"])
