@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import argparse
 import time
-from dataclasses import replace
 
 import torch
 
 from s6.data import load_mnist, resolve_data_dir, tensor_loaders
 from s6.device import describe_device, resolve_device, sync
-from s6.models import MODELS, ConvBN, Net, Spec, build_model
+from s6.models import MODELS, ConvBN, Net, build_model
 from s6.printout import Printout, add_save_option
 from s6.recipe import recipe_for
 from s6.train import evaluate, make_optimizer, train_epoch
@@ -64,8 +63,8 @@ def cpu_variants(mnist, batches: int) -> dict[str, float]:
     variants = {f"s6 default (batch {batch}, Dropout from block 3 on)": epoch_seconds(
         mnist, build_model("model2"), batches, batch, cpu)}
     variants["channels_last memory format"] = epoch_seconds(mnist, build_model("model2"), batches, batch, cpu, True)
-    everywhere = Net(Spec(tuple((name, replace(layer, dropout=0.05) if isinstance(layer, ConvBN) else layer)
-                                for name, layer in MODELS["model2"].layers)))  # the 26x26 and 11x11 maps too
+    model2 = MODELS["model2"]
+    everywhere = Net(model2.changed(model2.names(ConvBN), dropout=0.05))  # the 26x26 and 11x11 maps too
     variants["Dropout after every block, the 26x26 map too"] = epoch_seconds(mnist, everywhere, batches, batch, cpu)
     variants[f"batch {2 * batch} instead of {batch}"] = epoch_seconds(
         mnist, build_model("model2"), batches // 2, 2 * batch, cpu)

@@ -22,30 +22,24 @@ import argparse
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from s6.checkpoint import load_checkpoint
-from s6.data import load_mnist, resolve_data_dir, tensor_loaders
+from s6.data import MNISTTensors, load_mnist, resolve_data_dir, tensor_loaders
 from s6.device import describe_device
 from s6.files import save_json
-from s6.models import MODELS, Net, Spec, build_model, count_parameters
+from s6.models import MODELS, ConvBN, Net, Spec, count_parameters
+from s6.predict import load_classifier
 from s6.provenance import provenance
 from s6.recipe import Recipe, recipe_for
 from s6.shipped import SHIPPED
 from s6.train import Criterion, fit, make_optimizer
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def with_shortcuts(spec: Spec, names: tuple[str, ...]) -> Spec:
-    """``spec`` with identity shortcuts around the named blocks: no parameter added, the same initial weights."""
-    return Spec(tuple((name, replace(layer, shortcut=True) if name in names else layer) for name, layer in spec.layers),
-                spec.he_init)
 
 
 def distillation(teacher: nn.Module, temperature: float, weight: float) -> Criterion:
@@ -65,41 +59,27 @@ def distillation(teacher: nn.Module, temperature: float, weight: float) -> Crite
     return criterion
 
 
-def shipped_model2() -> nn.Module:
-    """The Model-2 weights shipped with s6 (seed 1; trained on the training set only, like everything here)."""
-    teacher = build_model("model2")
-    teacher.load_state_dict(load_checkpoint(SHIPPED)["state_dict"])
-    return teacher
-
-
 @dataclass(frozen=True)
 class Candidate:
-    spec: Spec  # the model, as the registry writes one (s6.models)
-    recipe: Recipe  # how it trains
+    note: str  # what it changes, for the record
+    spec: Spec = MODELS["model3"]  # the model, as the registry writes one (s6.models)
+    recipe: Recipe = recipe_for("model3")  # how it trains: Model-3's own unless the candidate changes it
     criterion: Callable[[], Criterion] | None = None  # its loss; None: cross-entropy
-    note: str = ""  # what it changes, for the record
 
 
-def widened(spec: Spec, width: int, groups: int) -> Spec:
-    """``spec`` with every separable block after the pool ``width`` wide, its pointwise 1x1 in ``groups`` groups."""
-    names = [name for name, _ in spec.layers]
-    wide = {name for name, layer in spec.layers[names.index("pool"):] if getattr(layer, "separable", False)}
-    return Spec(tuple((name, replace(layer, width=width, groups=groups) if name in wide else layer)
-                      for name, layer in spec.layers), spec.he_init)
-
-
+MODEL3 = MODELS["model3"]
 CANDIDATES = {
-    "model3": Candidate(MODELS["model3"], recipe_for("model3"), note="the registry's Model-3, as the CLI trains it"),
-    "residual": Candidate(with_shortcuts(MODELS["model3"], ("block4", "block5", "block6")), recipe_for("model3"),
-                          note="identity shortcuts around blocks 4-6 (centre-cropped where the map shrinks)"),
-    "wide32g2": Candidate(widened(MODELS["model3"], 32, 2), recipe_for("model3"),
-                          note="blocks 3-6 32 wide, their 1x1 in 2 groups with a channel shuffle (ShuffleNet)"),
-    "distilled": Candidate(MODELS["model3"], recipe_for("model3"), lambda: distillation(shipped_model2(), 4.0, 0.5),
-                           note="soft labels of the shipped Model-2 (T 4, weight 0.5) on the same augmented batch"),
+    "model3": Candidate("the registry's Model-3, as the CLI trains it"),
+    "residual": Candidate("identity shortcuts around blocks 4-6 (centre-cropped where the map shrinks)",
+                          MODEL3.changed(["block4", "block5", "block6"], shortcut=True)),
+    "wide32g2": Candidate("blocks 3-6 32 wide, their 1x1 in 2 groups with a channel shuffle (ShuffleNet)",
+                          MODEL3.changed(MODEL3.names(ConvBN, after="pool"), width=32, groups=2)),
+    "distilled": Candidate("soft labels of the shipped Model-2 (T 4, weight 0.5) on the same augmented batch",
+                           criterion=lambda: distillation(load_classifier(SHIPPED)[0], 4.0, 0.5)),
 }
 
 
-def screen(name: str, seed: int, data_dir: Path, dry_run: bool = False) -> dict:
+def screen(name: str, seed: int, mnist: MNISTTensors, dry_run: bool = False) -> dict:
     """One run of one candidate on one seed, in train_run's order; its final-epoch test accuracy.
 
     ``dry_run``: 1 epoch on the first 2,000 images, as ``python -m s6 train --epochs 1 --train-subset 2000``.
@@ -107,8 +87,7 @@ def screen(name: str, seed: int, data_dir: Path, dry_run: bool = False) -> dict:
     candidate, device = CANDIDATES[name], torch.device("cpu")
     recipe = candidate.recipe
     epochs, subset = (1, 2000) if dry_run else (recipe.epochs, None)
-    train_loader, test_loader = tensor_loaders(load_mnist(data_dir), recipe.batch_size, recipe.augment, device, seed,
-                                               subset)
+    train_loader, test_loader = tensor_loaders(mnist, recipe.batch_size, recipe.augment, device, seed, subset)
     criterion = candidate.criterion() if candidate.criterion else None  # before the seed: the teacher is loaded
     torch.manual_seed(seed)  # as train_run: the weights' initialisation, and Dropout's masks
     model = Net(candidate.spec)
@@ -132,10 +111,10 @@ def main() -> None:
     parser.add_argument("--dry-run", action="store_true", help="1 epoch on 2,000 images each, nothing written")
     args = parser.parse_args()
 
-    out = Path(args.out)
+    out, mnist = Path(args.out), load_mnist(resolve_data_dir(args.data_dir))
     for name in args.candidates:
         for seed in args.seeds:
-            row = screen(name, seed, resolve_data_dir(args.data_dir), args.dry_run)
+            row = screen(name, seed, mnist, args.dry_run)
             if args.dry_run:
                 print(f"{name} seed {seed}: {row['final_test_acc']:.2f}% after a dry run ({row['seconds']:.0f} s)")
                 continue

@@ -7,7 +7,8 @@ at initialisation follow from the list alone. How each model is trained is its r
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 
 import torch
 from torch import nn
@@ -69,6 +70,17 @@ class Spec:
 
     layers: tuple[tuple[str, Layer], ...]
     he_init: bool = False  # He (Kaiming) normal weights and zero biases, instead of PyTorch's default
+
+    def changed(self, names: Iterable[str], **changes: object) -> Spec:
+        """This spec with ``changes`` made to the named layers: how a benchmark writes a variant of a model."""
+        names = set(names)
+        return replace(self, layers=tuple((name, replace(layer, **changes) if name in names else layer)
+                                          for name, layer in self.layers))
+
+    def names(self, kind: type, after: str | None = None) -> list[str]:
+        """The names of the layers of one kind, all of them or only those after the layer named ``after``."""
+        start = 0 if after is None else [name for name, _ in self.layers].index(after) + 1
+        return [name for name, layer in self.layers[start:] if isinstance(layer, kind)]
 
 
 # Model-1, the first working design: plain convolutions, no normalisation. The skeleton the later models build on:

@@ -91,13 +91,13 @@ def test_the_sweeps_copies_train_independently(monkeypatch, mnist):
 
 
 @pytest.mark.slow
-def test_the_screens_model3_ends_where_the_clis_own_run_does(monkeypatch, data_dir, tmp_path):
+def test_the_screens_model3_ends_where_the_clis_own_run_does(monkeypatch, data_dir, mnist, tmp_path):
     """benchmarks/screen_model3.py claims train_run's loop: a dry run of its baseline equals `train --epochs 1
     --train-subset 2000` to the digit."""
     from s6.run import train_run
 
     screen = load_benchmark(monkeypatch, "screen_model3")
-    row = screen.screen("model3", 1, data_dir, dry_run=True)
+    row = screen.screen("model3", 1, mnist, dry_run=True)
     cli = train_run("model3", seed=1, epochs=1, train_subset=2000, data_dir=data_dir, out=tmp_path, device="cpu",
                     progress=False, log=lambda _: None)
     assert row["final_test_acc"] == cli.final_test_acc and row["params"] == 3918
@@ -196,15 +196,12 @@ def test_the_model_tables_quote_the_registrys_parameters_channels_epochs_and_bat
 
 def test_a_shortcut_adds_no_parameter_and_a_grouped_1x1_has_1_over_groups_of_the_weights():
     """The two options Model-3's CPU screen tries (benchmarks/screen_model3.py), on the registry's own builder."""
-    from dataclasses import replace
 
-    from s6.models import Net, Spec
+    from s6.models import Net
 
-    def changed(**option) -> Spec:
-        return Spec(tuple((name, replace(layer, **option) if name == "block5" else layer)
-                          for name, layer in MODELS["model3"].layers))
-
-    plain, shortcut, grouped = Net(MODELS["model3"]), Net(changed(shortcut=True)), Net(changed(groups=2))
+    model3 = MODELS["model3"]
+    plain, shortcut = Net(model3), Net(model3.changed(["block5"], shortcut=True))
+    grouped = Net(model3.changed(["block5"], groups=2))
     x = torch.randn(2, 1, 28, 28)
     assert count_parameters(shortcut) == count_parameters(plain) and shortcut.eval()(x).shape == (2, 10)
     assert count_parameters(plain) - count_parameters(grouped) == 24 * 24 // 2  # block5's 1x1: 576 -> 288 weights
