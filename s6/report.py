@@ -176,41 +176,44 @@ def notebook_run(notebook: dict) -> str:
             f"{' and '.join(NAMES.get(m, m) for m, _, _ in trained)} trained, Model-2 ended at {final.group(1)}%.")
 
 
-def generators(results: dict, root: Path) -> dict[str, Callable[[str | None], str]]:
-    """Each block's name, and the function of its argument (a path, relative to ``root``) that writes it."""
-    blocks: dict[str, Callable[[str | None], str]] = {
-        "seeds": lambda _: seeds_table(results),
-        "output": lambda path: output(load_printout(root / path)),
-        "time": lambda path: time_to_accuracy(load_printout(root / path)),
-        "photos": lambda path: photos(load_printout(root / path)),
-        "notebook-run": lambda path: notebook_run(json.loads((root / path).read_text())),
-        "backprop": lambda _: backprop_table(),
-        "run": lambda path: run_outcome(json.loads((root / path).read_text())),
-        "sweep": lambda path: sweep_table(json.loads((root / path).read_text())),
-        "screen": lambda path: screen_table(json.loads((root / path).read_text())),
-    }
+def read_json(path: Path) -> dict:
+    return json.loads(path.read_text())
+
+
+# The blocks whose argument is the path of their source (relative to the repository root), and what writes each.
+FROM_FILE: dict[str, Callable[[Path], str]] = {
+    "output": lambda path: output(load_printout(path)),
+    "time": lambda path: time_to_accuracy(load_printout(path)),
+    "photos": lambda path: photos(load_printout(path)),
+    "notebook-run": lambda path: notebook_run(read_json(path)),
+    "run": lambda path: run_outcome(read_json(path)),
+    "sweep": lambda path: sweep_table(read_json(path)),
+    "screen": lambda path: screen_table(read_json(path)),
+}
+
+
+def generators(results: dict) -> dict[str, Callable[[], str]]:
+    """The blocks written from the seed record (and Part 1's reference network), by name."""
+    blocks: dict[str, Callable[[], str]] = {"seeds": lambda: seeds_table(results), "backprop": backprop_table}
     for model, entry in results.items():
-        blocks[f"seed-runs-{model}"] = lambda _, entry=entry: seed_runs(entry)
-        blocks[f"devices-{model}"] = lambda _, entry=entry: devices(entry)
-        blocks[f"summary-{model}"] = lambda _, model=model: summary(model, results)
+        blocks[f"seed-runs-{model}"] = lambda entry=entry: seed_runs(entry)
+        blocks[f"devices-{model}"] = lambda entry=entry: devices(entry)
+        blocks[f"summary-{model}"] = lambda model=model: summary(model, results)
     return blocks
-
-
-NEEDS_PATH = ("output", "time", "photos", "notebook-run", "run", "sweep", "screen")
 
 
 def render(text: str, results: dict, root: Path = Path(".")) -> str:
     """``text`` with every marked block regenerated; an unknown block name is an error, not a silent skip."""
-    blocks = generators(results, root)
+    blocks = generators(results)
 
     def fill(match: re.Match) -> str:
         name, argument = match.group(2), match.group(3)
-        if name not in blocks:
-            raise KeyError(f"unknown report block {name!r}; known: {', '.join(sorted(blocks))}")
-        if argument is None and name in NEEDS_PATH:
+        if name not in blocks and name not in FROM_FILE:
+            raise KeyError(f"unknown report block {name!r}; known: {', '.join(sorted([*blocks, *FROM_FILE]))}")
+        if name in FROM_FILE and argument is None:
             raise S6Error(f"block {name!r} needs the path of its source: <!-- s6:{name} PATH -->")
         try:
-            content = blocks[name](argument)
+            content = FROM_FILE[name](root / argument) if name in FROM_FILE else blocks[name]()
         except FileNotFoundError as e:
             raise S6Error(f"block {name!r} reads {e.filename}, which does not exist (a benchmark's --save "
                           "writes it)") from None
