@@ -46,9 +46,8 @@ def main() -> None:
     say = Printout("bench_predict_photos.py")
 
     mnist = load_mnist(resolve_data_dir(args.data_dir))
-    classifier = Classifier(args.checkpoint)
-    say(f"checkpoint: {classifier.describe()}; {args.count} photos per condition and set; "
-        f"on {describe_device(torch.device('cpu'))}")
+    classifier, device = Classifier(args.checkpoint), describe_device(torch.device("cpu"))
+    say(f"checkpoint: {classifier.describe()}; {args.count} photos per condition and set; on {device}")
     say(f"{'condition':<30}{'one digit':>10}{'numbers':>10}{'small':>10}{'ms/photo':>10}")
     examples, rows = [], []
     images, labels = mnist.test_images, mnist.test_labels
@@ -69,7 +68,7 @@ def main() -> None:
         raw = (images[: args.count].float() / 255 - norm["mean"]) / norm["std"]
         direct = 100.0 * float((classifier.model(raw.unsqueeze(1)).argmax(1) == labels[: args.count]).float().mean())
     say(f"{'clean MNIST, through predict':<30}{acc:>9.1f}%   (the raw test tensors: {direct:.1f}%)")
-    say.figures = {"device": describe_device(torch.device("cpu")), "count": args.count, "conditions": rows,
+    say.figures = {"device": device, "count": args.count, "conditions": rows,
                    "clean": acc, "raw": direct}
     if args.save:
         say.save(args.save)

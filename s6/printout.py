@@ -16,8 +16,6 @@ from pathlib import Path
 
 from s6.files import save_json
 
-BENCH_DIR = Path("results") / "bench"  # relative to the repository root
-
 
 class Printout:
     """Print a line and keep it; ``figures`` holds the numbers README's prose quotes (by name)."""

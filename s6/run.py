@@ -107,7 +107,7 @@ def _live_pid(out: Path) -> int | None:
     except ProcessLookupError:
         return None
     except PermissionError:
-        return pid  # it exists, as another user's process
+        pass  # it exists, as another user's process
     return pid
 
 
