@@ -1,5 +1,7 @@
 """README's and docs' result figures are generated from results/seeds.json, and a stale one fails here."""
 
+import json
+
 import pytest
 from conftest import ROOT
 
@@ -50,8 +52,6 @@ def saved_printout(tmp_path, name, lines, figures):
 
 
 def test_a_benchmarks_printout_is_kept_with_its_provenance_and_shown_verbatim(tmp_path, capsys):
-    import json
-
     lines = ["on cpu: X; torch 9", "s6 default: 1.0 s", "ratio: 2.00"]
     path = saved_printout(tmp_path, "bench", lines, {})
     assert capsys.readouterr().out == "\n".join(lines) + "\n"  # what it printed is what it keeps
@@ -84,8 +84,6 @@ def test_the_photo_table_has_a_row_per_condition_and_the_clean_digits(tmp_path):
 
 
 def test_the_notebook_run_is_read_from_the_committed_notebooks_cells():
-    import json
-
     from s6.report import notebook_run
 
     sentence = notebook_run(json.loads((ROOT / "S6.ipynb").read_text()))
@@ -120,8 +118,6 @@ def test_a_models_summary_gives_mean_min_with_its_seed_and_max_per_role():
 
 
 def test_the_sweep_and_screen_tables_have_a_row_per_candidate(tmp_path):
-    import json
-
     sweep = {"designs": [{"name": "sep", "device": "cuda: G", "copies": 8, "design": "c8 m s20", "params": 3434,
                           "epochs": 20, "batch_size": 64, "max_lr": 0.2, "weight_decay": 5e-5, "dropout": 0.03,
                           "label_smoothing": 0.0,
@@ -138,8 +134,6 @@ def test_the_sweep_and_screen_tables_have_a_row_per_candidate(tmp_path):
 
 
 def test_a_runs_outcome_is_read_from_its_metrics(tmp_path):
-    import json
-
     metrics = {"seed": 1, "device": "cuda: G", "epochs": [{"test_acc": 98.0, "seconds": 5.45},
                                                           {"test_acc": 99.46, "seconds": 3.59}]}
     (tmp_path / "metrics.json").write_text(json.dumps(metrics))
