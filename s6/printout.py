@@ -14,7 +14,8 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from s6.files import save_json
+from s6 import S6Error
+from s6.files import save_json, writable_file
 
 
 class Printout:
@@ -47,6 +48,14 @@ def load_printout(path: str | os.PathLike) -> dict:
 
 
 def add_save_option(parser: argparse.ArgumentParser) -> None:
-    """A benchmark's ``--save FILE``: keep its printout as a record, besides printing it."""
-    parser.add_argument("--save", metavar="FILE", help="also keep the printout as a JSON record "
+    """A benchmark's ``--save FILE``: keep its printout as a record, besides printing it. The file's folder is
+    checked when the options are read, so a benchmark never runs for minutes and then cannot keep its record."""
+    parser.add_argument("--save", metavar="FILE", type=_writable, help="also keep the printout as a JSON record "
                         "(results/bench/NAME.json is what python -m s6.report quotes in README and docs/)")
+
+
+def _writable(path: str) -> Path:
+    try:
+        return writable_file(path, "--save")
+    except S6Error as e:
+        raise argparse.ArgumentTypeError(str(e)) from None

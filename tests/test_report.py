@@ -158,3 +158,20 @@ def test_the_backprop_table_is_the_reference_networks_error_at_each_iteration():
     errors = train(Inputs(), 2.0, 100)
     assert rows == [f"| 2.0 | {errors[0]['E_total']:.6f} | {errors[9]['E_total']:.6f} | 0.0000232 | 0.0000000291 |"]
     assert abs(errors[99]["E_total"] - 0.0000000291) < 5e-11
+
+
+def test_a_benchmarks_save_path_that_cannot_be_written_is_refused_before_it_runs(tmp_path, capsys):
+    import argparse
+
+    from s6.printout import add_save_option
+
+    parser = argparse.ArgumentParser(prog="bench")
+    add_save_option(parser)
+    (tmp_path / "a-file").write_text("")
+    with pytest.raises(SystemExit) as exit_:
+        parser.parse_args(["--save", str(tmp_path / "a-file" / "record.json")])
+    assert exit_.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        f"bench: error: argument --save: cannot write --save {tmp_path / 'a-file' / 'record.json'}: its folder "
+        f"{tmp_path / 'a-file'} is not writable")
+    assert parser.parse_args(["--save", str(tmp_path / "new" / "record.json")]).save == tmp_path / "new" / "record.json"
