@@ -93,7 +93,8 @@ def sweep_table(record: dict) -> str:
 
 
 def screen_table(record: dict) -> str:
-    """A row per screened candidate: what it changes, each seed's final accuracy, mean, min, minutes a run."""
+    """A row per screened candidate: what it changes, each seed's final accuracy, mean, min, minutes a run; then
+    the machines and torch versions the runs used."""
     header = "| candidate | what it changes | parameters | seed: final test accuracy (%) | mean | min | minutes a run |"
     rows = [header, "|---|---|---|---|---|---|---|"]
     for name in dict.fromkeys(run["candidate"] for run in record["runs"]):
@@ -103,6 +104,8 @@ def screen_table(record: dict) -> str:
         minutes = sum(run["seconds"] for run in runs) / len(runs) / 60
         rows.append(f"| {name} | {runs[0]['note']} | {runs[0]['params']:,} | {each} | {sum(accs) / len(accs):.2f} | "
                     f"{min(accs):.2f} | {minutes:.0f} |")
+    machines = sorted({f"{run['device']} (torch {run['torch']})" for run in record["runs"]})
+    rows += ["", f"Device: {', '.join(machines)}."]
     return "\n".join(rows)
 
 

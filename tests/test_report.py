@@ -123,7 +123,8 @@ def test_the_sweep_and_screen_tables_have_a_row_per_candidate(tmp_path):
                           "label_smoothing": 0.0,
                           "augment": {"degrees": 7.0, "translate": 0.1, "scale": 0.1}, "mean": 99.412, "min": 99.28}]}
     screen = {"runs": [{"candidate": "res", "note": "shortcuts", "seed": s, "params": 3918, "final_test_acc": a,
-                        "seconds": 600.0} for s, a in ((2, 99.5), (1, 99.4))]}
+                        "seconds": 600.0, "device": "cpu: C, 1 thread", "torch": "2.0"}
+                       for s, a in ((2, 99.5), (1, 99.4))]}
     (tmp_path / "sweep.json").write_text(json.dumps(sweep))
     (tmp_path / "screen.json").write_text(json.dumps(screen))
     text = "<!-- s6:sweep sweep.json -->\n<!-- /s6:sweep -->\n<!-- s6:screen screen.json -->\n<!-- /s6:screen -->"
@@ -131,6 +132,7 @@ def test_the_sweep_and_screen_tables_have_a_row_per_candidate(tmp_path):
     assert "| sep | `c8 m s20` | 3,434 | 20, 64, 0.2, 5e-05 | 0.03 · 0 · 7, 0.1, 0.1 | 8 | 99.41 | 99.28 |" in new
     assert "Device: cuda: G." in new
     assert "| res | shortcuts | 3,918 | 1: 99.40 · 2: 99.50 | 99.45 | 99.40 | 10 |" in new
+    assert "Device: cpu: C, 1 thread (torch 2.0)." in new
 
 
 def test_a_runs_outcome_is_read_from_its_metrics(tmp_path):
