@@ -117,6 +117,16 @@ def test_a_models_summary_gives_mean_min_with_its_seed_and_max_per_role():
            "mean **99.60%**, min **99.60%** (seed 21), max 99.60%." in new
 
 
+def test_a_goal_is_judged_per_role_on_the_min_and_the_exact_mean():
+    runs = [{"seed": s, "role": role, "epochs": 19, "final_test_acc": a, "seconds_per_epoch": 20.0, "device": "c"}
+            for s, role, a in ((1, "development", 99.4), (2, "development", 99.6), (11, "confirmation", 99.39),
+                               (12, "confirmation", 99.6), (13, "confirmation", 99.5))]
+    new = render("<!-- s6:goal-model3 -->\n<!-- /s6:goal-model3 -->", {"model3": {"params": 3918, "runs": runs}})
+    assert ("Development seeds 1-2: each at least 99.4% is **met** (min 99.40%, seed 1); a mean of at least 99.5% "
+            "is **met** (99.5%). Confirmation seeds 11-13: each at least 99.4% is **missed** (min 99.39%, seed 11); "
+            "a mean of at least 99.5% is **missed** (99.4967%).") in new
+
+
 def test_the_sweep_and_screen_tables_have_a_row_per_candidate(tmp_path):
     sweep = {"designs": [{"name": "sep", "device": "cuda: G", "copies": 8, "design": "c8 m s20", "params": 3434,
                           "epochs": 20, "batch_size": 64, "max_lr": 0.2, "weight_decay": 5e-5, "dropout": 0.03,
