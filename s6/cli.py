@@ -41,6 +41,18 @@ def positive_int(text: str) -> int:
     return value
 
 
+def seed_number(text: str) -> int:
+    """A seed torch's generators take: 0 to 2**64 - 1. A negative one is refused, not silently remapped: it is
+    usually meant as "random", which s6 does not have (every run is reproducible from its seed)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not 0 <= value < 2**64:
+        raise argparse.ArgumentTypeError(f"must be from 0 to 2**64 - 1 (there is no random seed), got {value}")
+    return value
+
+
 def cmd_train(args: argparse.Namespace) -> None:
     from s6.run import train_run
 
@@ -169,7 +181,8 @@ def build_parser() -> Parser:
     train = commands.add_parser("train", help="train a model on MNIST", formatter_class=defaults)
     train.add_argument("--model", choices=list(RECIPES), help="which model (default: model2)")
     train.add_argument("--epochs", type=positive_int, help="epochs (default: the model's recipe)")
-    train.add_argument("--seed", type=int, help="seed for weights, shuffling, augmentation, dropout (default: 1)")
+    train.add_argument("--seed", type=seed_number,
+                       help="seed for weights, shuffling, augmentation, dropout (default: 1)")
     train.add_argument("--data-dir", help="MNIST root (default: $S6_DATA_DIR, else ./data)")
     train.add_argument("--out", help="output directory (default: runs/MODEL; a run with other epochs or a "
                        "subset gets its own, e.g. runs/model2-epochs1-subset2000)")

@@ -79,6 +79,8 @@ BAD = {
     "zero epochs": ["train", "--epochs", "0"],
     "negative epochs": ["train", "--epochs", "-1"],
     "text epochs": ["train", "--epochs", "many"],
+    "negative seed": ["train", "--seed", "-1"],
+    "seed beyond torch's range": ["train", "--seed", str(2**64)],
     "zero subset": ["train", "--train-subset", "0"],
     "subset too large": ["train", "--train-subset", "70000"],
     "data dir is a file": ["train", "--data-dir", "requirements.txt"],
