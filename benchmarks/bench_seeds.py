@@ -38,8 +38,9 @@ def run_seed(model: str, seed: int, out: Path, data_dir: str | None) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--models", nargs="+", choices=list(RECIPES), default=["model2"])
-    parser.add_argument("--seeds", nargs="+", type=int, default=[1, 2, 3, 4, 5])
+    # No defaults: a run replaces the committed record of each seed it names, so it names them on purpose.
+    parser.add_argument("--models", nargs="+", choices=list(RECIPES), required=True)
+    parser.add_argument("--seeds", nargs="+", type=int, required=True)
     parser.add_argument("--role", choices=ROLES, default="development",
                         help="development: seeds that steer the design; confirmation: run once, after it is fixed")
     parser.add_argument("--data-dir", default=None, help="MNIST root (default: $S6_DATA_DIR, else ./data)")
@@ -51,7 +52,12 @@ def main() -> None:
     results = json.loads(summary_path.read_text()) if summary_path.exists() else {}
     for model in args.models:
         for seed in args.seeds:
-            metrics = run_seed(model, seed, out / model / f"seed{seed}", args.data_dir)
+            try:
+                metrics = run_seed(model, seed, out / model / f"seed{seed}", args.data_dir)
+            except subprocess.CalledProcessError as e:  # the run has said why, in one line, just above
+                kept = f"{summary_path} keeps the seeds finished before it" if summary_path.exists() else \
+                    "nothing was recorded"
+                sys.exit(f"error: {model} seed {seed} stopped (exit {e.returncode}); {kept}")
             epochs = metrics["epochs"]
             entry = results.setdefault(model, {"params": metrics["params"], "runs": []})
             if entry["params"] != metrics["params"]:  # another design: the runs recorded so far are of another model
