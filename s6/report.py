@@ -90,10 +90,9 @@ def goal(model: str, results: dict) -> str:
             continue
         low, mean = x.worst["final_test_acc"], round(x.mean, 6)  # round: a float sum must not miss 99.5 by 1e-14
         sentences.append(
-            f"{role.capitalize()} seeds {x.seeds}: each at least {target['min']:g}% is "
-            f"**{'met' if low >= target['min'] else 'missed'}** (min {low:.2f}%, seed {x.worst['seed']}); "
-            f"a mean of at least {target['mean']:g}% is **{'met' if mean >= target['mean'] else 'missed'}** "
-            f"({mean:g}%).")
+            f"{role.capitalize()} seeds {x.seeds}: each ≥ {target['min']:g}% **"
+            f"{'met' if low >= target['min'] else 'missed'}** (min {low:.2f}%, seed {x.worst['seed']}); "
+            f"mean ≥ {target['mean']:g}% **{'met' if mean >= target['mean'] else 'missed'}** ({mean:g}%).")
     return " ".join(sentences)
 
 

@@ -122,9 +122,9 @@ def test_a_goal_is_judged_per_role_on_the_min_and_the_exact_mean():
             for s, role, a in ((1, "development", 99.4), (2, "development", 99.6), (11, "confirmation", 99.39),
                                (12, "confirmation", 99.6), (13, "confirmation", 99.5))]
     new = render("<!-- s6:goal-model3 -->\n<!-- /s6:goal-model3 -->", {"model3": {"params": 3918, "runs": runs}})
-    assert ("Development seeds 1-2: each at least 99.4% is **met** (min 99.40%, seed 1); a mean of at least 99.5% "
-            "is **met** (99.5%). Confirmation seeds 11-13: each at least 99.4% is **missed** (min 99.39%, seed 11); "
-            "a mean of at least 99.5% is **missed** (99.4967%).") in new
+    assert ("Development seeds 1-2: each ≥ 99.4% **met** (min 99.40%, seed 1); mean ≥ 99.5% **met** (99.5%). "
+            "Confirmation seeds 11-13: each ≥ 99.4% **missed** (min 99.39%, seed 11); mean ≥ 99.5% **missed** "
+            "(99.4967%).") in new
 
 
 def test_the_sweep_and_screen_tables_have_a_row_per_candidate(tmp_path):
