@@ -279,6 +279,8 @@ def main(argv: list[str] | None = None) -> int:
                 atomic_write_bytes(path, new.encode())
     for path in stale:
         print(f"{'out of date' if args.check else 'rewrote'}: {path}")
+    if not stale and not failed:
+        print(f"every generated block is up to date ({len(documents(root))} documents)")
     return 1 if failed or (stale and args.check) else 0
 
 
