@@ -67,12 +67,17 @@ def seed_runs(entry: dict) -> str:
 
 
 def devices(entry: dict) -> str:
-    """Which machine ran which seeds, one clause per machine (records made before the device name's plural was
-    fixed say "1 threads": they keep what they printed, and are read here as what they mean)."""
-    machines = sorted({run["device"] for run in entry["runs"]})
-    text = "; ".join(f"seeds {seed_span([r['seed'] for r in entry['runs'] if r['device'] == m])} on "
-                     f"{m.replace(', 1 threads', ', 1 thread')}" for m in machines)
-    return f"Devices: {text}."
+    """Which machine ran which seeds, and how long an epoch took there (fastest to slowest run), one clause per
+    machine (records made before the device name's plural was fixed say "1 threads": they keep what they printed,
+    and are read here as what they mean)."""
+    clauses = []
+    for machine in sorted({run["device"] for run in entry["runs"]}):
+        runs = [run for run in entry["runs"] if run["device"] == machine]
+        low, high = (f(run["seconds_per_epoch"] for run in runs) for f in (min, max))
+        seconds = f"{low:.1f}" if low == high else f"{low:.1f}–{high:.1f}"
+        clauses.append(f"seeds {seed_span([run['seed'] for run in runs])} on "
+                       f"{machine.replace(', 1 threads', ', 1 thread')} ({seconds} s an epoch)")
+    return f"Devices: {'; '.join(clauses)}."
 
 
 def summary(model: str, results: dict) -> str:

@@ -32,7 +32,7 @@ def test_a_stale_block_is_rewritten_and_the_text_around_it_is_kept():
     assert new.startswith("before\n<!-- s6:seeds -->\n| model |") and new.endswith("<!-- /s6:devices-model2 --> end\n")
     assert "| Model-2 | 19,584 | 8 | 2 development (1-2) | **99.46** | **99.42** (2) | 99.50 | 19.0 |" in new
     assert "| Model-2 | 19,584 | 8 | 1 confirmation (21) | **99.60** | **99.60** (21) | 99.60 | 19.0 |" in new
-    assert "Devices: seeds 1-2 on cpu: A; seeds 21 on cpu: B." in new
+    assert "Devices: seeds 1-2 on cpu: A (18.0–20.0 s an epoch); seeds 21 on cpu: B (19.0 s an epoch)." in new
     assert render(new, RECORD) == new  # regenerating a fresh block changes nothing
 
 
