@@ -73,7 +73,8 @@ def devices(entry: dict) -> str:
     clauses = []
     for machine in sorted({run["device"] for run in entry["runs"]}):
         runs = [run for run in entry["runs"] if run["device"] == machine]
-        low, high = (f(run["seconds_per_epoch"] for run in runs) for f in (min, max))
+        seconds_each = [run["seconds_per_epoch"] for run in runs]
+        low, high = min(seconds_each), max(seconds_each)
         seconds = f"{low:.1f}" if low == high else f"{low:.1f}–{high:.1f}"
         clauses.append(f"seeds {seed_span([run['seed'] for run in runs])} on "
                        f"{machine.replace(', 1 threads', ', 1 thread')} ({seconds} s an epoch)")

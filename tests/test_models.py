@@ -56,7 +56,6 @@ def load_benchmark(monkeypatch, name: str = "sweep_model3"):
     return module
 
 
-
 def test_the_sweeps_model3_design_is_the_registrys_model3(monkeypatch):
     """benchmarks/sweep_model3.py writes designs as strings; the one chosen must be the registry's Model-3 spec."""
     sweep = load_benchmark(monkeypatch)
@@ -196,7 +195,6 @@ def test_the_model_tables_quote_the_registrys_parameters_channels_epochs_and_bat
 
 def test_a_shortcut_adds_no_parameter_and_a_grouped_1x1_has_1_over_groups_of_the_weights():
     """The two options Model-3's CPU screen tries (benchmarks/screen_model3.py), on the registry's own builder."""
-
     from s6.models import Net
 
     model3 = MODELS["model3"]
