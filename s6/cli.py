@@ -61,7 +61,7 @@ def cmd_train(args: argparse.Namespace) -> None:
         args.model, seed=args.seed, epochs=args.epochs, data_dir=args.data_dir, out=args.out,
         train_subset=args.train_subset, device=args.device, loader=args.loader,
         progress=not args.quiet and sys.stderr.isatty(),  # bar frames are for eyes: a log file gets epoch lines
-        stop_after=args.stop_after, resume=args.resume, overwrite=args.overwrite,
+        stop_after=args.stop_after, resume=args.resume, overwrite=args.overwrite, validation=args.validation,
     )
     done = len(result.metrics["epochs"])
     if result.trained == 0:
@@ -69,7 +69,8 @@ def cmd_train(args: argparse.Namespace) -> None:
     if done < result.plan.epochs:
         print(f"stopped after epoch {done} of {result.plan.epochs}; continue with: {result.resume_command}")
     else:
-        print(f"final test accuracy {result.final_test_acc:.2f}% after {plural(done, 'epoch')}; "
+        what = "validation" if result.plan.validation else "test"
+        print(f"final {what} accuracy {result.final_accuracy:.2f}% after {plural(done, 'epoch')}; "
               f"wrote metrics.json, checkpoint.pt and curves.png to {result.out}/")
 
 
@@ -188,6 +189,9 @@ def build_parser() -> Parser:
     train.add_argument("--out", help="output directory (default: runs/MODEL; a run with other epochs or a "
                        "subset gets its own, e.g. runs/model2-epochs1-subset2000)")
     train.add_argument("--train-subset", type=positive_int, help="train on the first N images only")
+    train.add_argument("--validation", type=positive_int, metavar="N",
+                       help="hold out the last N training images, evaluate on them and never read the test set "
+                       "(how a design is chosen; e.g. 10000)")
     train.add_argument("--device", choices=["cpu", "cuda"], help="default: cuda if available, else cpu")
     train.add_argument("--loader", choices=["tensor", "torchvision"],
                        help="tensor (default): data held on the device; torchvision: DataLoader + PIL transforms")

@@ -246,15 +246,26 @@ def tensor_loaders(
     seed: int,
     train_subset: int | None = None,
     test_batch_size: int = 500,
+    validation: int | None = None,
 ) -> tuple[TensorLoader, TensorLoader]:
-    """Training (shuffled, augmented) and test loaders held on ``device``."""
-    n = train_subset or len(mnist.train_labels)
+    """Training (shuffled, augmented) and evaluation loaders held on ``device``.
+
+    ``validation=N`` holds out the last N training images: the model trains on the ones before them and is
+    evaluated on them, and the test set is not read at all. That is how a design is chosen without ever looking
+    at the test set, which is kept for reporting the design once chosen.
+    """
+    train_images, train_labels = mnist.train_images, mnist.train_labels
+    held_out = mnist.test_images, mnist.test_labels
+    if validation:
+        cut = len(train_labels) - validation
+        train_images, train_labels = train_images[:cut], train_labels[:cut]
+        held_out = mnist.train_images[cut:], mnist.train_labels[cut:]
+    n = train_subset or len(train_labels)
     train = TensorLoader(
-        mnist.train_images[:n], mnist.train_labels[:n], batch_size, device,
+        train_images[:n], train_labels[:n], batch_size, device,
         shuffle=True, augment=augment, seed=seed,
     )
-    test = TensorLoader(mnist.test_images, mnist.test_labels, test_batch_size, device)
-    return train, test
+    return train, TensorLoader(*held_out, test_batch_size, device)
 
 
 def torchvision_loaders(
@@ -265,8 +276,10 @@ def torchvision_loaders(
     train_subset: int | None = None,
     num_workers: int = 2,
     test_batch_size: int = 1000,
+    validation: int | None = None,
 ) -> tuple[torch.utils.data.DataLoader, torch.utils.data.DataLoader]:
-    """The textbook pipeline: torchvision MNIST, per-image PIL transforms, a DataLoader."""
+    """The textbook pipeline: torchvision MNIST, per-image PIL transforms, a DataLoader; ``validation`` as in
+    ``tensor_loaders``."""
     from torch.utils.data import DataLoader, Subset
     from torchvision import datasets, transforms
 
@@ -286,9 +299,12 @@ def torchvision_loaders(
             )
         ]
     train_set = datasets.MNIST(str(root), train=True, transform=transforms.Compose(jitter + to_tensor))
-    if train_subset:
-        train_set = Subset(train_set, range(train_subset))
     test_set = datasets.MNIST(str(root), train=False, transform=transforms.Compose(to_tensor))
+    cut = len(train_set) - (validation or 0)
+    if validation:
+        test_set = Subset(datasets.MNIST(str(root), train=True, transform=transforms.Compose(to_tensor)),
+                          range(cut, len(train_set)))
+    train_set = Subset(train_set, range(train_subset or cut))
     generator = torch.Generator().manual_seed(seed)
     train = DataLoader(
         train_set, batch_size=batch_size, shuffle=True, num_workers=num_workers,

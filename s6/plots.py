@@ -9,17 +9,20 @@ from matplotlib.figure import Figure
 
 
 def plot_history(history: list[dict], title: str = "") -> Figure:
-    """Train/test loss and accuracy against epoch."""
-    epochs = [r["epoch"] for r in history]
+    """Train and test (or validation) loss and accuracy against epoch."""
+    from s6.train import held_out_of
+
+    epochs, held_out = [r["epoch"] for r in history], held_out_of(history[0])
+    label = "test" if held_out == "test" else "validation"
     fig = Figure(figsize=(10, 3.6), layout="constrained")
     loss_ax, acc_ax = fig.subplots(1, 2)
     loss_ax.plot(epochs, [r["train_loss"] for r in history], "o-", label="train")
-    loss_ax.plot(epochs, [r["test_loss"] for r in history], "o-", label="test")
+    loss_ax.plot(epochs, [r[f"{held_out}_loss"] for r in history], "o-", label=label)
     loss_ax.set(xlabel="epoch", ylabel="cross-entropy loss", title="Loss")
     acc_ax.plot(epochs, [r["train_acc"] for r in history], "o-", label="train")
-    acc_ax.plot(epochs, [r["test_acc"] for r in history], "o-", label="test")
+    acc_ax.plot(epochs, [r[f"{held_out}_acc"] for r in history], "o-", label=label)
     acc_ax.axhline(99.4, color="grey", ls="--", lw=1, label="99.4% target")
-    lowest = min(min(r["train_acc"], r["test_acc"]) for r in history)  # fit every point, short runs included
+    lowest = min(min(r["train_acc"], r[f"{held_out}_acc"]) for r in history)  # fit every point, short runs too
     acc_ax.set(xlabel="epoch", ylabel="accuracy (%)", title="Accuracy", ylim=(max(0.0, lowest - 0.5), 100))
     for ax in (loss_ax, acc_ax):
         ax.grid(alpha=0.3)

@@ -67,8 +67,10 @@ class Classifier:
         plan, epochs = self.checkpoint["plan"], self.checkpoint["metrics"]["epochs"]
         subset = f", {plan['train_subset']:,} training images" if plan.get("train_subset") else ""
         where = "the weights shipped with s6" if self.path == SHIPPED else str(self.path)
+        held_out = "val" if "val_acc" in epochs[-1] else "test"
+        what = "test" if held_out == "test" else f"validation ({plan['validation']:,} held-out training images)"
         return (f"{where}: {self.checkpoint['model']}, seed {plan['seed']}, epoch {len(epochs)} of "
-                f"{plan['epochs']}{subset}; its test accuracy {epochs[-1]['test_acc']:.2f}%")
+                f"{plan['epochs']}{subset}; its {what} accuracy {epochs[-1][held_out + '_acc']:.2f}%")
 
 
 def number_of(probabilities: torch.Tensor) -> str:

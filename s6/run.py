@@ -26,7 +26,10 @@ from s6.files import save_json, writable_dir
 from s6.models import build_model, count_parameters
 from s6.provenance import provenance
 from s6.recipe import check_model_name, recipe_for
-from s6.train import fit, format_epoch, make_optimizer
+from s6.train import fit, format_epoch, held_out_of, make_optimizer
+
+TRAIN_IMAGES = 60000  # MNIST's training set
+HELD_OUT = {"test": "test", "val": "validation"}  # a history's key prefix, in words
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,7 @@ class Plan:
     epochs: int  # passes over the training images: the recipe's, unless asked otherwise
     train_subset: int | None  # train on the first N of the 60,000 training images; None: all
     loader: str  # "tensor" (the data on the device) or "torchvision" (DataLoader and PIL transforms)
+    validation: int | None = None  # hold out the last N training images and evaluate on them, not on the test set
 
 
 @dataclass
@@ -51,7 +55,17 @@ class RunResult:
 
     @property
     def final_test_acc(self) -> float:
-        return self.metrics["epochs"][-1]["test_acc"]
+        return self.metrics["epochs"][-1]["test_acc"]  # a KeyError for a validation run: it never saw the test set
+
+    @property
+    def held_out(self) -> str:
+        """What the run was evaluated on: "test", or "val" (its validation split)."""
+        return "val" if self.plan.validation else "test"
+
+    @property
+    def final_accuracy(self) -> float:
+        """The last epoch's accuracy on what the run was evaluated on (``held_out``)."""
+        return self.metrics["epochs"][-1][f"{self.held_out}_acc"]
 
 
 def default_out(plan: Plan) -> Path:
@@ -65,6 +79,8 @@ def default_out(plan: Plan) -> Path:
         name += f"-epochs{plan.epochs}"
     if plan.train_subset is not None:
         name += f"-subset{plan.train_subset}"
+    if plan.validation:
+        name += f"-val{plan.validation}"
     return Path("runs") / name
 
 
@@ -156,11 +172,18 @@ def new_plan(requested: dict) -> Plan:
     name = check_model_name(requested["model"] or "model2")
     plan = Plan(model=name, seed=1 if requested["seed"] is None else requested["seed"],
                 epochs=requested["epochs"] or recipe_for(name).epochs,
-                train_subset=requested["train_subset"], loader=requested["loader"] or "tensor")
+                train_subset=requested["train_subset"], loader=requested["loader"] or "tensor",
+                validation=requested.get("validation"))
     if plan.epochs <= 0:
         raise S6Error(f"epochs must be at least 1, got {plan.epochs}")
-    if plan.train_subset is not None and not 0 < plan.train_subset <= 60000:
-        raise S6Error(f"--train-subset must be 1 to 60000 (MNIST's training images), got {plan.train_subset}")
+    if plan.validation is not None and not 0 < plan.validation < TRAIN_IMAGES:
+        raise S6Error(f"--validation must be 1 to {TRAIN_IMAGES - 1:,} (of MNIST's {TRAIN_IMAGES:,} training images), "
+                      f"got {plan.validation}")
+    trainable = TRAIN_IMAGES - (plan.validation or 0)
+    if plan.train_subset is not None and not 0 < plan.train_subset <= trainable:
+        held = f" once --validation holds out {plan.validation:,}" if plan.validation else ""
+        raise S6Error(f"--train-subset must be 1 to {trainable} (MNIST's training images{held}), "
+                      f"got {plan.train_subset}")
     return plan
 
 
@@ -169,9 +192,10 @@ def _loaders(plan: Plan, device: torch.device, root: Path, mnist: MNISTTensors |
     recipe = recipe_for(plan.model)
     if plan.loader == "tensor":
         return tensor_loaders(mnist or load_mnist(root), recipe.batch_size, recipe.augment, device, plan.seed,
-                              plan.train_subset)
+                              plan.train_subset, validation=plan.validation)
     if plan.loader == "torchvision":
-        return torchvision_loaders(root, recipe.batch_size, recipe.augment, plan.seed, plan.train_subset)
+        return torchvision_loaders(root, recipe.batch_size, recipe.augment, plan.seed, plan.train_subset,
+                                   validation=plan.validation)
     raise S6Error(f"unknown loader {plan.loader!r}; use tensor or torchvision")
 
 
@@ -190,15 +214,18 @@ def train_run(
     stop_after: int | None = None,
     resume: str | os.PathLike | None = None,
     overwrite: bool = False,
+    validation: int | None = None,
 ) -> RunResult:
     """Train on a model's fixed schedule; write OUT/metrics.json, checkpoint.pt and curves.png.
 
     Defaults: model2, seed 1, the recipe's epochs, OUT = ``default_out(plan)`` (or the resumed folder).
     ``resume=DIR`` continues DIR/checkpoint.pt; ``mnist`` reuses tensors already loaded. A new run into a
-    folder that already holds one is refused unless ``overwrite``.
+    folder that already holds one is refused unless ``overwrite``. ``validation=N`` trains on all but the last N
+    training images and evaluates on those N instead of the test set (for choosing a design; s6.data).
     """
     # 1. The plan: what this call will do, checked in full before anything slow happens.
-    requested = {"model": model_name, "seed": seed, "epochs": epochs, "train_subset": train_subset, "loader": loader}
+    requested = {"model": model_name, "seed": seed, "epochs": epochs, "train_subset": train_subset, "loader": loader,
+                 "validation": validation}
     checkpoint = load_checkpoint(resume) if resume is not None else None
     if checkpoint is not None:
         plan, source = _plan_from(checkpoint, requested), checkpoint_file(resume)
@@ -216,8 +243,9 @@ def train_run(
     if checkpoint is not None and done >= plan.epochs:  # nothing left to train: say so, rewrite nothing
         model = build_model(plan.model)
         model.load_state_dict(checkpoint["state_dict"])
+        last = checkpoint["metrics"]["epochs"][-1]
         log(f"{source} is a finished run: {done} of {plural(plan.epochs, 'epoch')}, "
-            f"final test accuracy {checkpoint['metrics']['epochs'][-1]['test_acc']:.2f}%; nothing to train")
+            f"final {HELD_OUT[held_out_of(last)]} accuracy {last[held_out_of(last) + '_acc']:.2f}%; nothing to train")
         return RunResult(model, checkpoint["metrics"], plan, out, 0, command)
 
     # 2. The data, then the output folder: both are checked before the first epoch's minutes of training. A run
@@ -234,7 +262,7 @@ def train_run(
         model, recipe = build_model(plan.model).to(dev), recipe_for(plan.model)
         optimizer, scheduler = make_optimizer(model, recipe, len(train_loader), plan.epochs)
         metrics = {"model": plan.model, "params": count_parameters(model), "seed": plan.seed,
-                   "device": describe_device(dev), **provenance(recipe), "epochs": []}
+                   "validation": plan.validation, "device": describe_device(dev), **provenance(recipe), "epochs": []}
         if checkpoint is not None:
             restore_run(checkpoint, model, optimizer, scheduler, train_loader.generator, dev)
             metrics["epochs"] = checkpoint["metrics"]["epochs"]
@@ -242,8 +270,10 @@ def train_run(
         else:
             log(f"training {plan.model} ({metrics['params']:,} parameters) for {plural(plan.epochs, 'epoch')} "
                 f"on {metrics['device']}, seed {plan.seed}; writing to {out}/")
+        evaluated = (f"val: the last {plan.validation:,} training images, held out from training (the test set is "
+                     "not read)" if plan.validation else "test: the 10,000 test digits")
         log("lr: the learning rate at the start of the epoch (one-cycle schedule); train: the augmented training "
-            "batches during the epoch; test: the 10,000 test digits after it")
+            f"batches during the epoch; {evaluated}, after it")
 
         # 4. Fit, saving after every epoch, so an interruption or a crash loses at most the epoch under way.
         saved = done  # epochs safely in OUT/checkpoint.pt
@@ -262,7 +292,8 @@ def train_run(
 
         try:
             history = fit(model, optimizer, scheduler, train_loader, test_loader, dev, plan.epochs,
-                          history=metrics["epochs"], stop_after=stop_after, progress=progress, on_epoch=on_epoch)
+                          history=metrics["epochs"], stop_after=stop_after, progress=progress, on_epoch=on_epoch,
+                          held_out="val" if plan.validation else "test")
         except KeyboardInterrupt:
             raise TrainingInterrupted(
                 f"interrupted; {saved} of {plural(plan.epochs, 'epoch')} saved in {out}/checkpoint.pt. "

@@ -42,6 +42,9 @@ def export_weights(run: str | os.PathLike, out: str | os.PathLike = SHIPPED) -> 
     done, planned = len(checkpoint["metrics"]["epochs"]), checkpoint["plan"]["epochs"]
     if done < planned:
         raise S6Error(f"{run} is an unfinished run ({done} of {planned} epochs): ship only a finished one")
+    if checkpoint["plan"].get("validation"):
+        raise S6Error(f"{run} trained with a validation split held out: ship a run trained on all the training "
+                      "images, and tested on the test set")
     weights = {key: value for key, value in checkpoint.items() if key not in RESUME_ONLY}
     save_torch(out, weights)
     return weights

@@ -124,13 +124,16 @@ def fit(
     progress: bool = True,
     on_epoch: Callable[[list[dict]], None] | None = None,
     criterion: Criterion | None = None,
+    held_out: str = "test",
 ) -> list[dict]:
-    """Train to the end of a fixed ``epochs``-long schedule, testing after every epoch.
+    """Train to the end of a fixed ``epochs``-long schedule, evaluating on ``test_loader`` after every epoch.
 
     Returns the per-epoch history. ``history`` holds epochs already done (when resuming);
     ``stop_after`` ends early after that epoch, as an interruption would. The model after
     the last epoch is the result: nothing is selected or stopped on the test set. ``criterion`` as in
-    ``train_epoch``; the test loss is always cross-entropy with the labels.
+    ``train_epoch``; the evaluation loss is always cross-entropy with the labels. ``held_out`` names what
+    ``test_loader`` holds, "test" or "val" (a validation split): the history's keys say which it was, so a
+    validation accuracy can never be read as a test accuracy.
     """
     history = list(history or [])
     last = min(epochs, stop_after or epochs)
@@ -139,13 +142,13 @@ def fit(
         start = time.perf_counter()
         train_loss, train_acc = train_epoch(model, train_loader, optimizer, scheduler, device, epoch, progress,
                                             criterion)
-        test_loss, test_acc = evaluate(model, test_loader, device)
+        held_out_loss, held_out_acc = evaluate(model, test_loader, device)
         history.append({
             "epoch": epoch,
             "train_loss": train_loss,
             "train_acc": train_acc,
-            "test_loss": test_loss,
-            "test_acc": test_acc,
+            f"{held_out}_loss": held_out_loss,
+            f"{held_out}_acc": held_out_acc,
             "lr": lr,
             "seconds": time.perf_counter() - start,
         })
@@ -154,11 +157,17 @@ def fit(
     return history
 
 
+def held_out_of(record: dict) -> str:
+    """What an epoch's record was evaluated on: "test", or "val" for a validation split."""
+    return "val" if "val_acc" in record else "test"
+
+
 def format_epoch(record: dict) -> str:
     """One log line per epoch."""
+    held_out = held_out_of(record)
     return (
         f"epoch {record['epoch']:2d}  lr {record['lr']:.4f}  "
         f"train loss {record['train_loss']:.4f} acc {record['train_acc']:.2f}%  "
-        f"test loss {record['test_loss']:.4f} acc {record['test_acc']:.2f}%  "
+        f"{held_out} loss {record[f'{held_out}_loss']:.4f} acc {record[f'{held_out}_acc']:.2f}%  "
         f"{record['seconds']:.1f}s"
     )
