@@ -87,7 +87,20 @@ def test_summary_has_a_chart_of_all_six_learning_rates():
         assert len(charts) == 1
         chart = book.read(charts[0]).decode()
     assert len(re.findall(r"<(?:c:)?ser>", chart)) == len(LEARNING_RATES)
-    assert all(f"η = {lr}" in chart for lr in LEARNING_RATES)
+    assert all(f"η = {lr}" in chart for lr in LEARNING_RATES)  # the cached legend, for readers that do not recalculate
+    # each line's name is its sheet's label cell, which a spreadsheet computes from that sheet's η
+    assert re.findall(r"<(?:c:)?tx><(?:c:)?strRef><(?:c:)?f>([^<]+)</", chart) == [
+        f"'{lr_sheet_title(lr)}'!$C$1" for lr in LEARNING_RATES]
+
+
+@pytest.mark.slow
+def test_an_edited_learning_rate_renames_its_line_in_the_chart_legend(recalculate, tmp_path):
+    book = load_workbook(ROOT / "asgmt_backpropagation.xlsx")
+    book["LR=0.5"]["B1"] = 0.7
+    book.save(tmp_path / "edited.xlsx")
+    sheets = recalculate(tmp_path / "edited.xlsx")
+    assert sheets["LR=0.5"][0][:3] == ["η (learning rate)", "0.7", "η = 0.7"]  # the cell the legend reads
+    assert "Sheet names" in " ".join(cell for row in sheets["Inputs"] for cell in row)  # says the name stays
 
 
 def test_every_formula_carries_its_value_for_readers_that_do_not_recalculate():

@@ -12,9 +12,11 @@ import re
 import zipfile
 from datetime import datetime
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 from openpyxl import Workbook
 from openpyxl.chart import LineChart, Reference
+from openpyxl.chart.data_source import StrData, StrRef, StrVal
 from openpyxl.chart.series import SeriesLabel
 from openpyxl.comments import Comment
 from openpyxl.styles import Font, PatternFill
@@ -25,6 +27,10 @@ from s6.files import atomic_write_bytes
 
 HEADER_ROW = 4  # the LR sheets' table header; iteration 1 is the row below
 LR_CELL = "$B$1"  # where each LR sheet holds its learning rate
+LABEL_CELL = "$C$1"  # "η = 0.1", computed from LR_CELL: the chart's legend reads it, so it follows an edited η
+SHEET_NAMES_NOTE = ("Sheet names (LR=0.1 ...) are fixed when the workbook is written: edit η in cell B1 of an LR "
+                    "sheet and its table, the Summary and the chart's legend follow; the sheet's name does not (a "
+                    "spreadsheet cannot compute a sheet's name).")
 EDITABLE = PatternFill("solid", fgColor="DDEBF7")
 BOLD = Font(bold=True)
 
@@ -150,6 +156,7 @@ def _write_inputs(wb: Workbook, inputs: Inputs) -> None:
     for cell in ws[1]:
         cell.font = BOLD
     ws.column_dimensions["C"].width = 52
+    ws.cell(len(inputs_cells()) + 3, 1, SHEET_NAMES_NOTE)
 
 
 def _write_lr_sheet(wb: Workbook, lr: float, iterations: int) -> None:
@@ -157,6 +164,7 @@ def _write_lr_sheet(wb: Workbook, lr: float, iterations: int) -> None:
     ws["A1"] = "η (learning rate)"
     ws["B1"] = lr
     ws["B1"].fill = EDITABLE
+    ws[LABEL_CELL.replace("$", "")] = f'="η = "&{LR_CELL}'  # the legend's name for this sheet's line
     ws["A2"] = "Each row: forward pass, error and gradients; the next row's weights are w − η·∂E_total/∂w."
     for i, name in enumerate(COLUMNS, start=1):
         cell = ws.cell(HEADER_ROW, i, name)
@@ -190,7 +198,9 @@ def _write_summary(wb: Workbook, iterations: int) -> None:
     for lr in LEARNING_RATES:
         sheet = wb[lr_sheet_title(lr)]
         chart.add_data(Reference(sheet, min_col=e_col, min_row=first, max_row=last))
-        chart.series[-1].tx = SeriesLabel(v=f"η = {lr}")
+        cached = StrData(ptCount=1, pt=[StrVal(idx=0, v=f"η = {lr}")])  # shown until a reader recalculates
+        label = StrRef(f=f"'{sheet.title}'!{LABEL_CELL}", strCache=cached)
+        chart.series[-1].tx = SeriesLabel(strRef=label)  # the sheet's own label cell, so an edited η shows
         chart.series[-1].smooth = False
     iteration_col = COLUMNS.index("iteration") + 1
     chart.set_categories(Reference(wb[lr_sheet_title(LEARNING_RATES[0])], min_col=iteration_col,
@@ -251,7 +261,8 @@ def formula_values(inputs: Inputs = Inputs(), iterations: int = 100) -> dict[str
         cells = {f"{get_column_letter(col)}{HEADER_ROW + k}": row[name]
                  for k, row in enumerate(train(inputs, lr, iterations), start=1)
                  for col, name in enumerate(COLUMNS, start=1)}
-        values[lr_sheet_title(lr)] = {LR_CELL.replace("$", ""): lr, **cells}
+        values[lr_sheet_title(lr)] = {LR_CELL.replace("$", ""): lr, LABEL_CELL.replace("$", ""): f"η = {lr}",
+                                      **cells}
     return values
 
 
@@ -266,6 +277,8 @@ def _fill_cached_values(xml: str, title: str, values: dict[str, dict[str, float]
         cell, attributes, formula = match.groups()
         reference = REFERENCE.fullmatch(formula)
         value = values[reference[1]][reference[2] + reference[3]] if reference else values[title][cell]
+        if isinstance(value, str):  # a text result is marked as one, or a reader would take it for a number
+            return f'<c r="{cell}"{attributes} t="str"><f>{formula}</f><v>{escape(value)}</v></c>'
         return f'<c r="{cell}"{attributes}><f>{formula}</f><v>{value!r}</v></c>'
 
     return FORMULA_CELL.sub(fill, xml)
