@@ -66,7 +66,8 @@ def test_run_writes_a_loadable_checkpoint_and_curves(short_run):
     result, out = short_run
     checkpoint = load_checkpoint(out)
     assert checkpoint["model"] == "model2" and checkpoint["epoch"] == 1
-    assert checkpoint["plan"] == {"model": "model2", "seed": 3, "epochs": 1, "train_subset": 5000, "loader": "tensor"}
+    assert checkpoint["plan"] == {"model": "model2", "seed": 3, "epochs": 1, "train_subset": 5000, "loader": "tensor",
+                                  "validation": None}
     for name, tensor in result.model.state_dict().items():
         assert torch.equal(checkpoint["state_dict"][name], tensor)
     assert (out / "curves.png").stat().st_size > 10_000
