@@ -268,6 +268,22 @@ def tensor_loaders(
     return train, TensorLoader(*held_out, test_batch_size, device)
 
 
+class SwitchableLoader:
+    """The textbook pipeline's training batches, augmented or as they are, with the tensor loader's interface:
+    setting ``augment`` to None picks the un-augmented images (a recipe's clean last epochs), and ``generator``
+    is the one random stream that shuffles both."""
+
+    def __init__(self, augmented: torch.utils.data.DataLoader, clean: torch.utils.data.DataLoader,
+                 augment: Augment | None) -> None:
+        self.loaders, self.augment, self.generator = (augmented, clean), augment, augmented.generator
+
+    def __len__(self) -> int:
+        return len(self.loaders[0])
+
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        return iter(self.loaders[0] if self.augment is not None else self.loaders[1])
+
+
 def torchvision_loaders(
     root: str | os.PathLike,
     batch_size: int,
@@ -277,7 +293,7 @@ def torchvision_loaders(
     num_workers: int = 2,
     test_batch_size: int = 1000,
     validation: int | None = None,
-) -> tuple[torch.utils.data.DataLoader, torch.utils.data.DataLoader]:
+) -> tuple[SwitchableLoader, torch.utils.data.DataLoader]:
     """The textbook pipeline: torchvision MNIST, per-image PIL transforms, a DataLoader; ``validation`` as in
     ``tensor_loaders``."""
     from torch.utils.data import DataLoader, Subset
@@ -298,17 +314,18 @@ def torchvision_loaders(
                 scale=(1 - augment.scale, 1 + augment.scale),
             )
         ]
-    train_set = datasets.MNIST(str(root), train=True, transform=transforms.Compose(jitter + to_tensor))
+
+    def training_images(transform: list) -> datasets.MNIST:
+        return datasets.MNIST(str(root), train=True, transform=transforms.Compose(transform))
+
     test_set = datasets.MNIST(str(root), train=False, transform=transforms.Compose(to_tensor))
-    cut = len(train_set) - (validation or 0)
+    cut = 60000 - (validation or 0)
     if validation:
-        test_set = Subset(datasets.MNIST(str(root), train=True, transform=transforms.Compose(to_tensor)),
-                          range(cut, len(train_set)))
-    train_set = Subset(train_set, range(train_subset or cut))
+        test_set = Subset(training_images(to_tensor), range(cut, 60000))
     generator = torch.Generator().manual_seed(seed)
-    train = DataLoader(
-        train_set, batch_size=batch_size, shuffle=True, num_workers=num_workers,
-        generator=generator, persistent_workers=num_workers > 0,
-    )
+    augmented, clean = (DataLoader(Subset(training_images(transform), range(train_subset or cut)),
+                                   batch_size=batch_size, shuffle=True, num_workers=num_workers, generator=generator,
+                                   persistent_workers=num_workers > 0)
+                        for transform in (jitter + to_tensor, to_tensor))
     test = DataLoader(test_set, batch_size=test_batch_size, num_workers=num_workers)
-    return train, test
+    return SwitchableLoader(augmented, clean, augment), test

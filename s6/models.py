@@ -41,6 +41,8 @@ class ConvBN:
     width: int  # output channels
     padding: int = 0  # 1: the map keeps its size; 0: it loses a pixel a side
     dropout: float = 0.0  # probability of zeroing a value, in training only
+    channel_dropout: bool = False  # Dropout2d: zero whole channels of an image, one random draw per channel
+    pool: bool = False  # 2x2 max-pool the convolution's output, before BatchNorm and ReLU (they see a quarter of it)
     separable: bool = False  # depthwise 3x3, then pointwise 1x1
     groups: int = 1  # >1: the pointwise 1x1 in that many groups (1/groups of its weights), then a channel shuffle
     shortcut: bool = False  # add the block's input to its output (its centre, where the map shrank)
@@ -60,8 +62,33 @@ class GAP:
 class Head:
     """A 1x1 convolution from the last channels to the 10 class scores, instead of a dense layer."""
 
+    dropout: float = 0.0  # Dropout on the pooled features it reads, in training only
+
 
 Layer = Conv | ConvBN | Pool | GAP | Head
+
+
+class Dropout(nn.Dropout):
+    """nn.Dropout with a mask that costs a quarter of the random numbers: each value's keep-or-drop is 16 random
+    bits, four to a 64-bit word of PyTorch's generator, so the drop probability is p rounded to 1/65,536.
+
+    Why: on a CPU, nn.Dropout draws one random number a value from a generator that runs on one core; in Model-2's
+    training step those draws cost more than the BatchNorm layers (benchmarks/profile_step.py). Seeded and resumed
+    like every other draw in s6, through torch's default generator.
+    """
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.p == 0:
+            return x
+        words = torch.empty((x.numel() + 3) // 4, dtype=torch.int64, device=x.device).random_(-(2**63), None)
+        bits = words.view(torch.int16)[: x.numel()]  # uniform in [-32768, 32767]
+        if x.dim() == 4 and x.is_contiguous(memory_format=torch.channels_last) and not x.is_contiguous():
+            n, c, h, w = x.shape
+            bits = bits.view(n, h, w, c).permute(0, 3, 1, 2)  # the mask in the maps' own memory order
+        else:
+            bits = bits.view(x.shape)
+        keep = bits >= -32768 + round(self.p * 65536)
+        return x * (keep * (1 / (1 - self.p)))
 
 
 @dataclass(frozen=True)
@@ -70,6 +97,8 @@ class Spec:
 
     layers: tuple[tuple[str, Layer], ...]
     he_init: bool = False  # He (Kaiming) normal weights and zero biases, instead of PyTorch's default
+    channels_last: bool = False  # weights and maps stored channel-innermost (NHWC), whatever the machine
+    shifts: bool = False  # in eval mode, average the class probabilities of the image and its 1-pixel shifts
 
     def changed(self, names: Iterable[str], **changes: object) -> Spec:
         """This spec with ``changes`` made to the named layers: how a benchmark writes a variant of a model."""
@@ -152,13 +181,16 @@ def make_layer(layer: Layer, c_in: int) -> nn.Module:
                 convs.append(nn.ChannelShuffle(layer.groups))
         else:
             convs = [nn.Conv2d(c_in, layer.width, 3, padding=layer.padding, bias=False)]  # BatchNorm has the bias
-        dropout = [nn.Dropout(layer.dropout)] if layer.dropout > 0 else []
-        return nn.Sequential(*convs, nn.BatchNorm2d(layer.width), nn.ReLU(), *dropout)
+        dropout = [(nn.Dropout2d if layer.channel_dropout else Dropout)(layer.dropout)] if layer.dropout > 0 else []
+        pool = [nn.MaxPool2d(2)] if layer.pool else []
+        return nn.Sequential(*convs, *pool, nn.BatchNorm2d(layer.width), nn.ReLU(), *dropout)
     if isinstance(layer, Pool):
         return nn.MaxPool2d(2)
     if isinstance(layer, GAP):
         return nn.AdaptiveAvgPool2d(1)
     if isinstance(layer, Head):
+        if layer.dropout > 0:
+            return nn.Sequential(nn.Dropout(layer.dropout), nn.Conv2d(c_in, 10, 1))
         return nn.Conv2d(c_in, 10, 1)
     raise TypeError(f"not a layer: {layer!r}")
 
@@ -184,8 +216,27 @@ class Net(nn.Module):
                 if isinstance(conv, nn.Conv2d):
                     nn.init.kaiming_normal_(conv.weight, nonlinearity="relu")
                     nn.init.zeros_(conv.bias)
+        if spec.channels_last:
+            self.to(memory_format=torch.channels_last)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.spec.shifts and not self.training:
+            return self.read_shifted(x)
+        return self.scores(x)
+
+    def read_shifted(self, x: torch.Tensor) -> torch.Tensor:
+        """Log of the mean class probabilities of the image and of it moved one pixel left, right, up and down."""
+        background = x.amin(dim=(1, 2, 3), keepdim=True)  # the paper's level, whatever the normalisation
+        padded = torch.nn.functional.pad(x - background, (1, 1, 1, 1)) + background
+        h, w = x.shape[-2:]
+        views = [padded[..., 1 + dy : 1 + dy + h, 1 + dx : 1 + dx + w]
+                 for dx, dy in ((0, 0), (1, 0), (-1, 0), (0, 1), (0, -1))]
+        probabilities = self.scores(torch.cat(views)).softmax(1).view(len(views), len(x), -1).mean(0)
+        return probabilities.log()
+
+    def scores(self, x: torch.Tensor) -> torch.Tensor:
+        if self.spec.channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
         for (_, layer), module in zip(self.spec.layers, self.children(), strict=True):
             y = module(x)
             if isinstance(layer, Conv):

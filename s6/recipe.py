@@ -33,6 +33,10 @@ class Recipe:
     end_div: float = 100.0  # ... and ends at that start / end_div: max_lr / 1,000 with these defaults
     anneal: str = "linear"  # shape of the rise and the fall: "linear" or "cos"
     augment: Augment | None = field(default_factory=Augment)  # None: no augmentation
+    clean_epochs: int = 0  # the last N epochs train on the images as they are, without augmentation
+    label_smoothing: float = 0.0  # share of the target spread over all ten classes in the training loss
+    decay_norms: bool = True  # False: weight decay on the convolutions' weights only, not BatchNorm's or biases
+    ema: float | None = None  # evaluate (and keep) the moving average of the weights, with this decay a step
 
 
 # Each model's recipe, by the registry's names (s6.models builds each network). Kept apart from torch, so the

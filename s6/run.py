@@ -23,9 +23,9 @@ from s6.checkpoint import checkpoint_file, load_checkpoint, restore_run, save_ru
 from s6.data import MNISTTensors, load_mnist, resolve_data_dir, tensor_loaders, torchvision_loaders
 from s6.device import describe_device, resolve_device
 from s6.files import save_json, writable_dir
-from s6.models import build_model, count_parameters
+from s6.models import Net, Spec, build_model, count_parameters
 from s6.provenance import provenance
-from s6.recipe import check_model_name, recipe_for
+from s6.recipe import Recipe, check_model_name, recipe_for
 from s6.train import fit, format_epoch, held_out_of, make_optimizer
 
 TRAIN_IMAGES = 60000  # MNIST's training set
@@ -187,9 +187,8 @@ def new_plan(requested: dict) -> Plan:
     return plan
 
 
-def _loaders(plan: Plan, device: torch.device, root: Path, mnist: MNISTTensors | None) -> tuple:
+def _loaders(plan: Plan, recipe: Recipe, device: torch.device, root: Path, mnist: MNISTTensors | None) -> tuple:
     """Training and test batches, as the plan's loader makes them."""
-    recipe = recipe_for(plan.model)
     if plan.loader == "tensor":
         return tensor_loaders(mnist or load_mnist(root), recipe.batch_size, recipe.augment, device, plan.seed,
                               plan.train_subset, validation=plan.validation)
@@ -215,6 +214,8 @@ def train_run(
     resume: str | os.PathLike | None = None,
     overwrite: bool = False,
     validation: int | None = None,
+    spec: Spec | None = None,
+    recipe: Recipe | None = None,
 ) -> RunResult:
     """Train on a model's fixed schedule; write OUT/metrics.json, checkpoint.pt and curves.png.
 
@@ -250,7 +251,8 @@ def train_run(
 
     # 2. The data, then the output folder: both are checked before the first epoch's minutes of training. A run
     # already in that folder is reported last, so a mistyped --data-dir or --device is named before it is.
-    train_loader, test_loader = _loaders(plan, dev, root, mnist)
+    recipe = recipe or recipe_for(plan.model)
+    train_loader, test_loader = _loaders(plan, recipe, dev, root, mnist)
     refuse_a_live_run(out)
     if checkpoint is None and not overwrite:
         refuse_to_replace(out, plan)
@@ -259,8 +261,16 @@ def train_run(
     with claimed(out):  # one run at a time in a folder: a second would interleave its epochs with ours
         # 3. Model and optimiser; a resumed run gets back its weights and every random state.
         torch.manual_seed(plan.seed)  # the weights' initialisation, and Dropout's masks
-        model, recipe = build_model(plan.model).to(dev), recipe_for(plan.model)
+        model = (build_model(plan.model) if spec is None else Net(spec)).to(dev)
         optimizer, scheduler = make_optimizer(model, recipe, len(train_loader), plan.epochs)
+        ema = None
+        if recipe.ema:
+            from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+            ema = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(recipe.ema), use_buffers=True)
+        criterion = None
+        if recipe.label_smoothing:
+            def criterion(logits, x, y):
+                return torch.nn.functional.cross_entropy(logits, y, label_smoothing=recipe.label_smoothing)
         metrics = {"model": plan.model, "params": count_parameters(model), "seed": plan.seed,
                    "validation": plan.validation, "device": describe_device(dev), **provenance(recipe), "epochs": []}
         if checkpoint is not None:
@@ -293,7 +303,8 @@ def train_run(
         try:
             history = fit(model, optimizer, scheduler, train_loader, test_loader, dev, plan.epochs,
                           history=metrics["epochs"], stop_after=stop_after, progress=progress, on_epoch=on_epoch,
-                          held_out="val" if plan.validation else "test")
+                          held_out="val" if plan.validation else "test", clean_epochs=recipe.clean_epochs, ema=ema,
+                          criterion=criterion)
         except KeyboardInterrupt:
             raise TrainingInterrupted(
                 f"interrupted; {saved} of {plural(plan.epochs, 'epoch')} saved in {out}/checkpoint.pt. "
