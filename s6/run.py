@@ -25,7 +25,7 @@ from s6.device import describe_device, resolve_device
 from s6.files import save_json, writable_dir
 from s6.models import Net, Spec, build_model, count_parameters
 from s6.provenance import provenance
-from s6.recipe import Recipe, check_model_name, recipe_for
+from s6.recipe import Recipe, check_model_name, clean_tail, recipe_for
 from s6.train import fit, format_epoch, held_out_of, make_optimizer
 
 TRAIN_IMAGES = 60000  # MNIST's training set
@@ -187,6 +187,22 @@ def new_plan(requested: dict) -> Plan:
     return plan
 
 
+def batches(recipe: Recipe) -> str:
+    """What the training figures of the log were measured on."""
+    if recipe.augment is None:
+        return "the training batches"
+    if recipe.clean_epochs:
+        return f"the training batches, augmented except in {clean_tail(recipe)}"
+    return "the augmented training batches"
+
+
+def held_out_legend(plan: Plan) -> str:
+    """What the log's held-out figures were measured on."""
+    if plan.validation:
+        return f"val: the last {plan.validation:,} training images, held out from training (the test set is not read)"
+    return "test: the 10,000 test digits"
+
+
 def _loaders(plan: Plan, recipe: Recipe, device: torch.device, root: Path, mnist: MNISTTensors | None) -> tuple:
     """Training and test batches, as the plan's loader makes them."""
     if plan.loader == "tensor":
@@ -263,14 +279,6 @@ def train_run(
         torch.manual_seed(plan.seed)  # the weights' initialisation, and Dropout's masks
         model = (build_model(plan.model) if spec is None else Net(spec)).to(dev)
         optimizer, scheduler = make_optimizer(model, recipe, len(train_loader), plan.epochs)
-        ema = None
-        if recipe.ema:
-            from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
-            ema = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(recipe.ema), use_buffers=True)
-        criterion = None
-        if recipe.label_smoothing:
-            def criterion(logits, x, y):
-                return torch.nn.functional.cross_entropy(logits, y, label_smoothing=recipe.label_smoothing)
         metrics = {"model": plan.model, "params": count_parameters(model), "seed": plan.seed,
                    "validation": plan.validation, "device": describe_device(dev), **provenance(recipe), "epochs": []}
         if checkpoint is not None:
@@ -280,10 +288,8 @@ def train_run(
         else:
             log(f"training {plan.model} ({metrics['params']:,} parameters) for {plural(plan.epochs, 'epoch')} "
                 f"on {metrics['device']}, seed {plan.seed}; writing to {out}/")
-        evaluated = (f"val: the last {plan.validation:,} training images, held out from training (the test set is "
-                     "not read)" if plan.validation else "test: the 10,000 test digits")
-        log("lr: the learning rate at the start of the epoch (one-cycle schedule); train: the augmented training "
-            f"batches during the epoch; {evaluated}, after it")
+        log(f"lr: the learning rate at the start of the epoch (one-cycle schedule); train: {batches(recipe)} during "
+            f"the epoch; {held_out_legend(plan)}, after it")
 
         # 4. Fit, saving after every epoch, so an interruption or a crash loses at most the epoch under way.
         saved = done  # epochs safely in OUT/checkpoint.pt
@@ -303,8 +309,7 @@ def train_run(
         try:
             history = fit(model, optimizer, scheduler, train_loader, test_loader, dev, plan.epochs,
                           history=metrics["epochs"], stop_after=stop_after, progress=progress, on_epoch=on_epoch,
-                          held_out="val" if plan.validation else "test", clean_epochs=recipe.clean_epochs, ema=ema,
-                          criterion=criterion)
+                          held_out="val" if plan.validation else "test", clean_epochs=recipe.clean_epochs)
         except KeyboardInterrupt:
             raise TrainingInterrupted(
                 f"interrupted; {saved} of {plural(plan.epochs, 'epoch')} saved in {out}/checkpoint.pt. "

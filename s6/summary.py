@@ -11,7 +11,7 @@ from torch import nn
 
 from s6 import plural
 from s6.models import count_parameters
-from s6.recipe import Recipe
+from s6.recipe import Recipe, clean_tail
 
 
 @dataclass(frozen=True)
@@ -101,5 +101,6 @@ def describe_recipe(recipe: Recipe) -> str:
         parts.append("no augmentation")
     else:
         a = recipe.augment
-        parts.append(f"augmentation ±{a.degrees:g}° rotation, ±{a.translate:.0%} shift, ±{a.scale:.0%} zoom")
+        clean = f" (none in {clean_tail(recipe)})" if recipe.clean_epochs else ""
+        parts.append(f"augmentation ±{a.degrees:g}° rotation, ±{a.translate:.0%} shift, ±{a.scale:.0%} zoom{clean}")
     return "Training recipe: " + ", ".join(parts)

@@ -30,12 +30,8 @@ def make_optimizer(
     if steps < 3:
         raise S6Error(f"this run has {plural(steps, 'optimiser step')}; the one-cycle schedule needs at least 3: "
                       f"train on more images (batches of {recipe.batch_size}) or for more epochs")
-    params: list = list(model.parameters())
-    if not recipe.decay_norms:  # BatchNorm's scale and shift and the biases are the 1-D parameters
-        params = [{"params": [p for p in params if p.ndim > 1]},
-                  {"params": [p for p in params if p.ndim <= 1], "weight_decay": 0.0}]
     optimizer = torch.optim.SGD(
-        params, lr=recipe.max_lr, momentum=recipe.momentum[1],
+        model.parameters(), lr=recipe.max_lr, momentum=recipe.momentum[1],
         nesterov=recipe.nesterov, weight_decay=recipe.weight_decay,
     )
     scheduler = torch.optim.lr_scheduler.OneCycleLR(
@@ -55,7 +51,6 @@ def train_epoch(
     epoch: int = 1,
     progress: bool = True,
     criterion: Criterion | None = None,
-    ema: nn.Module | None = None,
 ) -> tuple[float, float]:
     """One pass over ``loader``; returns (mean loss, accuracy in percent) on the training batches.
 
@@ -79,8 +74,6 @@ def train_epoch(
         loss.backward()
         optimizer.step()
         scheduler.step()
-        if ema is not None:
-            ema.update_parameters(model)
         losses[batch] = loss.detach() * len(y)
         correct += (logits.argmax(1) == y).sum()
         seen += len(y)
@@ -133,7 +126,6 @@ def fit(
     criterion: Criterion | None = None,
     held_out: str = "test",
     clean_epochs: int = 0,
-    ema: nn.Module | None = None,
 ) -> list[dict]:
     """Train to the end of a fixed ``epochs``-long schedule, evaluating on ``test_loader`` after every epoch.
 
@@ -142,7 +134,8 @@ def fit(
     the last epoch is the result: nothing is selected or stopped on the test set. ``criterion`` as in
     ``train_epoch``; the evaluation loss is always cross-entropy with the labels. ``held_out`` names what
     ``test_loader`` holds, "test" or "val" (a validation split): the history's keys say which it was, so a
-    validation accuracy can never be read as a test accuracy.
+    validation accuracy can never be read as a test accuracy. The last ``clean_epochs`` epochs train without
+    the loader's augmentation.
     """
     history = list(history or [])
     last = min(epochs, stop_after or epochs)
@@ -150,11 +143,11 @@ def fit(
     for epoch in range(len(history) + 1, last + 1):
         lr = scheduler.get_last_lr()[0]
         start = time.perf_counter()
-        if clean_epochs:
+        if clean_epochs:  # the schedule ends on digits as the test set shows them, not jittered
             train_loader.augment = None if epoch > epochs - clean_epochs else augment
         train_loss, train_acc = train_epoch(model, train_loader, optimizer, scheduler, device, epoch, progress,
-                                            criterion, ema)
-        held_out_loss, held_out_acc = evaluate(model if ema is None else ema, test_loader, device)
+                                            criterion)
+        held_out_loss, held_out_acc = evaluate(model, test_loader, device)
         history.append({
             "epoch": epoch,
             "train_loss": train_loss,
@@ -166,6 +159,8 @@ def fit(
         })
         if on_epoch is not None:
             on_epoch(history)
+    if clean_epochs:
+        train_loader.augment = augment  # the loader as it came
     return history
 
 
