@@ -13,6 +13,7 @@ from s6.data import TensorLoader
 from s6.photos import CONDITIONS, number_set, photo_set, small_set
 from s6.predict import Classifier, classify, load_classifier
 from s6.prepare import to_mnist
+from s6.recipe import recipe_for
 from s6.shipped import SHIPPED
 from s6.train import evaluate
 
@@ -186,8 +187,10 @@ def test_several_images_give_a_line_each_and_a_bad_one_fails_the_exit_code(test_
 def test_predict_names_the_checkpoint_and_its_accuracy(test_digit_files):
     result = run_main("predict", str(test_digit_files[0][0]), "--checkpoint", str(CHECKPOINT))
     assert result.returncode == 0
+    epochs = recipe_for("model2").epochs
     accuracy = torch.load(CHECKPOINT, weights_only=True)["metrics"]["epochs"][-1]["test_acc"]
-    assert f"using {CHECKPOINT}: model2, seed 1, epoch 8 of 8; its test accuracy {accuracy:.2f}%" in result.stderr
+    assert f"using {CHECKPOINT}: model2, seed 1, epoch {epochs} of {epochs}; its test accuracy {accuracy:.2f}%" \
+        in result.stderr
 
 
 @pytest.mark.slow
@@ -196,8 +199,9 @@ def test_predict_from_any_folder_uses_your_run_there_else_the_shipped_weights(te
     accuracy = shipped["metrics"]["epochs"][-1]["test_acc"]
     result = run_cli("predict", str(image), cwd=tmp_path)  # a folder outside the repository, with no runs/
     assert result.returncode == 0 and predictions(result) == [label]
-    assert f"using the weights shipped with s6: model2, seed 1, epoch 8 of 8; its test accuracy {accuracy:.2f}%" \
-        in result.stderr
+    epochs = recipe_for("model2").epochs
+    assert (f"using the weights shipped with s6: model2, seed 1, epoch {epochs} of {epochs}; its test accuracy "
+            f"{accuracy:.2f}%") in result.stderr
     own = tmp_path / "runs" / "model2" / "checkpoint.pt"
     own.parent.mkdir(parents=True)
     own.write_bytes(CHECKPOINT.read_bytes())
