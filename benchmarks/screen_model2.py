@@ -33,6 +33,7 @@ from s6.run import train_run
 
 ROOT = Path(__file__).resolve().parent.parent
 VALIDATION = 10000  # the last 10,000 of the 60,000 training images
+REFERENCE = "el5-clean1-drop56"  # today's Model-2, as the record names it: each candidate is compared with it
 
 
 @dataclass(frozen=True)
@@ -50,8 +51,8 @@ AUGMENTED = replace(RECIPE, clean_epochs=0)
 # Named as in the record: "el" is the pool-first, 8-channel, channels-last design with the cheaper Dropout after
 # blocks 3-6, "el5" its 5-epoch schedule; "d56" the same with Dropout after blocks 5-6 only: today's Model-2.
 CANDIDATES = {
-    "el5": Candidate("pool inside block 1, 8 channels there, channels-last, Dropout (16-bit masks) after blocks "
-                     "3-6; 5 epochs", ALL_DROPOUT, AUGMENTED),
+    "el5": Candidate("fast5, Dropout of single values with 16-bit masks (the package's Dropout) instead of whole "
+                     "channels", ALL_DROPOUT, AUGMENTED),
     "el5-w10": Candidate("el5, 10 channels in block 1", WIDE, AUGMENTED),
     "el5-lr0.2": Candidate("el5, peak lr 0.2", ALL_DROPOUT, replace(AUGMENTED, max_lr=0.2)),
     "el5-b64": Candidate("el5, batch 64, peak lr 0.2", ALL_DROPOUT, replace(AUGMENTED, batch_size=64, max_lr=0.2)),
@@ -97,7 +98,7 @@ def record(out: Path, row: dict) -> None:
         fcntl.flock(lock, fcntl.LOCK_EX)
         rows = json.loads(out.read_text())["runs"] if out.exists() else []
         rows = [r for r in rows if (r["candidate"], r["seed"]) != (row["candidate"], row["seed"])] + [row]
-        save_json(out, {"runs": sorted(rows, key=lambda r: (r["candidate"], r["seed"]))})
+        save_json(out, {"reference": REFERENCE, "runs": sorted(rows, key=lambda r: (r["candidate"], r["seed"]))})
 
 
 def main() -> None:
