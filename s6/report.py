@@ -12,6 +12,9 @@ test runs) fails when a block no longer matches its source, so a stale figure ca
 * ``goal-MODEL``: per role, whether that model's goal (``GOALS``) holds, with the figures that decide it;
 * ``sweep PATH``: every candidate of benchmarks/sweep_model3.py's record, a row each;
 * ``screen PATH``: every candidate of benchmarks/screen_model3.py's record, its seeds and their mean and min;
+* ``validation-screen PATH``: every candidate of benchmarks/screen_model2.py's record (validation accuracy), its
+  seeds, mean and min, and its mean difference from the record's reference on the seeds both ran;
+* ``seed-record PATH``: a seed record kept from an earlier design (seeds.json's layout): its table and every seed;
 * ``output PATH``: a benchmark's printout (s6.printout's record, or a raw .txt), verbatim in a code block;
 * ``time PATH``: README's sentence on the time to accuracy, from bench_time_to_accuracy.py's record;
 * ``photos PATH``: predict's accuracy on photos, a row per condition, from bench_predict_photos.py's record;
@@ -31,7 +34,7 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-from s6 import S6Error
+from s6 import S6Error, plural
 from s6.files import atomic_write_bytes
 from s6.printout import load_printout
 from s6.results import ROLES, load_seed_results, runs_of, seed_span, summaries
@@ -133,6 +136,34 @@ def screen_table(record: dict) -> str:
     return "\n".join(rows)
 
 
+def validation_screen(record: dict) -> str:
+    """A row per candidate, best mean first: what it changes, its epochs, each seed's validation accuracy, mean,
+    min, the paired difference from the reference candidate, minutes a run; then the machines."""
+    by_candidate: dict[str, list[dict]] = {}
+    for run in record["runs"]:
+        by_candidate.setdefault(run["candidate"], []).append(run)
+    reference = {run["seed"]: run["final_val_acc"] for run in by_candidate[record["reference"]]}
+    rows = ["| candidate | what it changes | epochs | seed: validation accuracy (%) | mean | min | "
+            f"vs {record['reference']}, same seeds | minutes a run |", "|---|---|---|---|---|---|---|---|"]
+    for name, runs in sorted(by_candidate.items(), key=lambda kv: -sum(r["final_val_acc"] for r in kv[1]) / len(kv[1])):
+        runs = sorted(runs, key=lambda run: run["seed"])
+        accs = [run["final_val_acc"] for run in runs]
+        pairs = [run["final_val_acc"] - reference[run["seed"]] for run in runs if run["seed"] in reference]
+        paired = "" if name == record["reference"] else f"{sum(pairs) / len(pairs):+.3f} ({len(pairs)} seeds)"
+        each = " · ".join(f"{run['seed']}: {run['final_val_acc']:.2f}" for run in runs)
+        minutes = sum(run["seconds"] for run in runs) / len(runs) / 60
+        rows.append(f"| {name} | {runs[0]['note']} | {runs[0]['epochs']} | {each} | {sum(accs) / len(accs):.3f} | "
+                    f"{min(accs):.2f} | {paired} | {minutes:.1f} |")
+    machines = sorted({f"{run['device'].replace(', 1 thread', '')}, {plural(run['threads'], 'thread')} a run "
+                       f"(torch {run['torch']})" for run in record["runs"]})
+    return "\n".join(rows + ["", f"Device: {', '.join(machines)}."])
+
+
+def seed_record(results: dict) -> str:
+    """A seed record kept from an earlier design: its summary table, then each model's seeds."""
+    return "\n\n".join([seeds_table(results), *(seed_runs(entry) for entry in results.values())])
+
+
 def output(record: dict) -> str:
     """A benchmark's printed lines, as printed, in a code block."""
     return "\n".join(["```", *record["lines"], "```"])
@@ -216,6 +247,8 @@ FROM_FILE: dict[str, Callable[[Path], str]] = {
     "run": lambda path: run_outcome(read_json(path)),
     "sweep": lambda path: sweep_table(read_json(path)),
     "screen": lambda path: screen_table(read_json(path)),
+    "validation-screen": lambda path: validation_screen(read_json(path)),
+    "seed-record": lambda path: seed_record(read_json(path)),
 }
 
 

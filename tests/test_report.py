@@ -75,6 +75,32 @@ def test_the_time_sentence_quotes_the_record_and_judges_the_60_second_goal(tmp_p
                                                             RECORD, tmp_path)
 
 
+def test_the_validation_screen_table_ranks_candidates_and_pairs_each_with_the_reference(tmp_path):
+    def row(candidate, seed, acc):
+        return {"candidate": candidate, "note": f"{candidate} note", "seed": seed, "epochs": 5, "final_val_acc": acc,
+                "seconds": 60.0, "threads": 1, "device": "cpu: X, 1 thread", "torch": "9"}
+
+    record = {"reference": "base", "runs": [row("base", 1, 99.40), row("base", 2, 99.50), row("better", 1, 99.50),
+                                            row("better", 2, 99.52), row("better", 3, 99.60)]}
+    (tmp_path / "screen.json").write_text(json.dumps(record))
+    new = render("<!-- s6:validation-screen screen.json -->\n<!-- /s6:validation-screen -->", RECORD, tmp_path)
+    lines = new.splitlines()
+    assert lines[1].startswith("| candidate | what it changes | epochs | seed: validation accuracy (%) |")
+    better, base = lines[3], lines[4]  # the higher mean first
+    # paired on the seeds both ran (1 and 2): +0.10 and +0.02
+    assert better == ("| better | better note | 5 | 1: 99.50 · 2: 99.52 · 3: 99.60 | 99.540 | 99.50 | "
+                      "+0.060 (2 seeds) | 1.0 |")
+    assert base.startswith("| base | base note | 5 | 1: 99.40 · 2: 99.50 | 99.450 | 99.40 |  |")
+    assert "Device: cpu: X, 1 thread a run (torch 9)." in new
+
+
+def test_a_kept_seed_record_shows_its_table_and_every_seed(tmp_path):
+    (tmp_path / "old.json").write_text(json.dumps(RECORD))
+    new = render("<!-- s6:seed-record old.json -->\n<!-- /s6:seed-record -->", {}, tmp_path)
+    assert "| Model-2 | 19,584 | 8 | 2 development (1-2) | **99.46** |" in new
+    assert "Development seeds 1-2: 99.50 · 99.42." in new and "Confirmation seeds 21: 99.60." in new
+
+
 def test_the_photo_table_has_a_row_per_condition_and_the_clean_digits(tmp_path):
     figures = {"device": "cpu: X", "count": 40, "clean": 100.0, "raw": 99.5,
                "conditions": [{"condition": "shadow", "one_digit": 97.0, "numbers": 95.0, "small": 96.5}]}
