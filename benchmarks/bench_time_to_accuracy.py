@@ -1,25 +1,33 @@
-"""Time to a final test accuracy: the best published peer recipe of this exercise against s6's default, one device.
+"""Time to a final test accuracy: ``python -m s6 train`` as a user types it, from start to exit, against the same
+command at an earlier revision (and, optionally, the best published peer recipe of this exercise), on one device.
 
-(a) peer: the best published run of the Session 6 exercise, written from its description: a 3x3-conv
-    network with BatchNorm and Dropout (PeerNet below; its parameter count is printed), batch 256,
-    SGD lr 0.01 then 0.001 after epoch 15, 20 epochs, torchvision MNIST with per-image transforms
-    through a DataLoader. ``--peer-epochs N`` trains only N epochs and projects the 20-epoch time
-    from their mean (said so in the output); its accuracy is then that of epoch N, not a result.
-(b) s6: ``python -m s6 train`` exactly as a user types it, timed from start to exit.
+(a) s6: the default run of this checkout, timed from start to exit; the time before epoch 1 (imports, data, the
+    model) is read off the moment its first line appears.
+(b) ``--against REV``: the default run of revision REV, from a git worktree of it, in the same benchmark run,
+    alternating with (a) round by round (A B A B), so both see the same machine.
+(c) ``--peer-epochs N``: the best published run of the Session 6 exercise, written from its description: a
+    3x3-conv network with BatchNorm and Dropout (PeerNet below; its parameter count is printed), batch 256,
+    SGD lr 0.01 then 0.001 after epoch 15, 20 epochs, torchvision MNIST with per-image transforms through a
+    DataLoader. N < 20 trains N epochs and projects the 20-epoch time from their mean (said so in the output);
+    its accuracy is then that of epoch N, not a result.
 
-Prints, per arm, wall seconds and final test accuracy, and last ``ratio: X.XX`` = peer seconds / s6 seconds.
+Prints each run, then ``speed-up: X.XX``: the earlier revision's median seconds over this one's.
 
-    python benchmarks/bench_time_to_accuracy.py --data-dir ../shared/mnist [--peer-epochs 2]
+    python benchmarks/bench_time_to_accuracy.py --data-dir ../shared/mnist --against 558d71b [--rounds 2]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 import torch
@@ -31,6 +39,7 @@ from s6.device import describe_device, resolve_device, sync
 from s6.models import MNIST_MEAN, MNIST_STD, count_parameters
 from s6.printout import Printout, add_save_option
 
+ROOT = Path(__file__).resolve().parent.parent
 PEER_EPOCHS = 20  # the peer's schedule
 PEER_BATCH = 256  # images per step
 PEER_LR = 0.01  # SGD learning rate, times 0.1 after epoch 15
@@ -103,46 +112,93 @@ def run_peer(root: Path, device: torch.device, epochs: int, say: Printout) -> tu
     return time.perf_counter() - start, accuracy, seconds
 
 
-def run_s6(data_dir: str | None, device: str | None) -> tuple[float, float]:
-    """(wall seconds of `python -m s6 train`, start to exit; its final test accuracy)."""
+def run_default(source: Path, data_dir: str | None, device: str | None) -> dict:
+    """`python -m s6 train` of the s6 in folder ``source``, timed from start to exit."""
     with tempfile.TemporaryDirectory() as out:
         command = [sys.executable, "-m", "s6", "train", "--out", out, "--quiet"]
-        command += ["--data-dir", data_dir] if data_dir else []
+        command += ["--data-dir", str(Path(data_dir).resolve())] if data_dir else []
         command += ["--device", device] if device else []
+        # -m looks in the working folder first, so ``source``'s package runs, whatever the environment installed
+        env = {**os.environ, "PYTHONPATH": str(source), "PYTHONUNBUFFERED": "1"}
         start = time.perf_counter()
-        subprocess.run(command, check=True)
+        process = subprocess.Popen(command, cwd=source, env=env, stdout=subprocess.PIPE, text=True)
+        before_epoch_1 = None
+        for line in process.stdout:  # the run's first line comes once the data and the model are ready
+            if before_epoch_1 is None and line.startswith("training "):
+                before_epoch_1 = time.perf_counter() - start
+        if process.wait():
+            sys.exit(f"error: python -m s6 train in {source} stopped (exit {process.returncode}); nothing was saved")
         seconds = time.perf_counter() - start
         metrics = json.loads((Path(out) / "metrics.json").read_text())
-    return seconds, metrics["epochs"][-1]["test_acc"]
+    epochs = metrics["epochs"]
+    return {"seconds": seconds, "before_epoch_1": before_epoch_1, "accuracy": epochs[-1]["test_acc"],
+            "epochs": len(epochs), "params": metrics["params"], "commit": metrics.get("commit")}
+
+
+@contextmanager
+def worktree(revision: str) -> Iterator[Path]:
+    """A checkout of ``revision`` in a temporary folder, removed afterwards."""
+    folder = Path(tempfile.mkdtemp(prefix="s6-against-")) / "s6"
+    added = subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(folder), revision],
+                           capture_output=True, text=True)
+    if added.returncode:
+        sys.exit(f"error: cannot check out {revision!r}: {added.stderr.strip().splitlines()[-1]}")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(folder)], capture_output=True)
+
+
+def describe_run(name: str, run: dict) -> str:
+    return (f"{name}: {run['seconds']:.1f} s start to exit ({run['before_epoch_1']:.1f} s before epoch 1), "
+            f"{run['epochs']} epochs, {run['params']:,} parameters, final test accuracy {run['accuracy']:.2f}%")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir", default=None, help="MNIST root (default: $S6_DATA_DIR, else ./data)")
     parser.add_argument("--device", choices=["cpu", "cuda"], default=None)
-    parser.add_argument("--peer-epochs", type=int, default=PEER_EPOCHS,
-                        help=f"peer epochs to time; fewer than {PEER_EPOCHS} projects the schedule from their mean")
+    parser.add_argument("--against", metavar="REV", help="also time the default run of this git revision")
+    parser.add_argument("--rounds", type=int, default=1, help="runs of each revision, alternating")
+    parser.add_argument("--peer-epochs", type=int, default=0,
+                        help=f"peer epochs to time (0: no peer); fewer than {PEER_EPOCHS} projects its schedule")
     add_save_option(parser)
     args = parser.parse_args()
     say = Printout("bench_time_to_accuracy.py")
 
     device = resolve_device(args.device)
     say(f"on {describe_device(device)}; torch {torch.__version__}")
-    s6_seconds, s6_accuracy = run_s6(args.data_dir, args.device)
-    say(f"s6 default (python -m s6 train): {s6_seconds:.1f} s start to exit, final test accuracy {s6_accuracy:.2f}%")
-    peer_seconds, peer_accuracy, epochs = run_peer(resolve_data_dir(args.data_dir), device, args.peer_epochs, say)
-    if args.peer_epochs < PEER_EPOCHS:
-        projected = peer_seconds + (PEER_EPOCHS - args.peer_epochs) * sum(epochs) / len(epochs)
-        say(f"peer: {args.peer_epochs} of {PEER_EPOCHS} epochs timed ({peer_seconds:.1f} s); the full schedule "
-            f"projected from their mean: {projected:.1f} s; accuracy after epoch {args.peer_epochs} "
-            f"{peer_accuracy:.2f}% (not a final result)")
-        peer_seconds = projected
-    else:
-        say(f"peer: {peer_seconds:.1f} s, final test accuracy {peer_accuracy:.2f}%")
-    say(f"ratio: {peer_seconds / s6_seconds:.2f}")
-    say.figures = {"device": describe_device(device), "s6_seconds": s6_seconds, "s6_accuracy": s6_accuracy,
-                   "peer_seconds": peer_seconds, "peer_epochs_timed": args.peer_epochs,
-                   "ratio": peer_seconds / s6_seconds}
+    ours, theirs = [], []
+    with worktree(args.against) if args.against else nullcontext() as earlier:
+        for _ in range(args.rounds):
+            if earlier is not None:
+                theirs.append(run_default(earlier, args.data_dir, args.device))
+                say(describe_run(f"s6 default at {args.against}", theirs[-1]))
+            ours.append(run_default(ROOT, args.data_dir, args.device))
+            say(describe_run("s6 default (this revision)", ours[-1]))
+    figures = {"device": describe_device(device), "runs": ours,
+               "s6_seconds": statistics.median(r["seconds"] for r in ours), "s6_accuracy": ours[-1]["accuracy"]}
+    if theirs:
+        figures |= {"against": args.against, "against_runs": theirs,
+                    "against_seconds": statistics.median(r["seconds"] for r in theirs)}
+        figures["speedup"] = figures["against_seconds"] / figures["s6_seconds"]
+        say(f"median of {args.rounds}: {figures['s6_seconds']:.1f} s against {figures['against_seconds']:.1f} s at "
+            f"{args.against}")
+        say(f"speed-up: {figures['speedup']:.2f}")
+    if args.peer_epochs:
+        peer_seconds, peer_accuracy, epochs = run_peer(resolve_data_dir(args.data_dir), device, args.peer_epochs, say)
+        if args.peer_epochs < PEER_EPOCHS:
+            projected = peer_seconds + (PEER_EPOCHS - args.peer_epochs) * sum(epochs) / len(epochs)
+            say(f"peer: {args.peer_epochs} of {PEER_EPOCHS} epochs timed ({peer_seconds:.1f} s); the full schedule "
+                f"projected from their mean: {projected:.1f} s; accuracy after epoch {args.peer_epochs} "
+                f"{peer_accuracy:.2f}% (not a final result)")
+            peer_seconds = projected
+        else:
+            say(f"peer: {peer_seconds:.1f} s, final test accuracy {peer_accuracy:.2f}%")
+        figures |= {"peer_seconds": peer_seconds, "peer_epochs_timed": args.peer_epochs,
+                    "ratio": peer_seconds / figures["s6_seconds"]}
+        say(f"peer ratio: {figures['ratio']:.2f}")
+    say.figures = figures
     if args.save:
         say.save(args.save)
 

@@ -170,15 +170,20 @@ def output(record: dict) -> str:
 
 
 def time_to_accuracy(record: dict) -> str:
-    """README's sentence: the default run's time from start to exit, its accuracy, the peer's ratio, the goal."""
+    """README's sentence: the default run's time from start to exit and its accuracy, against the earlier revision
+    timed beside it, and the goal."""
     f = record["figures"]
+    runs = f"the median of {len(f['runs'])} runs" if len(f["runs"]) > 1 else "one run"
     text = (f"**Time.** `python -m s6 train` took {f['s6_seconds']:.1f} s from start to exit on {f['device']} "
-            f"({record['date']}), ending at {f['s6_accuracy']:.2f}%; the best published peer recipe, timed in the "
-            f"same benchmark run, would take {f['ratio']:.1f} times as long.")
+            f"({runs}, {record['date']}), ending at {f['s6_accuracy']:.2f}%")
+    if "against" in f:
+        text += (f"; the default of commit {f['against']}, timed alternately with it in the same benchmark run, took "
+                 f"{f['against_seconds']:.1f} s: {f['speedup']:.2f} times as long")
+    text += "."
     if f["device"].startswith("cpu"):
         missed = f["s6_seconds"] / GOAL_SECONDS
         text += (f" The goal of a default run within {GOAL_SECONDS} s on a 2-core CPU is "
-                 + ("met." if missed <= 1 else f"missed here, by a factor of {missed:.1f}."))
+                 + ("met here." if missed <= 1 else f"missed here, by a factor of {missed:.1f}."))
     return text
 
 

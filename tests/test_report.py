@@ -63,16 +63,17 @@ def test_a_benchmarks_printout_is_kept_with_its_provenance_and_shown_verbatim(tm
         "\n```\n<!-- /s6:output -->\n"
 
 
-def test_the_time_sentence_quotes_the_record_and_judges_the_60_second_goal(tmp_path):
-    figures = {"device": "cpu: X, 2 threads", "s6_seconds": 159.49, "s6_accuracy": 99.5, "peer_seconds": 1561.5,
-               "peer_epochs_timed": 2, "ratio": 9.79}
+def test_the_time_sentence_quotes_the_record_against_the_earlier_revision_and_judges_the_60_second_goal(tmp_path):
+    figures = {"device": "cpu: X, 2 threads", "runs": [{}, {}], "s6_seconds": 49.51, "s6_accuracy": 99.5,
+               "against": "558d71b", "against_seconds": 120.0, "speedup": 2.4237}
     path = saved_printout(tmp_path, "time", [], figures)
     new = render(f"<!-- s6:time {path} -->\n<!-- /s6:time -->", RECORD, tmp_path)
-    assert "took 159.5 s from start to exit on cpu: X, 2 threads" in new and "ending at 99.50%" in new
-    assert "9.8 times as long" in new and "missed here, by a factor of 2.7." in new
-    path = saved_printout(tmp_path, "fast", [], {**figures, "s6_seconds": 59.2})
-    assert "within 60 s on a 2-core CPU is met." in render(f"<!-- s6:time {path} -->\n<!-- /s6:time -->",
-                                                            RECORD, tmp_path)
+    assert "took 49.5 s from start to exit on cpu: X, 2 threads (the median of 2 runs," in new
+    assert "ending at 99.50%; the default of commit 558d71b" in new and "took 120.0 s: 2.42 times as long." in new
+    assert "within 60 s on a 2-core CPU is met here." in new
+    path = saved_printout(tmp_path, "slow", [], {**figures, "runs": [{}], "s6_seconds": 159.49})
+    new = render(f"<!-- s6:time {path} -->\n<!-- /s6:time -->", RECORD, tmp_path)
+    assert "(one run," in new and "missed here, by a factor of 2.7." in new
 
 
 def test_the_validation_screen_table_ranks_candidates_and_pairs_each_with_the_reference(tmp_path):
