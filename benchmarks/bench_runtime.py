@@ -1,26 +1,38 @@
-"""Which runtime choices speed up model2's training on this machine? Each is timed in one run.
+"""Which changes to the training step speed up Model-2 on this machine? Each is timed in one run, side by side.
 
-For every variant: seconds per 60,000-image training epoch, extrapolated from N batches after a
-warm-up, with the s6 TensorLoader and model2's recipe; and, for evaluation, seconds per 10,000-image
-test pass at several batch sizes. A choice is kept in s6 only if it wins here (see README).
-On CUDA the variants are the GPU's own: cuDNN autotuning, bfloat16 autocast, torch.compile.
+On the CPU the variants are cumulative, from Model-2 as it was at 558d71b to today's: each row adds one change to
+the row above, so each row's ratio to the first says what the changes so far bought. A variant's figure is
+seconds per 60,000-image training epoch (augmentation included, as the training loader does it), extrapolated
+from N batches after a warm-up; every round times every variant once, in turn, and the fastest round counts,
+so a busy moment of the machine does not land on one variant only. Then evaluation, seconds per 10,000-image
+test pass, at several batch sizes. On CUDA the variants are the GPU's own: cuDNN autotuning, bfloat16 autocast,
+torch.compile.
 
-    python benchmarks/bench_runtime.py --data-dir ../shared/mnist [--batches 150] [--device cuda]
+    python benchmarks/bench_runtime.py --data-dir ../shared/mnist [--batches 150] [--rounds 3] [--device cuda]
 """
 
 from __future__ import annotations
 
 import argparse
 import time
+from collections.abc import Callable
+from dataclasses import replace
 
 import torch
 
 from s6.data import load_mnist, resolve_data_dir, tensor_loaders
 from s6.device import describe_device, resolve_device, sync
-from s6.models import MODELS, ConvBN, Net, build_model
+from s6.models import GAP, MODELS, ConvBN, Dropout, Head, Net, Pool, Spec, build_model
 from s6.printout import Printout, add_save_option
 from s6.recipe import recipe_for
 from s6.train import evaluate, make_optimizer, train_epoch
+
+# Model-2 as it was at 558d71b (19,584 parameters), with PyTorch's Dropout (see with_torch_dropout)
+MODEL2_558D71B = Spec((
+    ("block1", ConvBN(10)), ("pool", Pool()), ("block2", ConvBN(16)), ("block3", ConvBN(20, dropout=0.05)),
+    ("block4", ConvBN(24, dropout=0.05)), ("block5", ConvBN(24, dropout=0.05)),
+    ("block6", ConvBN(24, padding=1, dropout=0.05)), ("gap", GAP()), ("head", Head()),
+))
 
 
 class Bfloat16(torch.nn.Module):
@@ -35,10 +47,20 @@ class Bfloat16(torch.nn.Module):
             return self.model(x).float()
 
 
+def with_torch_dropout(model: torch.nn.Module) -> torch.nn.Module:
+    """``model`` with PyTorch's own Dropout (one random number a value) instead of s6's 16-bit masks."""
+    for module in model.modules():
+        for name, child in module.named_children():
+            if isinstance(child, Dropout):
+                setattr(module, name, torch.nn.Dropout(child.p))
+    return model
+
+
 def epoch_seconds(
     mnist, model: torch.nn.Module, batches: int, batch_size: int, device: torch.device,
     channels_last: bool = False, bf16: bool = False, compile: bool = False,
-) -> float:
+) -> Callable[[], float]:
+    """A timer of ``model``'s training: each call trains ``batches`` batches and returns seconds per epoch."""
     recipe = recipe_for("model2")
     model = model.to(device)
     if channels_last:
@@ -47,58 +69,74 @@ def epoch_seconds(
     trainer = torch.compile(trainer, dynamic=False) if compile else trainer
     warmup, _ = tensor_loaders(mnist, batch_size, recipe.augment, device, 0, train_subset=batch_size * 10)
     timed, _ = tensor_loaders(mnist, batch_size, recipe.augment, device, 0, train_subset=batch_size * batches)
-    optimizer, scheduler = make_optimizer(model, recipe, len(warmup) + len(timed), 1)
+    optimizer, scheduler = make_optimizer(model, recipe, len(warmup) + 100 * len(timed), 1)
     train_epoch(trainer, warmup, optimizer, scheduler, device, progress=False)
-    sync(device)
-    start = time.perf_counter()
-    train_epoch(trainer, timed, optimizer, scheduler, device, progress=False)
-    sync(device)
-    return (time.perf_counter() - start) / (batch_size * batches) * 60000
+
+    def timer() -> float:
+        sync(device)
+        start = time.perf_counter()
+        train_epoch(trainer, timed, optimizer, scheduler, device, progress=False)
+        sync(device)
+        return (time.perf_counter() - start) / (batch_size * batches) * 60000
+
+    return timer
 
 
-def cpu_variants(mnist, batches: int) -> dict[str, float]:
-    cpu = torch.device("cpu")
-    threads = torch.get_num_threads()
-    batch = recipe_for("model2").batch_size
-    variants = {f"s6 default (batch {batch}, Dropout from block 3 on)": epoch_seconds(
-        mnist, build_model("model2"), batches, batch, cpu)}
-    variants["channels_last memory format"] = epoch_seconds(mnist, build_model("model2"), batches, batch, cpu, True)
-    model2 = MODELS["model2"]
-    everywhere = Net(model2.changed(model2.names(ConvBN), dropout=0.05))  # the 26x26 and 11x11 maps too
-    variants["Dropout after every block, the 26x26 map too"] = epoch_seconds(mnist, everywhere, batches, batch, cpu)
-    variants[f"batch {2 * batch} instead of {batch}"] = epoch_seconds(
+def cpu_variants(mnist, batches: int) -> dict[str, Callable[[], float]]:
+    """Model-2 of 558d71b, then one change after another, to today's; then two choices not taken."""
+    cpu, batch = torch.device("cpu"), recipe_for("model2").batch_size
+    pool_first = replace(MODEL2_558D71B, layers=(("block1", ConvBN(10, pool=True)), *MODEL2_558D71B.layers[2:]))
+    eight = replace(pool_first, layers=(("block1", ConvBN(8, pool=True)), *pool_first.layers[1:]))
+    last = replace(eight, channels_last=True)
+    today = MODELS["model2"]
+    assert today == last.changed(["block3", "block4"], dropout=0.0), "the last row must be today's Model-2"
+    rows = [
+        ("Model-2 of 558d71b (10 channels, pool after block 1)", with_torch_dropout(Net(MODEL2_558D71B))),
+        ("+ block 1 pools before its BatchNorm and ReLU", with_torch_dropout(Net(pool_first))),
+        ("+ 8 channels in block 1, not 10", with_torch_dropout(Net(eight))),
+        ("+ channels-last maps", with_torch_dropout(Net(last))),
+        ("+ Dropout's masks from 16 random bits a value", Net(last)),
+        ("+ Dropout after blocks 5-6 only: today's Model-2", build_model("model2")),
+    ]
+    variants = {name: epoch_seconds(mnist, model, batches, batch, cpu) for name, model in rows}
+    variants[f"  today's, batch {2 * batch} (not taken)"] = epoch_seconds(
         mnist, build_model("model2"), batches // 2, 2 * batch, cpu)
-    torch.set_num_threads(1)
-    variants["1 thread instead of all cores"] = epoch_seconds(mnist, build_model("model2"), batches, batch, cpu)
-    torch.set_num_threads(threads)
     return variants
 
 
-def cuda_variants(mnist, batches: int, device: torch.device, say: Printout) -> dict[str, float]:
+def cuda_variants(mnist, batches: int, device: torch.device, say: Printout) -> dict[str, Callable[[], float]]:
     batch = recipe_for("model2").batch_size
 
-    def timed(**options) -> float:
+    def timed(**options) -> Callable[[], float]:
         try:
             return epoch_seconds(mnist, build_model("model2"), batches, batch, device, **options)
         except Exception as e:  # a variant that fails here (torch.compile, say) is reported, not fatal
             say(f"  {options} failed: {str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__}")
-            return float("nan")
+            return lambda: float("nan")
 
     variants = {f"s6 default (batch {batch}, float32, eager)": timed()}
     variants["channels_last memory format"] = timed(channels_last=True)
     variants["bfloat16 autocast"] = timed(bf16=True)
     variants["torch.compile"] = timed(compile=True)
     variants["torch.compile + bfloat16 autocast"] = timed(compile=True, bf16=True)
-    torch.backends.cudnn.benchmark = True
-    variants["cuDNN autotuning (cudnn.benchmark)"] = timed()
-    torch.backends.cudnn.benchmark = False
+    plain = timed()
+
+    def autotuned() -> float:
+        torch.backends.cudnn.benchmark = True
+        try:
+            return plain()
+        finally:
+            torch.backends.cudnn.benchmark = False
+
+    variants["cuDNN autotuning (cudnn.benchmark)"] = autotuned
     return variants
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir", default=None, help="MNIST root (default: $S6_DATA_DIR, else ./data)")
-    parser.add_argument("--batches", type=int, default=150, help="timed training batches per variant")
+    parser.add_argument("--batches", type=int, default=150, help="timed training batches per variant and round")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds; each times every variant once, in turn")
     parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     add_save_option(parser)
     args = parser.parse_args()
@@ -112,9 +150,15 @@ def main() -> None:
         variants = cuda_variants(mnist, args.batches, device, say)
     else:
         variants = cpu_variants(mnist, args.batches)
-    base = next(iter(variants.values()))
-    for name, seconds in variants.items():
-        say(f"  {name:<52} {seconds:6.2f} s   x{base / seconds:.2f} speed vs default")
+    seconds = {name: [] for name in variants}
+    for _ in range(args.rounds):
+        for name, timer in variants.items():
+            seconds[name].append(timer())
+    fastest = {name: min(times) for name, times in seconds.items()}
+    base = next(iter(fastest.values()))
+    for name, best in fastest.items():
+        say(f"  {name:<52} {best:6.2f} s   x{base / best:.2f} speed vs the first row")
+    say.figures = {"device": describe_device(device), "epoch_seconds": fastest}
 
     say("evaluation, seconds per 10k-image test pass (inference_mode):")
     model = build_model("model2").to(device)
