@@ -28,20 +28,21 @@ from s6.printout import Printout, add_save_option
 from s6.recipe import recipe_for
 from s6.train import make_optimizer, train_epoch
 
-# Each operator the profiler names, by the kind of work it is: the first kind whose words its name contains.
+# Each operator the profiler names, by the kind of work it is: the first kind whose words its name contains, in
+# any case (the autograd engine's own entries are spelled ConvolutionBackward0, NativeBatchNormBackward0, ...).
 KINDS = {
     "convolution": ("conv",),
-    "BatchNorm": ("batch_norm",),
+    "BatchNorm": ("batch_norm", "batchnorm"),
     "Dropout's random mask": ("bernoulli", "uniform_", "random_"),
     "max-pool": ("max_pool",),
     "ReLU": ("relu", "threshold", "clamp_min"),
-    "optimiser and schedule": ("Optimizer", "SGD", "_foreach", "lr_scheduler"),
+    "optimiser and schedule": ("optimizer", "sgd", "_foreach", "lr_scheduler"),
 }
 
 
 def kind_of(operator: str) -> str:
     for kind, words in KINDS.items():
-        if any(word in operator for word in words):
+        if any(word in operator.lower() for word in words):
             return kind
     return "everything else"
 
