@@ -1,6 +1,6 @@
 """s6: backpropagation by hand and a parameter-efficient MNIST CNN."""
 
-__version__ = "0.2.0"  # the minor number moves when a model's design does: 0.2 is Model-2 at 19,584 parameters
+__version__ = "0.3.0"  # the minor number moves when a model's design does: 0.3 is the 5-epoch Model-2
 
 
 class S6Error(Exception):
