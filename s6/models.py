@@ -115,7 +115,8 @@ class Spec:
 # slowly; without Dropout or augmentation its train accuracy runs ahead of its test accuracy (Model-2 fixes both).
 # He initialisation: with no BatchNorm to rescale them, activations must keep their size through seven
 # convolutions by themselves. PyTorch's default draws weights with a third of that variance, so the signal shrank
-# layer by layer, and on some seeds the first large steps killed every ReLU.
+# layer by layer, and on some seeds the first large steps killed every ReLU. Channels-last maps, as Model-2's: the
+# CPU's kernels for its 26x26 and 24x24 convolutions are faster that way (docs/speed.md).
 MODEL1 = Spec((
     ("conv1", Conv(8)),  # 28 -> 26, RF 3
     ("conv2", Conv(16)),  # 26 -> 24, RF 5
@@ -126,7 +127,7 @@ MODEL1 = Spec((
     ("conv5", Conv(16)),  # 8 -> 6, RF 18
     ("gap", GAP()),  # 6 -> 1, RF 28
     ("head", Head()),  # 16 -> 10 class scores
-), he_init=True)
+), he_init=True, channels_last=True)
 
 # Model-2, the final design: Model-1's pieces with BatchNorm, Dropout and augmentation, built for a short schedule
 # on a CPU. BatchNorm after every 3x3 convolution lets a one-cycle schedule use a large learning rate. The first
