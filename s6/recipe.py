@@ -45,6 +45,21 @@ RECIPES: dict[str, Recipe] = {
 }
 
 
+DEFAULT_MODEL = "model2"  # what `s6 train`, `summary`, predict and the demo use when no model is named
+
+# Each model's goal past the exercise, on each role's seeds: every final test accuracy at least "min" %, their mean
+# at least "mean" %. README's verdicts are generated from these (s6.report), so no page can claim a goal missed.
+GOALS: dict[str, dict[str, float]] = {"model2": {"min": 99.4, "mean": 99.55}, "model3": {"min": 99.4, "mean": 99.5}}
+
+# How each model is written in prose, titles and tables ("Model-2"), where the code says "model2".
+DISPLAY_NAMES: dict[str, str] = {"model1": "Model-1", "model2": "Model-2", "model3": "Model-3"}
+
+
+def display_name(name: str) -> str:
+    """``model2`` as a reader sees it, ``Model-2``; a name outside the registry (an experiment) as it is."""
+    return DISPLAY_NAMES.get(name, name)
+
+
 def clean_tail(recipe: Recipe) -> str:
     """The recipe's un-augmented epochs, in words: "the last epoch", "the last 2 epochs"."""
     return "the last epoch" if recipe.clean_epochs == 1 else f"the last {recipe.clean_epochs} epochs"

@@ -25,7 +25,7 @@ from s6.device import describe_device, resolve_device
 from s6.files import save_json, writable_dir
 from s6.models import Net, Spec, build_model, count_parameters
 from s6.provenance import provenance
-from s6.recipe import Recipe, check_model_name, clean_tail, recipe_for
+from s6.recipe import DEFAULT_MODEL, Recipe, check_model_name, clean_tail, display_name, recipe_for
 from s6.train import fit, format_epoch, held_out_of, make_optimizer
 
 TRAIN_IMAGES = 60000  # MNIST's training set
@@ -169,7 +169,7 @@ def _plan_from(checkpoint: dict, requested: dict) -> Plan:
 
 def new_plan(requested: dict) -> Plan:
     """What a fresh run will do: the requested settings, the model's recipe for the rest."""
-    name = check_model_name(requested["model"] or "model2")
+    name = check_model_name(requested["model"] or DEFAULT_MODEL)
     plan = Plan(model=name, seed=1 if requested["seed"] is None else requested["seed"],
                 epochs=requested["epochs"] or recipe_for(name).epochs,
                 train_subset=requested["train_subset"], loader=requested["loader"] or "tensor",
@@ -325,5 +325,5 @@ def train_run(
         if len(history) == plan.epochs:
             from s6.plots import plot_history  # matplotlib only when there is something to draw
 
-            plot_history(history, f"{plan.model}, seed {plan.seed}").savefig(out / "curves.png", dpi=100)
+            plot_history(history, f"{display_name(plan.model)}, seed {plan.seed}").savefig(out / "curves.png", dpi=100)
         return RunResult(model, metrics, plan, out, len(history) - done, command)

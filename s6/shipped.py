@@ -15,14 +15,15 @@ import sys
 from pathlib import Path
 
 from s6 import S6Error
+from s6.recipe import DEFAULT_MODEL
 
-SHIPPED = Path(__file__).parent / "weights" / "model2.pt"  # package data (pyproject.toml)
+SHIPPED = Path(__file__).parent / "weights" / f"{DEFAULT_MODEL}.pt"  # package data (pyproject.toml)
 RESUME_ONLY = ("optimizer", "scheduler", "rng")  # what predict never reads
 
 # The checkpoint predict and demo use when none is given: your own run in the current folder, else the
 # weights shipped inside the package, so they work from any folder after a plain install. Here, not in predict.py,
 # so that the command line's help can say so without importing torch.
-OWN_RUN = "runs/model2/checkpoint.pt"
+OWN_RUN = f"runs/{DEFAULT_MODEL}/checkpoint.pt"
 DEFAULT_HELP = f"default: {OWN_RUN} if you trained one here, else the Model-2 weights shipped with s6"
 
 

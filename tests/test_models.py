@@ -14,8 +14,11 @@ from s6.recipe import RECIPES, recipe_for
 from s6.summary import RFRow, receptive_field_table
 
 
-def test_every_model_has_a_recipe_and_every_recipe_a_model():
-    assert list(MODELS) == list(RECIPES)
+def test_every_model_has_a_recipe_a_display_name_and_every_recipe_a_model():
+    from s6.recipe import DEFAULT_MODEL, DISPLAY_NAMES, GOALS
+
+    assert list(MODELS) == list(RECIPES) == list(DISPLAY_NAMES)
+    assert DEFAULT_MODEL in MODELS and set(GOALS) <= set(MODELS)
 
 
 @pytest.mark.parametrize("name", list(MODELS))
