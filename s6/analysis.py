@@ -34,3 +34,11 @@ def per_class_accuracy(counts: torch.Tensor) -> list[float]:
 def misclassified(labels: torch.Tensor, predictions: torch.Tensor) -> torch.Tensor:
     """Indices of the wrongly predicted images."""
     return (labels != predictions).nonzero().flatten()
+
+
+def top_confusions(counts: torch.Tensor, k: int = 3) -> list[tuple[int, int, int]]:
+    """The ``k`` commonest mistakes as (true digit, predicted digit, count), commonest first (ties: lower digits)."""
+    mistakes = counts.clone().fill_diagonal_(0).flatten()
+    order = sorted(range(len(mistakes)), key=lambda i: (-int(mistakes[i]), i))[:k]
+    classes = counts.shape[0]
+    return [(i // classes, i % classes, int(mistakes[i])) for i in order if mistakes[i] > 0]

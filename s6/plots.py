@@ -1,4 +1,8 @@
-"""Figures for the CLI, the notebook and README. Each returns a matplotlib Figure (no pyplot state)."""
+"""Figures for the CLI, the notebook and README. Each returns a matplotlib Figure (no pyplot state).
+
+Every title names the model, the seed and the measure, so a figure cut out of its page still says what it shows;
+accuracy axes are linear and zoomed to where the runs differ, with whatever falls below the view named on it.
+"""
 
 from __future__ import annotations
 
@@ -7,95 +11,133 @@ import statistics
 import torch
 from matplotlib.figure import Figure
 
+from s6.recipe import display_name
 
-def plot_history(history: list[dict], title: str = "") -> Figure:
-    """Train and test (or validation) loss and accuracy against epoch."""
+TARGET = 99.4  # the exercise's test accuracy, in %: a dashed line on every accuracy axis
+
+
+def plot_history(history: list[dict], who: str = "") -> Figure:
+    """Train and test (or validation) loss and accuracy against epoch; ``who`` (e.g. "Model-2, seed 1") heads each
+    panel's title.
+
+    The accuracy axis starts 0.5 points below the lowest value after epoch 1, or at 97%, whichever is lower: a
+    first epoch at 71% would otherwise squash the band the target lies in. A point below the view is named on it.
+    """
     from s6.train import held_out_of
 
     epochs, held_out = [r["epoch"] for r in history], held_out_of(history[0])
     label = "test" if held_out == "test" else "validation"
+    prefix = f"{who}: " if who else ""
     fig = Figure(figsize=(10, 3.6), layout="constrained")
     loss_ax, acc_ax = fig.subplots(1, 2)
     loss_ax.plot(epochs, [r["train_loss"] for r in history], "o-", label="train")
     loss_ax.plot(epochs, [r[f"{held_out}_loss"] for r in history], "o-", label=label)
-    loss_ax.set(xlabel="epoch", ylabel="cross-entropy loss", title="Loss")
-    acc_ax.plot(epochs, [r["train_acc"] for r in history], "o-", label="train")
-    acc_ax.plot(epochs, [r[f"{held_out}_acc"] for r in history], "o-", label=label)
-    acc_ax.axhline(99.4, color="grey", ls="--", lw=1, label="99.4% target")
-    lowest = min(min(r["train_acc"], r[f"{held_out}_acc"]) for r in history)  # fit every point, short runs too
-    acc_ax.set(xlabel="epoch", ylabel="accuracy (%)", title="Accuracy", ylim=(max(0.0, lowest - 0.5), 100))
+    loss_ax.set(xlabel="epoch", ylabel="cross-entropy loss", title=f"{prefix}loss per epoch")
+    accuracies = {"train": [r["train_acc"] for r in history], label: [r[f"{held_out}_acc"] for r in history]}
+    for name, values in accuracies.items():
+        acc_ax.plot(epochs, values, "o-", label=name)
+    acc_ax.axhline(TARGET, color="grey", ls="--", lw=1, label=f"{TARGET}% target")
+    later = [v for values in accuracies.values() for v in (values[1:] or values)]
+    bottom = min(97.0, min(later) - 0.5)
+    acc_ax.set(xlabel="epoch", ylabel="accuracy (%)", title=f"{prefix}accuracy per epoch", ylim=(bottom, 100))
+    for name, values in accuracies.items():
+        for epoch, value in zip(epochs, values):
+            if value < bottom:
+                acc_ax.annotate(f"{name}, epoch {epoch}: {value:.1f}% (below the view)", (epoch, bottom),
+                                xytext=(4, 6 if name == "train" else 18), textcoords="offset points", fontsize=8)
     for ax in (loss_ax, acc_ax):
         ax.grid(alpha=0.3)
         ax.legend()
-    if title:
-        fig.suptitle(title)
     return fig
 
 
 def plot_digits(images: torch.Tensor, labels: list[str], columns: int = 10, title: str = "") -> Figure:
     """A grid of digits (N, 28, 28) or (N, 1, 28, 28), each captioned."""
     images = images.reshape(len(images), 28, 28).float().cpu()
-    rows = (len(images) + columns - 1) // columns
-    fig = Figure(figsize=(columns * 1.0, rows * 1.15), layout="constrained")
+    rows = max(1, (len(images) + columns - 1) // columns)  # an empty grid still carries its title
+    fig = Figure(figsize=(columns * 1.0, rows * 1.15 + 0.4), layout="constrained")
     axes = fig.subplots(rows, columns, squeeze=False)
     for i, ax in enumerate(axes.flat):
         ax.axis("off")
         if i < len(images):
             ax.imshow(images[i], cmap="gray")
-            ax.set_title(labels[i], fontsize=8)
+            ax.set_title(labels[i], fontsize=9)
     if title:
         fig.suptitle(title)
     return fig
 
 
-def plot_confusion(counts: torch.Tensor, title: str = "Confusion matrix (test set)") -> Figure:
-    fig = Figure(figsize=(6, 5.4), layout="constrained")
+def plot_misclassified(images: torch.Tensor, labels: torch.Tensor, predictions: torch.Tensor, who: str,
+                       shown: int = 30) -> Figure:
+    """The first ``shown`` misclassified digits, captioned "true → predicted"; the title counts what it shows of
+    how many there are."""
+    wrong = (labels != predictions).nonzero().flatten()
+    first = wrong[:shown]
+    captions = [f"{int(labels[i])} → {int(predictions[i])}" for i in first]
+    title = (f"{who}: the first {len(first)} of its {len(wrong)} misclassified test digits (true → predicted)"
+             if len(first) < len(wrong) else f"{who}: all {len(wrong)} misclassified test digits (true → predicted)")
+    return plot_digits(images[first], captions, title=title)
+
+
+def plot_confusion(counts: torch.Tensor, who: str) -> Figure:
+    """The confusion matrix's mistakes: each off-diagonal count on a cell shaded by it, in white on the darkest
+    cells; the diagonal (the digits read right) in grey, unshaded, so the mistakes keep the colour scale."""
+    fig = Figure(figsize=(6.4, 5.6), layout="constrained")
     ax = fig.subplots()
-    off_diagonal = counts.clone().fill_diagonal_(0)
-    ax.imshow(off_diagonal, cmap="Reds")
+    mistakes = counts.clone().fill_diagonal_(0)
+    peak = max(int(mistakes.max()), 1)
+    image = ax.imshow(mistakes, cmap="Reds", vmin=0, vmax=peak)
     for t in range(counts.shape[0]):
         for p in range(counts.shape[1]):
-            ax.text(p, t, int(counts[t, p]), ha="center", va="center", fontsize=7,
-                    color="black" if t != p else "tab:blue")
-    ax.set(xlabel="predicted", ylabel="true", title=title, xticks=range(10), yticks=range(10))
+            value = int(counts[t, p])
+            if t == p:
+                ax.text(p, t, value, ha="center", va="center", fontsize=8, color="dimgrey")
+            elif value:
+                ax.text(p, t, value, ha="center", va="center", fontsize=10, weight="bold",
+                        color="white" if value > 0.55 * peak else "black")
+    fig.colorbar(image, ax=ax, label="test digits misread", shrink=0.8)
+    ax.set(xlabel="predicted digit", ylabel="true digit", xticks=range(10), yticks=range(10),
+           title=f"{who}: confusion matrix on the 10,000 test digits\n"
+                 f"({int(mistakes.sum())} misread; the diagonal, in grey, is read right)")
     return fig
 
 
-def plot_seed_spread(results: dict, target: float = 99.4) -> Figure:
-    """Test error at the final epoch against parameter count: one dot per seed, a bar at each model's median.
+def plot_seed_spread(results: dict, target: float = TARGET) -> Figure:
+    """Final-epoch test accuracy of every seed against parameter count: a dot per seed, a bar at each model's median.
 
-    ``results`` is results/seeds.json (see ``s6.results``). The error axis is logarithmic, so a run
-    that failed to train (90% error) and runs that differ by hundredths of a point both show; the
-    median, unlike the mean, is not dragged off by one such run.
+    ``results`` is results/seeds.json (see ``s6.results``). The axis is linear and zoomed to the runs; a run below
+    the view (a seed that did not learn) is named on the plot instead of stretching the axis for everyone else.
     """
     from s6.results import ROLES, runs_of
 
-    fig = Figure(figsize=(7, 4.2), layout="constrained")
+    fig = Figure(figsize=(7.5, 4.4), layout="constrained")
     ax = fig.subplots()
+    finals = [run["final_test_acc"] for entry in results.values() for run in runs_of(entry)]
+    learned = [a for a in finals if a > 90] or finals
+    bottom, top = min(min(learned), target) - 0.1, max(learned) + 0.1
     for model in sorted(results):
         entry = results[model]
         x, width = entry["params"], entry["params"] * 0.05
         counts = ", ".join(f"{len(runs_of(entry, role))} {role}" for role in ROLES if runs_of(entry, role))
-        errors = [100.0 - run["final_test_acc"] for run in runs_of(entry)]
         color = None
         for role, marker in zip(ROLES, ("o", "s")):  # development seeds round, confirmation seeds square
             runs = runs_of(entry, role)
             if not runs:
                 continue
-            role_errors = [100.0 - run["final_test_acc"] for run in runs]
-            (dots,) = ax.plot([x] * len(runs), role_errors, marker, ls="None", alpha=0.6, color=color,
-                              mfc="none" if role == "confirmation" else None,
-                              label=f"{model} ({counts} seeds)" if color is None else None)
+            (dots,) = ax.plot([x] * len(runs), [run["final_test_acc"] for run in runs], marker, ls="None",
+                              alpha=0.6, color=color, mfc="none" if role == "confirmation" else None,
+                              label=f"{display_name(model)} ({counts} seeds)" if color is None else None)
             color = dots.get_color()
-            for run, error in zip(runs, role_errors):
-                if error > 50:
-                    ax.annotate(f"seed {run['seed']}: did not learn", (x, error),
-                                xytext=(8, -4), textcoords="offset points", fontsize=8)
-        ax.hlines(statistics.median(errors), x - width, x + width, color=color, lw=2)
-    ax.axhline(100.0 - target, color="grey", ls="--", lw=1, label=f"{target}% accuracy target")
-    ax.set_yscale("log")
-    ax.set(xlabel="trainable parameters", ylabel="test error at the final epoch (%), log scale",
-           title="Lower is better (bar: median over seeds; squares: confirmation seeds)")
-    ax.grid(alpha=0.3, which="both")
-    ax.legend()
+            for run in runs:
+                if run["final_test_acc"] < bottom:
+                    ax.annotate(f"seed {run['seed']}: {run['final_test_acc']:.1f}%, below the view", (x, bottom),
+                                xytext=(8, 4), textcoords="offset points", fontsize=8)
+        ax.hlines(statistics.median(run["final_test_acc"] for run in runs_of(entry)), x - width, x + width,
+                  color=color, lw=2)
+    ax.axhline(target, color="grey", ls="--", lw=1, label=f"{target}% target")
+    ax.set(xlabel="trainable parameters", ylabel="test accuracy at the final epoch (%)", ylim=(bottom, top),
+           title="Every seed's final test accuracy, by model\n(bar: median; circles: development seeds; "
+                 "squares: confirmation seeds)")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower right", fontsize=8)
     return fig

@@ -1,0 +1,84 @@
+"""Each figure draws what its title says: the model and seed it names, the count it states, every point in view
+or named as out of it."""
+
+import pytest
+import torch
+
+from s6.plots import plot_confusion, plot_history, plot_misclassified, plot_seed_spread
+
+
+def run(seed: int, acc: float, role: str = "development") -> dict:
+    return {"seed": seed, "role": role, "epochs": 8, "final_test_acc": acc, "seconds_per_epoch": 9.0,
+            "device": "cpu: test"}
+
+
+RECORD = {
+    "model2": {"params": 9000, "runs": [run(2, 99.5), run(1, 99.3), run(3, 99.6), run(21, 99.45, "confirmation"),
+                                        run(22, 99.55, "confirmation")]},
+    "model1": {"params": 7000, "runs": [run(1, 11.35), run(2, 99.1)]},
+}
+
+
+def epoch(n: int, train: float, test: float) -> dict:
+    return {"epoch": n, "train_loss": 0.1, "train_acc": train, "test_loss": 0.05, "test_acc": test}
+
+
+def test_seed_spread_puts_every_learned_seed_in_view_and_names_the_one_that_did_not_learn():
+    (ax,) = plot_seed_spread(RECORD).axes
+    dots = [line for line in ax.get_lines() if line.get_linestyle() == "None"]
+    accuracies = sorted(float(y) for line in dots for y in line.get_ydata())
+    assert accuracies == pytest.approx([11.35, 99.1, 99.3, 99.45, 99.5, 99.55, 99.6])
+    low, high = ax.get_ylim()
+    assert low == pytest.approx(99.0) and high > 99.6 and ax.get_yscale() == "linear"  # zoomed, not to 11%
+    assert any("seed 1: 11.3%, below the view" in t.get_text() for t in ax.texts)
+    hollow = [line for line in dots if line.get_markerfacecolor() == "none"]
+    assert sorted(float(y) for line in hollow for y in line.get_ydata()) == pytest.approx([99.45, 99.55])
+    assert {t.get_text().split(" (")[0] for t in ax.get_legend().get_texts()} >= {"Model-1", "Model-2"}
+
+
+def test_history_zooms_to_the_later_epochs_and_names_a_first_epoch_below_the_view():
+    history = [epoch(1, 71.0, 96.0), epoch(2, 98.2, 98.9), epoch(3, 99.0, 99.45)]
+    loss_ax, acc_ax = plot_history(history, "Model-1, seed 4").axes
+    assert acc_ax.get_ylim() == pytest.approx((97.0, 100.0))
+    assert any(t.get_text() == "train, epoch 1: 71.0% (below the view)" for t in acc_ax.texts)
+    assert any(t.get_text() == "test, epoch 1: 96.0% (below the view)" for t in acc_ax.texts)
+    assert acc_ax.get_title() == "Model-1, seed 4: accuracy per epoch"
+    assert loss_ax.get_title() == "Model-1, seed 4: loss per epoch"
+
+
+def test_history_of_a_single_short_epoch_keeps_its_point_in_view():
+    (_, acc_ax) = plot_history([epoch(1, 41.7, 64.7)]).axes
+    low, high = acc_ax.get_ylim()
+    assert low <= 41.7 and high >= 99.4
+
+
+def test_misclassified_grid_shows_as_many_digits_as_its_title_says():
+    labels = torch.arange(50) % 10
+    predictions = labels.clone()
+    predictions[:47] = (labels[:47] + 1) % 10  # 47 wrong, 3 right
+    fig = plot_misclassified(torch.zeros(50, 28, 28), labels, predictions, "Model-2, seed 1")
+    drawn = [ax for ax in fig.axes if ax.get_images()]
+    assert len(drawn) == 30
+    assert fig._suptitle.get_text().startswith("Model-2, seed 1: the first 30 of its 47 misclassified")
+    assert drawn[0].get_title() == "0 → 1"
+    few = plot_misclassified(torch.zeros(50, 28, 28), labels, labels.roll(1) * 0 + labels, "M")
+    assert few._suptitle.get_text().startswith("M: all 0 misclassified")
+
+
+def test_confusion_matrix_names_its_model_and_writes_dark_cells_in_white():
+    counts = torch.eye(10, dtype=torch.long) * 980
+    counts[9, 4], counts[7, 2] = 12, 1
+    (ax, _colorbar) = plot_confusion(counts, "Model-2, seed 1").axes
+    assert ax.get_title().startswith("Model-2, seed 1: confusion matrix") and "13 misread" in ax.get_title()
+    colour = {t.get_text(): t.get_color() for t in ax.texts}
+    assert colour["12"] == "white" and colour["1"] == "black" and colour["980"] == "dimgrey"
+    assert len(ax.texts) == 12  # the diagonal and the two mistakes; a zero cell stays blank
+
+
+def test_top_confusions_lists_the_commonest_mistakes_first():
+    from s6.analysis import top_confusions
+
+    counts = torch.eye(10, dtype=torch.long) * 980
+    counts[9, 4], counts[7, 2], counts[4, 9] = 12, 1, 5
+    assert top_confusions(counts, 2) == [(9, 4, 12), (4, 9, 5)]
+    assert top_confusions(torch.eye(10, dtype=torch.long)) == []
