@@ -22,7 +22,8 @@ from pathlib import Path
 
 from s6.files import save_json
 from s6.recipe import RECIPES
-from s6.results import ROLES, format_seed_table
+from s6.report import seeds_table
+from s6.results import ROLES
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -74,7 +75,7 @@ def main() -> None:
             entry["runs"].sort(key=lambda r: r["seed"])
             save_json(summary_path, results)
             print(f"{model} seed {seed}: final test accuracy {epochs[-1]['test_acc']:.2f}% after {len(epochs)} epochs")
-    print(format_seed_table(results))
+    print(seeds_table(results))
 
 
 if __name__ == "__main__":

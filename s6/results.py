@@ -27,11 +27,6 @@ def runs_of(entry: dict, role: str | None = None) -> list[dict]:
     return sorted((run for run in entry["runs"] if role in (None, run["role"])), key=lambda run: run["seed"])
 
 
-def final_accuracies(entry: dict, role: str | None = None) -> list[float]:
-    """Final-epoch test accuracy (percent) of each seed of one model, in seed order."""
-    return [run["final_test_acc"] for run in runs_of(entry, role)]
-
-
 def seed_span(seeds: list[int]) -> str:
     """1, 2, 3, 5 -> '1-3, 5': the seeds a summary covers, short."""
     spans: list[list[int]] = []
@@ -70,25 +65,3 @@ def summaries(results: dict) -> list[tuple[str, str, Summary]]:
                     seconds=sum(run["seconds_per_epoch"] for run in runs) / len(runs),
                     epochs="/".join(sorted({str(run["epochs"]) for run in runs})))))
     return rows
-
-
-def format_seed_table(results: dict) -> str:
-    """A line per model and role: seeds, parameters, mean, min (its seed), max, seconds per epoch; then devices."""
-    lines = [f"{'model':<8}{'role':<14}{'seeds':<10}{'params':>7}{'mean':>8}{'min':>8}{'(seed)':>7}{'max':>8}"
-             f"{'s/epoch':>9}"]
-    for model, role, s in summaries(results):
-        worst_seed = f"({s.worst['seed']})"
-        lines.append(f"{model:<8}{role:<14}{s.seeds:<10}{results[model]['params']:>7,}{s.mean:>8.2f}"
-                     f"{s.worst['final_test_acc']:>8.2f}{worst_seed:>7}{s.best:>8.2f}{s.seconds:>9.1f}")
-    devices = []
-    for model, entry in sorted(results.items()):
-        for device in sorted({run["device"] for run in entry["runs"]}):
-            seeds = [run["seed"] for run in runs_of(entry) if run["device"] == device]
-            devices.append(f"{model} seeds {seed_span(seeds)}: {device}")
-    return "\n".join(lines + devices)
-
-
-def format_seed_runs(entry: dict, role: str) -> str:
-    """Every seed's final accuracy of one model and role, as 'seed:accuracy' pairs, ten to a line."""
-    pairs = [f"{run['seed']:>2}:{run['final_test_acc']:.2f}" for run in runs_of(entry, role)]
-    return "\n".join("  ".join(pairs[i : i + 10]) for i in range(0, len(pairs), 10))
