@@ -18,6 +18,11 @@ test runs) fails when a block no longer matches its source, so a stale figure ca
 * ``output PATH``: a benchmark's printout (s6.printout's record, or a raw .txt), verbatim in a code block;
 * ``time PATH``: README's sentence on the time to accuracy, from bench_time_to_accuracy.py's record;
 * ``photos PATH``: predict's accuracy on photos, a row per condition, from bench_predict_photos.py's record;
+* ``requirements``: README's first table, each requirement of the exercise against Model-2 and its proof;
+* ``layers-MODEL``: that model's layer table, receptive field and parameter count (``s6 summary``);
+* ``blocks-MODEL``: the same, short: a row per named layer, with its output, receptive field and parameters;
+* ``log PATH``: a run's epoch log as the CLI printed it, from its metrics.json;
+* ``photos-sentence PATH``: README's one sentence on the same record, each set's range over the conditions;
 * ``backprop``: E_total at a few iterations for each learning rate, from Part 1's reference network (s6.backprop);
 * ``run PATH``: one training run's outcome, from its metrics.json;
 * ``notebook-run PATH``: how long the committed notebook's run took, where, and what it ended at (from its cells).
@@ -37,14 +42,11 @@ from pathlib import Path
 from s6 import S6Error, plural
 from s6.files import atomic_write_bytes
 from s6.printout import load_printout
+from s6.recipe import DEFAULT_MODEL, GOALS, display_name
 from s6.results import ROLES, load_seed_results, runs_of, seed_span, summaries
 
 BLOCK = re.compile(r"(<!-- s6:([\w-]+)(?: ([^\s>]+))? -->\n)(.*?)(<!-- /s6:\2 -->)", re.S)
 GOAL_SECONDS = 60  # the goal for the default run, start to exit, on a 2-core CPU
-NAMES = {"model1": "Model-1", "model2": "Model-2", "model3": "Model-3"}
-# A model's goal beyond the exercise, on each role's seeds: every final accuracy at least "min" %, their mean at
-# least "mean" %. The verdict is generated, so README cannot claim a goal the record no longer meets.
-GOALS = {"model3": {"min": 99.4, "mean": 99.5}}
 
 
 def seeds_table(results: dict) -> str:
@@ -52,7 +54,7 @@ def seeds_table(results: dict) -> str:
     rows = ["| model | parameters | epochs | seeds | final test accuracy: mean | min (seed) | max | seconds / epoch |",
             "|---|---|---|---|---|---|---|---|"]
     for model, role, s in summaries(results):
-        rows.append(f"| {NAMES.get(model, model)} | {results[model]['params']:,} | {s.epochs} | {s.count} {role} "
+        rows.append(f"| {display_name(model)} | {results[model]['params']:,} | {s.epochs} | {s.count} {role} "
                     f"({s.seeds}) | **{s.mean:.2f}** | **{s.worst['final_test_acc']:.2f}** ({s.worst['seed']}) | "
                     f"{s.best:.2f} | {s.seconds:.1f} |")
     return "\n".join(rows)
@@ -103,6 +105,64 @@ def goal(model: str, results: dict) -> str:
             f"{'met' if low >= target['min'] else 'missed'}** (min {low:.2f}%, seed {x.worst['seed']}); "
             f"mean ≥ {target['mean']:g}% **{'met' if mean >= target['mean'] else 'missed'}** ({mean:g}%).")
     return " ".join(sentences)
+
+
+def requirements_table(results: dict, model: str = DEFAULT_MODEL) -> str:
+    """README's first table: each requirement of the exercise, what ``model`` has, and where the proof is; read
+    from the model's spec and recipe, the seed record and Part 1's learning rates, never typed."""
+    from s6.backprop.network import LEARNING_RATES
+    from s6.models import MODELS, GAP, ConvBN, Head
+    from s6.recipe import recipe_for
+
+    layers = [layer for _, layer in MODELS[model].layers]
+    blocks = [(i, layer) for i, layer in enumerate(layers, 1) if isinstance(layer, ConvBN)]
+    dropped = [i for i, layer in blocks if layer.dropout]
+    rates = sorted({layer.dropout for _, layer in blocks if layer.dropout})
+    runs = {role: s for name, role, s in summaries(results) if name == model}
+    accuracy = "; ".join(f"{plural(s.count, role + ' seed')}: mean **{s.mean:.2f}%**, min **{s.worst['final_test_acc']:.2f}%**"
+                         for role, s in runs.items())
+    seeds = sum(s.count for s in runs.values())
+    name = display_name(model)
+    rows = [f"| the exercise asks for | {name} has | proof |", "|---|---|---|",
+            f"| < 20,000 parameters | **{results[model]['params']:,}** | layer table below, "
+            f"`python -m s6 summary --model {model}` |",
+            f"| ≥ 99.4% test accuracy | at the **final** epoch, on all {seeds} seeds: {accuracy} | "
+            "[every seed](#results), [`results/seeds.json`](results/seeds.json) |",
+            f"| < 20 epochs | **{recipe_for(model).epochs}** | the training log below |",
+            f"| BatchNorm | after each of its {len(blocks)} 3×3 convolutions | [`s6/models.py`](s6/models.py) |",
+            f"| Dropout | {'/'.join(f'{p:g}' for p in rates) or 'none'} after blocks "
+            f"{', '.join(str(i) for i in dropped)} | [why there](docs/models.md#model-2s-layers) |",
+            f"| global average pooling | {'yes' if any(isinstance(x, GAP) for x in layers) else 'no'}, "
+            "over the last 5×5 map | layer table below |",
+            f"| a 1×1 or FC head | {'a 1×1 convolution to the 10 classes' if isinstance(layers[-1], Head) else 'no'} "
+            "| layer table below |",
+            f"| Part 1: the backpropagation workbook | [`asgmt_backpropagation.xlsx`](asgmt_backpropagation.xlsx): "
+            f"{len(LEARNING_RATES)} learning-rate sheets ({', '.join(f'{lr:g}' for lr in LEARNING_RATES)}) and a "
+            "loss chart | [Part 1](#part-1--backpropagation) |"]
+    return "\n".join(rows)
+
+
+def epoch_log(metrics: dict) -> str:
+    """A run's log as ``python -m s6 train`` printed it, one line per epoch, from its metrics.json."""
+    from s6.train import format_epoch
+
+    return "\n".join(["```", *(format_epoch(record) for record in metrics["epochs"]), "```"])
+
+
+def layers(model: str) -> str:
+    """The model's layer table, receptive field and parameter count, as ``python -m s6 summary`` prints them."""
+    from s6.models import build_model
+    from s6.summary import describe
+
+    return "\n".join(["```", describe(build_model(model)), "```"])
+
+
+def block_rows(model: str) -> str:
+    """The model's layers as a Markdown table: what each does, its output, receptive field and parameters."""
+    from s6.models import build_model
+    from s6.summary import block_table
+
+    return block_table(build_model(model))
 
 
 def sweep_table(record: dict) -> str:
@@ -199,6 +259,19 @@ def photos(record: dict) -> str:
     return "\n".join(rows)
 
 
+def photos_sentence(record: dict) -> str:
+    """README's sentence on photos: the range over the lighting conditions of each set's share read right."""
+    f = record["figures"]
+
+    def span(key: str) -> str:
+        low, high = min(c[key] for c in f["conditions"]), max(c[key] for c in f["conditions"])
+        return f"{low:g}%" if low == high else f"{low:g}–{high:g}%"
+
+    return (f"On {f['count']} photos per condition, rendered from MNIST test digits under {len(f['conditions'])} "
+            f"kinds of light, it reads {span('one_digit')} of single digits, {span('numbers')} of numbers of 2–4 "
+            f"digits and {span('small')} of small digits (each a thirtieth of a 2,000-pixel-wide photo).")
+
+
 def backprop_table(iterations: tuple[int, ...] = (1, 10, 50, 100)) -> str:
     """E_total after k - 1 updates, per learning rate: the numbers the workbook holds (a test proves the workbook
     equals this reference, in LibreOffice's recalculation)."""
@@ -236,7 +309,7 @@ def notebook_run(notebook: dict) -> str:
     device, seed = trained[0][1], trained[0][2]
     return (f"The committed run took {minutes} min {seconds} s from the first cell to the last, on {device} "
             f"({start.date()}); seed {seed}: "
-            f"{' and '.join(NAMES.get(m, m) for m, _, _ in trained)} trained, Model-2 ended at {final.group(1)}%.")
+            f"{' and '.join(display_name(m) for m, _, _ in trained)} trained, Model-2 ended at {final.group(1)}%.")
 
 
 def read_json(path: Path) -> dict:
@@ -248,8 +321,10 @@ FROM_FILE: dict[str, Callable[[Path], str]] = {
     "output": lambda path: output(load_printout(path)),
     "time": lambda path: time_to_accuracy(load_printout(path)),
     "photos": lambda path: photos(load_printout(path)),
+    "photos-sentence": lambda path: photos_sentence(load_printout(path)),
     "notebook-run": lambda path: notebook_run(read_json(path)),
     "run": lambda path: run_outcome(read_json(path)),
+    "log": lambda path: epoch_log(read_json(path)),
     "sweep": lambda path: sweep_table(read_json(path)),
     "screen": lambda path: screen_table(read_json(path)),
     "validation-screen": lambda path: validation_screen(read_json(path)),
@@ -259,8 +334,11 @@ FROM_FILE: dict[str, Callable[[Path], str]] = {
 
 def generators(results: dict) -> dict[str, Callable[[], str]]:
     """The blocks written from the seed record (and Part 1's reference network), by name."""
-    blocks: dict[str, Callable[[], str]] = {"seeds": lambda: seeds_table(results), "backprop": backprop_table}
+    blocks: dict[str, Callable[[], str]] = {"seeds": lambda: seeds_table(results), "backprop": backprop_table,
+                                            "requirements": lambda: requirements_table(results)}
     for model, entry in results.items():
+        blocks[f"layers-{model}"] = lambda model=model: layers(model)
+        blocks[f"blocks-{model}"] = lambda model=model: block_rows(model)
         blocks[f"seed-runs-{model}"] = lambda entry=entry: seed_runs(entry)
         blocks[f"devices-{model}"] = lambda entry=entry: devices(entry)
         blocks[f"summary-{model}"] = lambda model=model: summary(model, results)

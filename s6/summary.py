@@ -11,7 +11,7 @@ from torch import nn
 
 from s6 import plural
 from s6.models import count_parameters
-from s6.recipe import Recipe, clean_tail
+from s6.recipe import Augment, Recipe, clean_tail
 
 
 @dataclass(frozen=True)
@@ -100,7 +100,50 @@ def describe_recipe(recipe: Recipe) -> str:
     if recipe.augment is None:
         parts.append("no augmentation")
     else:
-        a = recipe.augment
         clean = f" (none in {clean_tail(recipe)})" if recipe.clean_epochs else ""
-        parts.append(f"augmentation ±{a.degrees:g}° rotation, ±{a.translate:.0%} shift, ±{a.scale:.0%} zoom{clean}")
+        parts.append(f"augmentation {describe_augment(recipe.augment)}{clean}")
     return "Training recipe: " + ", ".join(parts)
+
+
+def describe_augment(augment: Augment) -> str:
+    """The random affine jitter in words, as the recipe, the notebook and docs state it."""
+    return f"±{augment.degrees:g}° rotation, ±{augment.translate:.0%} shift, ±{augment.scale:.0%} zoom"
+
+
+def block_table(model: nn.Module, input_size: int = 28) -> str:
+    """A Markdown table, a row per named layer of the model: what it does, its output, its receptive field and its
+    parameters; README's short form of ``describe``."""
+    shapes: dict[str, tuple[int, ...]] = {}
+
+    def keep_shape(name: str):
+        def hook(module: nn.Module, inputs: tuple, output: torch.Tensor) -> None:  # None: the output stays as it is
+            shapes[name] = tuple(output.shape)
+        return hook
+
+    hooks = [child.register_forward_hook(keep_shape(name)) for name, child in model.named_children()]
+    try:
+        rf = {row.layer.split(".")[0]: row.rf for row in receptive_field_table(model, input_size)}  # a layer's last
+    finally:
+        for hook in hooks:
+            hook.remove()
+    rows = ["| layer | what it does | output | receptive field | parameters |", "|---|---|---|---|---|"]
+    for name, child in model.named_children():
+        steps = [_step(module) for module in (child.modules() if list(child.children()) else [child])]
+        shape = shapes[name]
+        output = "×".join(map(str, shape[1:])) if len(shape) == 4 else str(shape[1])
+        params = sum(p.numel() for p in child.parameters() if p.requires_grad)
+        rows.append(f"| {name} | {' → '.join(s for s in steps if s)} | {output} | {rf.get(name, '')} | {params:,} |")
+    rows.append(f"| **all** | | | | **{count_parameters(model):,}** |")
+    return "\n".join(rows)
+
+
+def _step(module: nn.Module) -> str:
+    """One module in words, for ``block_table``; containers say nothing of their own."""
+    if isinstance(module, nn.Conv2d):
+        kind = " depthwise" if module.groups == module.in_channels > 1 else ""
+        return f"{module.kernel_size[0]}×{module.kernel_size[1]}{kind} conv to {module.out_channels}"
+    if isinstance(module, nn.Dropout):
+        return f"Dropout {module.p:g}"
+    names = {nn.MaxPool2d: "max-pool", nn.BatchNorm2d: "BatchNorm", nn.ReLU: "ReLU",
+             nn.AdaptiveAvgPool2d: "global average pool", nn.ChannelShuffle: "channel shuffle"}
+    return next((words for kind, words in names.items() if isinstance(module, kind)), "")

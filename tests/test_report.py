@@ -215,3 +215,36 @@ def test_a_benchmarks_save_path_that_cannot_be_written_is_refused_before_it_runs
         f"bench: error: argument --save: cannot write --save {tmp_path / 'a-file' / 'record.json'}: its folder "
         f"{tmp_path / 'a-file'} is not writable")
     assert parser.parse_args(["--save", str(tmp_path / "new" / "record.json")]).save == tmp_path / "new" / "record.json"
+
+
+def test_the_requirements_table_reads_the_models_spec_recipe_and_every_seeds_final_accuracy():
+    from s6.report import requirements_table
+
+    table = requirements_table(RECORD)
+    assert "| < 20,000 parameters | **19,584** |" in table  # the record's count: what the seeds ran
+    assert "on all 3 seeds: 2 development seeds: mean **99.46%**, min **99.42%**; 1 confirmation seed: mean " \
+           "**99.60%**, min **99.60%**" in table
+    assert "| < 20 epochs | **5** |" in table  # the recipe's
+    assert "| BatchNorm | after each of its 6 3×3 convolutions |" in table
+    assert "| Dropout | 0.05 after blocks 5, 6 |" in table
+    assert "6 learning-rate sheets (0.1, 0.2, 0.5, 0.8, 1, 2)" in table
+
+
+def test_a_runs_log_is_printed_as_the_command_line_printed_it(tmp_path):
+    from s6.train import format_epoch
+
+    epochs = [{"epoch": 1, "lr": 0.3, "train_loss": 0.5, "train_acc": 90.0, "test_loss": 0.1, "test_acc": 98.0,
+               "seconds": 9.0}]
+    (tmp_path / "metrics.json").write_text(json.dumps({"epochs": epochs}))
+    new = render("<!-- s6:log metrics.json -->\n<!-- /s6:log -->", RECORD, tmp_path)
+    assert new == f"<!-- s6:log metrics.json -->\n```\n{format_epoch(epochs[0])}\n```\n<!-- /s6:log -->"
+
+
+def test_the_photo_sentence_gives_each_sets_range_over_the_conditions(tmp_path):
+    conditions = [{"condition": "a", "one_digit": 100.0, "numbers": 95.0, "small": 97.0},
+                  {"condition": "b", "one_digit": 100.0, "numbers": 98.5, "small": 100.0}]
+    path = saved_printout(tmp_path, "photos", ["x"], {"count": 200, "conditions": conditions, "device": "cpu: X",
+                                                      "clean": 100.0, "raw": 100.0})
+    new = render(f"<!-- s6:photos-sentence {path} -->\n<!-- /s6:photos-sentence -->", RECORD, tmp_path)
+    assert "On 200 photos per condition, rendered from MNIST test digits under 2 kinds of light, it reads 100% of " \
+           "single digits, 95–98.5% of numbers of 2–4 digits and 97–100% of small digits" in new
