@@ -111,7 +111,7 @@ def requirements_table(results: dict, model: str = DEFAULT_MODEL) -> str:
     """README's first table: each requirement of the exercise, what ``model`` has, and where the proof is; read
     from the model's spec and recipe, the seed record and Part 1's learning rates, never typed."""
     from s6.backprop.network import LEARNING_RATES
-    from s6.models import MODELS, GAP, ConvBN, Head
+    from s6.models import GAP, MODELS, ConvBN, Head
     from s6.recipe import recipe_for
 
     layers = [layer for _, layer in MODELS[model].layers]
@@ -119,8 +119,8 @@ def requirements_table(results: dict, model: str = DEFAULT_MODEL) -> str:
     dropped = [i for i, layer in blocks if layer.dropout]
     rates = sorted({layer.dropout for _, layer in blocks if layer.dropout})
     runs = {role: s for name, role, s in summaries(results) if name == model}
-    accuracy = "; ".join(f"{plural(s.count, role + ' seed')}: mean **{s.mean:.2f}%**, min **{s.worst['final_test_acc']:.2f}%**"
-                         for role, s in runs.items())
+    accuracy = "; ".join(f"{plural(s.count, role + ' seed')}: mean **{s.mean:.2f}%**, "
+                         f"min **{s.worst['final_test_acc']:.2f}%**" for role, s in runs.items())
     seeds = sum(s.count for s in runs.values())
     name = display_name(model)
     rows = [f"| the exercise asks for | {name} has | proof |", "|---|---|---|",
