@@ -129,9 +129,9 @@ def requirements_table(results: dict, model: str = DEFAULT_MODEL) -> str:
             f"| ≥ 99.4% test accuracy | at the **final** epoch, on all {seeds} seeds: {accuracy} | "
             "[every seed](#results), [`results/seeds.json`](results/seeds.json) |",
             f"| < 20 epochs | **{recipe_for(model).epochs}** | the training log below |",
-            f"| BatchNorm | after each of its {len(blocks)} 3×3 convolutions | [`s6/models.py`](s6/models.py) |",
+            f"| BatchNorm | after every 3×3 convolution ({len(blocks)} of them) | [`s6/models.py`](s6/models.py) |",
             f"| Dropout | {'/'.join(f'{p:g}' for p in rates) or 'none'} after blocks "
-            f"{', '.join(str(i) for i in dropped)} | [why there](docs/models.md#model-2s-layers) |",
+            f"{' and '.join(str(i) for i in dropped)} | [why there](docs/models.md#model-2s-layers) |",
             f"| global average pooling | {'yes' if any(isinstance(x, GAP) for x in layers) else 'no'}, "
             "over the last 5×5 map | layer table below |",
             f"| a 1×1 or FC head | {'a 1×1 convolution to the 10 classes' if isinstance(layers[-1], Head) else 'no'} "

@@ -225,8 +225,8 @@ def test_the_requirements_table_reads_the_models_spec_recipe_and_every_seeds_fin
     assert "on all 3 seeds: 2 development seeds: mean **99.46%**, min **99.42%**; 1 confirmation seed: mean " \
            "**99.60%**, min **99.60%**" in table
     assert "| < 20 epochs | **5** |" in table  # the recipe's
-    assert "| BatchNorm | after each of its 6 3×3 convolutions |" in table
-    assert "| Dropout | 0.05 after blocks 5, 6 |" in table
+    assert "| BatchNorm | after every 3×3 convolution (6 of them) |" in table
+    assert "| Dropout | 0.05 after blocks 5 and 6 |" in table
     assert "6 learning-rate sheets (0.1, 0.2, 0.5, 0.8, 1, 2)" in table
 
 
