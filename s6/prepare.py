@@ -165,8 +165,7 @@ def _darker_than_paper(x: torch.Tensor, blocks: int) -> float:
     """Evidence in [-1, 1] that the ink is darker than the paper: how much further the image departs
     below a background of blocks x blocks medians than above it. One block sees a shadowed page as
     ink; four blocks can mistake a digit that fills the frame for paper. Their sum over 1, 2 and 4
-    blocks was right on all but one of 500 photos (5 conditions x 100) and on all of 1,400 MNIST
-    digits in either polarity, at 28x28 and 280x280."""
+    blocks is what judged best in the measurements (docs/predict.md, "Why the ink's polarity ...")."""
     departure = x - _coarse_background(x, blocks)
     below, above = float(-departure.min()), float(departure.max())
     return (below - above) / max(below + above, 1e-6)
@@ -205,8 +204,7 @@ def ink_is_dark(pixels: torch.Tensor) -> bool:
 
     Not at WORK_SIDE: there a digit a thirtieth of a 2000-pixel photo's width is 8 pixels across, its
     strokes blur to a fraction of their contrast, and the edge of a shadow over the page outweighs them
-    (such digits under a shadow, 40 photos: read right with polarity judged at 256 pixels 28 times, at 512
-    32 times, at 1024 39 times; each miss at 256 and 1024 was ink taken for light).
+    (measured: docs/predict.md, "Why the ink's polarity is judged as it is").
     """
     smooth = _smooth(_shrink(pixels, POLARITY_SIDE))
     return sum(_darker_than_paper(smooth, blocks) for blocks in (1, 2, 4)) > 0
