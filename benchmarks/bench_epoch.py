@@ -21,7 +21,7 @@ from s6.data import load_mnist, resolve_data_dir, tensor_loaders, torchvision_lo
 from s6.device import describe_device, resolve_device, sync
 from s6.models import build_model
 from s6.printout import Printout, add_save_option
-from s6.recipe import recipe_for
+from s6.registry import recipe_for
 from s6.train import evaluate, make_optimizer, train_epoch
 
 

@@ -22,9 +22,10 @@ import torch
 
 from s6.data import load_mnist, resolve_data_dir, tensor_loaders
 from s6.device import describe_device, resolve_device, sync
-from s6.models import GAP, MODELS, ConvBN, Dropout, Head, Net, Pool, Spec, build_model
+from s6.models import Dropout, Net, build_model
 from s6.printout import Printout, add_save_option
-from s6.recipe import recipe_for
+from s6.registry import REGISTRY, recipe_for
+from s6.spec import GAP, ConvBN, Head, Pool, Spec
 from s6.train import evaluate, make_optimizer, train_epoch
 
 # Model-2 as it was at 558d71b (19,584 parameters), with PyTorch's Dropout (see with_torch_dropout)
@@ -88,7 +89,7 @@ def cpu_variants(mnist, batches: int) -> dict[str, Callable[[], float]]:
     pool_first = replace(MODEL2_558D71B, layers=(("block1", ConvBN(10, pool=True)), *MODEL2_558D71B.layers[2:]))
     eight = replace(pool_first, layers=(("block1", ConvBN(8, pool=True)), *pool_first.layers[1:]))
     last = replace(eight, channels_last=True)
-    today = MODELS["model2"]
+    today = REGISTRY["model2"].spec
     assert today == last.changed(["block3", "block4"], dropout=0.0), "the last row must be today's Model-2"
     rows = [
         ("Model-2 of 558d71b (10 channels, pool after block 1)", with_torch_dropout(Net(MODEL2_558D71B))),

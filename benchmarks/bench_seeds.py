@@ -21,7 +21,7 @@ import sys
 from pathlib import Path
 
 from s6.files import save_json
-from s6.recipe import RECIPES
+from s6.registry import REGISTRY
 from s6.report import seeds_table
 from s6.results import ROLES
 
@@ -40,7 +40,7 @@ def run_seed(model: str, seed: int, out: Path, data_dir: str | None) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     # No defaults: a run replaces the committed record of each seed it names, so it names them on purpose.
-    parser.add_argument("--models", nargs="+", choices=list(RECIPES), required=True)
+    parser.add_argument("--models", nargs="+", choices=list(REGISTRY), required=True)
     parser.add_argument("--seeds", nargs="+", type=int, required=True)
     parser.add_argument("--role", choices=ROLES, default="development",
                         help="development: seeds that steer the design; confirmation: run once, after it is fixed")

@@ -36,8 +36,9 @@ from torch import nn
 
 from s6.data import prepare_mnist, resolve_data_dir
 from s6.device import describe_device, resolve_device, sync
-from s6.models import MNIST_MEAN, MNIST_STD, count_parameters
+from s6.models import count_parameters
 from s6.printout import Printout, add_save_option
+from s6.spec import MNIST_MEAN, MNIST_STD
 
 ROOT = Path(__file__).resolve().parent.parent
 PEER_EPOCHS = 20  # the peer's schedule

@@ -25,7 +25,7 @@ from s6.data import load_mnist, resolve_data_dir, tensor_loaders
 from s6.device import describe_device
 from s6.models import build_model, count_parameters
 from s6.printout import Printout, add_save_option
-from s6.recipe import recipe_for
+from s6.registry import recipe_for
 from s6.train import make_optimizer, train_epoch
 
 # Each operator the profiler names, by the kind of work it is: the first kind whose words its name contains, in

@@ -26,10 +26,11 @@ import torch
 
 from s6.data import load_mnist, resolve_data_dir
 from s6.files import save_json
-from s6.models import MODELS, Spec
 from s6.provenance import provenance
-from s6.recipe import Augment, Recipe, recipe_for
+from s6.recipe import Augment, Recipe
+from s6.registry import REGISTRY, recipe_for
 from s6.run import train_run
+from s6.spec import Spec
 
 ROOT = Path(__file__).resolve().parent.parent
 VALIDATION = 10000  # the last 10,000 of the 60,000 training images
@@ -39,11 +40,11 @@ REFERENCE = "el5-clean1-drop56"  # today's Model-2, as the record names it: each
 @dataclass(frozen=True)
 class Candidate:
     note: str  # what it changes, for the record
-    spec: Spec = MODELS["model2"]
+    spec: Spec = REGISTRY["model2"].spec
     recipe: Recipe = recipe_for("model2")
 
 
-MODEL2, RECIPE = MODELS["model2"], recipe_for("model2")
+MODEL2, RECIPE = REGISTRY["model2"].spec, recipe_for("model2")
 ALL_DROPOUT = MODEL2.changed(["block3", "block4"], dropout=0.05)  # Dropout after each of the last four blocks
 WIDE = replace(ALL_DROPOUT, layers=((MODEL2.layers[0][0], replace(MODEL2.layers[0][1], width=10)),
                                     *ALL_DROPOUT.layers[1:]))

@@ -31,8 +31,10 @@ from torch import nn
 from s6.data import load_mnist, normalise, random_affine, resolve_data_dir
 from s6.device import describe_device, resolve_device
 from s6.files import save_json
-from s6.models import GAP, ConvBN, Head, Layer, Net, Pool, Spec, count_parameters
-from s6.recipe import Augment, Recipe, recipe_for
+from s6.models import Net, count_parameters
+from s6.recipe import Augment, Recipe
+from s6.registry import recipe_for
+from s6.spec import GAP, ConvBN, Head, Layer, Pool, Spec
 from s6.train import make_optimizer
 
 ROOT = Path(__file__).resolve().parent.parent

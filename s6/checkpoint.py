@@ -11,7 +11,7 @@ from torch import nn
 
 from s6 import S6Error, __version__
 from s6.files import atomic_write_bytes
-from s6.models import MNIST_MEAN, MNIST_STD
+from s6.spec import MNIST_MEAN, MNIST_STD
 
 
 def save_torch(path: str | os.PathLike, obj: object) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 from s6 import S6Error, TrainingInterrupted, __version__, plural
 from s6.backprop.workbook import MAX_ITERATIONS
 from s6.files import writable_dir, writable_file
-from s6.recipe import DEFAULT_MODEL, RECIPES
+from s6.registry import DEFAULT_MODEL, REGISTRY
 from s6.shipped import DEFAULT_HELP
 
 
@@ -76,7 +76,7 @@ def cmd_train(args: argparse.Namespace) -> None:
 
 def cmd_summary(args: argparse.Namespace) -> None:
     from s6.models import build_model
-    from s6.recipe import recipe_for
+    from s6.registry import recipe_for
     from s6.summary import describe, describe_recipe
 
     print(describe(build_model(args.model)))
@@ -181,7 +181,7 @@ def build_parser() -> Parser:
     defaults = DefaultsFormatter
 
     train = commands.add_parser("train", help="train a model on MNIST", formatter_class=defaults)
-    train.add_argument("--model", choices=list(RECIPES), help=f"which model (default: {DEFAULT_MODEL})")
+    train.add_argument("--model", choices=list(REGISTRY), help=f"which model (default: {DEFAULT_MODEL})")
     train.add_argument("--epochs", type=positive_int, help="epochs (default: the model's recipe)")
     train.add_argument("--seed", type=seed_number,
                        help="seed for weights, shuffling, augmentation, dropout (default: 1)")
@@ -206,7 +206,7 @@ def build_parser() -> Parser:
 
     summary = commands.add_parser("summary", help="layer table, receptive field, parameter count and recipe",
                                   formatter_class=defaults)
-    summary.add_argument("--model", default=DEFAULT_MODEL, choices=list(RECIPES), help="which model")
+    summary.add_argument("--model", default=DEFAULT_MODEL, choices=list(REGISTRY), help="which model")
     summary.set_defaults(run=cmd_summary)
 
     predict = commands.add_parser("predict", help="classify your own digit images (PNG/JPEG)",

@@ -23,8 +23,8 @@ import torch
 import torch.nn.functional as F
 
 from s6 import S6Error
-from s6.models import MNIST_MEAN, MNIST_STD
 from s6.recipe import Augment
+from s6.spec import MNIST_MEAN, MNIST_STD
 
 # name: (magic number, item count, SHA-256 of the canonical file)
 MNIST_FILES = {

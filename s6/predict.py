@@ -15,8 +15,9 @@ from PIL import Image
 
 from s6 import S6Error
 from s6.checkpoint import load_checkpoint
-from s6.models import MODELS, build_model
+from s6.models import build_model
 from s6.prepare import to_mnist_digits
+from s6.registry import REGISTRY
 from s6.shipped import SHIPPED, default_checkpoint
 
 
@@ -24,8 +25,8 @@ def load_classifier(path: str | os.PathLike) -> tuple[torch.nn.Module, dict]:
     """The model of a checkpoint, in eval mode, and the checkpoint itself."""
     checkpoint = load_checkpoint(path)
     name = checkpoint["model"]
-    if name not in MODELS:
-        raise S6Error(f"{path} holds a {name!r} model, which this s6 does not know ({', '.join(MODELS)})")
+    if name not in REGISTRY:
+        raise S6Error(f"{path} holds a {name!r} model, which this s6 does not know ({', '.join(REGISTRY)})")
     model = build_model(name)
     try:
         model.load_state_dict(checkpoint["state_dict"])

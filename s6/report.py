@@ -9,7 +9,7 @@ test runs) fails when a block no longer matches its source, so a stale figure ca
 * ``seed-runs-MODEL``: every seed's final accuracy of that model, development and confirmation apart;
 * ``devices-MODEL``: which machine ran which seeds of that model;
 * ``summary-MODEL``: that model's mean, min (its seed) and max, per role, in a sentence;
-* ``goal-MODEL``: per role, whether that model's goal (``GOALS``) holds, with the figures that decide it;
+* ``goal-MODEL``: per role, whether that model's goal (its registry entry's) holds, with the figures that decide it;
 * ``sweep PATH``: every candidate of benchmarks/sweep_model3.py's record, a row each;
 * ``screen PATH``: every candidate of benchmarks/screen_model3.py's record, its seeds and their mean and min;
 * ``validation-screen PATH``: every candidate of benchmarks/screen_model2.py's record (validation accuracy), its
@@ -42,7 +42,7 @@ from pathlib import Path
 from s6 import S6Error, plural
 from s6.files import atomic_write_bytes
 from s6.printout import load_printout
-from s6.recipe import DEFAULT_MODEL, GOALS, display_name
+from s6.registry import DEFAULT_MODEL, REGISTRY, display_name
 from s6.results import ROLES, load_seed_results, runs_of, seed_span, summaries
 
 BLOCK = re.compile(r"(<!-- s6:([\w-]+)(?: ([^\s>]+))? -->\n)(.*?)(<!-- /s6:\2 -->)", re.S)
@@ -95,15 +95,15 @@ def summary(model: str, results: dict) -> str:
 
 def goal(model: str, results: dict) -> str:
     """Per role: is every seed at or above the goal's minimum, and is the mean at or above its target?"""
-    target, sentences = GOALS[model], []
+    target, sentences = REGISTRY[model].goal, []
     for name, role, x in summaries(results):
         if name != model:
             continue
         low, mean = x.worst["final_test_acc"], round(x.mean, 6)  # round: a float sum must not miss 99.5 by 1e-14
         sentences.append(
-            f"{role.capitalize()} seeds {x.seeds}: each ≥ {target['min']:g}% **"
-            f"{'met' if low >= target['min'] else 'missed'}** (min {low:.2f}%, seed {x.worst['seed']}); "
-            f"mean ≥ {target['mean']:g}% **{'met' if mean >= target['mean'] else 'missed'}** ({mean:g}%).")
+            f"{role.capitalize()} seeds {x.seeds}: each ≥ {target.min:g}% **"
+            f"{'met' if low >= target.min else 'missed'}** (min {low:.2f}%, seed {x.worst['seed']}); "
+            f"mean ≥ {target.mean:g}% **{'met' if mean >= target.mean else 'missed'}** ({mean:g}%).")
     return " ".join(sentences)
 
 
@@ -111,10 +111,10 @@ def requirements_table(results: dict, model: str = DEFAULT_MODEL) -> str:
     """README's first table: each requirement of the exercise, what ``model`` has, and where the proof is; read
     from the model's spec and recipe, the seed record and Part 1's learning rates, never typed."""
     from s6.backprop.network import LEARNING_RATES
-    from s6.models import GAP, MODELS, ConvBN, Head
-    from s6.recipe import recipe_for
+    from s6.registry import REGISTRY, recipe_for
+    from s6.spec import GAP, ConvBN, Head
 
-    layers = [layer for _, layer in MODELS[model].layers]
+    layers = [layer for _, layer in REGISTRY[model].spec.layers]
     blocks = [(i, layer) for i, layer in enumerate(layers, 1) if isinstance(layer, ConvBN)]
     dropped = [i for i, layer in blocks if layer.dropout]
     rates = sorted({layer.dropout for _, layer in blocks if layer.dropout})
@@ -342,7 +342,7 @@ def generators(results: dict) -> dict[str, Callable[[], str]]:
         blocks[f"seed-runs-{model}"] = lambda entry=entry: seed_runs(entry)
         blocks[f"devices-{model}"] = lambda entry=entry: devices(entry)
         blocks[f"summary-{model}"] = lambda model=model: summary(model, results)
-        if model in GOALS:
+        if model in REGISTRY and REGISTRY[model].goal:
             blocks[f"goal-{model}"] = lambda model=model: goal(model, results)
     return blocks
 

@@ -23,9 +23,11 @@ from s6.checkpoint import checkpoint_file, load_checkpoint, restore_run, save_ru
 from s6.data import MNISTTensors, load_mnist, resolve_data_dir, tensor_loaders, torchvision_loaders
 from s6.device import describe_device, resolve_device
 from s6.files import save_json, writable_dir
-from s6.models import Net, Spec, build_model, count_parameters
+from s6.models import Net, build_model, count_parameters
 from s6.provenance import provenance
-from s6.recipe import DEFAULT_MODEL, Recipe, check_model_name, clean_tail, display_name, recipe_for
+from s6.recipe import Recipe, clean_tail
+from s6.registry import DEFAULT_MODEL, check_model_name, display_name, recipe_for
+from s6.spec import Spec
 from s6.train import fit, format_epoch, held_out_of, make_optimizer
 
 TRAIN_IMAGES = 60000  # MNIST's training set
@@ -36,7 +38,7 @@ HELD_OUT = {"test": "test", "val": "validation"}  # a history's key prefix, in w
 class Plan:
     """What one run does, besides its model's recipe: saved in its checkpoint, so a resumed run does the same."""
 
-    model: str  # a name in the registry (s6.models), whose recipe (s6.recipe) trains it
+    model: str  # a name in the registry (s6.registry), whose entry holds its spec and recipe
     seed: int  # seeds the weights, the shuffling, the augmentation and Dropout
     epochs: int  # passes over the training images: the recipe's, unless asked otherwise
     train_subset: int | None  # train on the first N of the 60,000 training images; None: all

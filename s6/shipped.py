@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from s6 import S6Error
-from s6.recipe import DEFAULT_MODEL
+from s6.registry import DEFAULT_MODEL
 
 SHIPPED = Path(__file__).parent / "weights" / f"{DEFAULT_MODEL}.pt"  # package data (pyproject.toml)
 RESUME_ONLY = ("optimizer", "scheduler", "rng")  # what predict never reads

@@ -21,7 +21,7 @@ import torch
 from conftest import ROOT, require, require_module
 from PIL import Image
 
-from s6.recipe import recipe_for
+from s6.registry import recipe_for
 
 pytestmark = pytest.mark.slow  # every test here starts a server or trains
 

@@ -9,25 +9,24 @@ import torch
 from conftest import ROOT
 from torch import nn
 
-from s6.models import MODELS, build_model, count_parameters
-from s6.recipe import RECIPES, recipe_for
+from s6.models import build_model, count_parameters
+from s6.registry import REGISTRY, recipe_for
 from s6.summary import RFRow, receptive_field_table
 
 
-def test_every_model_has_a_recipe_a_display_name_and_every_recipe_a_model():
-    from s6.recipe import DEFAULT_MODEL, DISPLAY_NAMES, GOALS
+def test_the_default_model_is_registered():
+    from s6.registry import DEFAULT_MODEL
 
-    assert list(MODELS) == list(RECIPES) == list(DISPLAY_NAMES)
-    assert DEFAULT_MODEL in MODELS and set(GOALS) <= set(MODELS)
+    assert DEFAULT_MODEL in REGISTRY
 
 
-@pytest.mark.parametrize("name", list(MODELS))
+@pytest.mark.parametrize("name", list(REGISTRY))
 def test_output_is_one_score_per_class(name):
     model = build_model(name).eval()
     assert model(torch.zeros(5, 1, 28, 28)).shape == (5, 10)
 
 
-@pytest.mark.parametrize("name", list(MODELS))
+@pytest.mark.parametrize("name", list(REGISTRY))
 def test_parameter_count_is_under_20k(name):
     assert 0 < count_parameters(build_model(name)) < 20_000
 
@@ -64,7 +63,7 @@ def load_benchmark(monkeypatch, name: str = "sweep_model3"):
 def test_the_sweeps_model3_design_is_the_registrys_model3(monkeypatch):
     """benchmarks/sweep_model3.py writes designs as strings; the one chosen must be the registry's Model-3 spec."""
     sweep = load_benchmark(monkeypatch)
-    assert sweep.spec_of(sweep.SEP, dropout=0.0) == MODELS["model3"]
+    assert sweep.spec_of(sweep.SEP, dropout=0.0) == REGISTRY["model3"].spec
     assert sweep.Candidate(sweep.SEP).recipe == recipe_for("model3")
 
 
@@ -107,7 +106,7 @@ def test_the_screens_model3_ends_where_the_clis_own_run_does(monkeypatch, data_d
     assert row["final_test_acc"] == cli.final_test_acc and row["params"] == 3918
 
 
-@pytest.mark.parametrize("name", [n for n in MODELS if n != "model1"])
+@pytest.mark.parametrize("name", [n for n in REGISTRY if n != "model1"])
 def test_final_models_normalise_pool_globally_and_classify_with_a_1x1_conv(name):
     model = build_model(name)
     kinds = {type(m) for m in model.modules()}
@@ -121,7 +120,7 @@ def test_model3_has_at_most_4000_parameters():
     assert count_parameters(build_model("model3")) <= 4000
 
 
-@pytest.mark.parametrize("name", list(MODELS))
+@pytest.mark.parametrize("name", list(REGISTRY))
 def test_a_default_run_plans_fewer_than_20_epochs(name):
     """The exercise's rule, checked on the plan a user's `python -m s6 train --model NAME` gets."""
     from s6.run import new_plan
@@ -163,17 +162,17 @@ def test_receptive_field_table_of_model1_equals_hand_computation():
     assert receptive_field_table(build_model("model1")) == hand
 
 
-@pytest.mark.parametrize("name", list(MODELS))
+@pytest.mark.parametrize("name", list(REGISTRY))
 def test_every_model_sees_the_whole_digit_before_classifying(name):
     assert receptive_field_table(build_model(name))[-1].rf >= 28
 
 
 def channels(name: str) -> str:
     """A model's widths as README and docs write them: '8-16 · pool · 8 (1×1)-16-16-16'."""
-    from s6.models import Conv, ConvBN, Pool
+    from s6.spec import Conv, ConvBN, Pool
 
     parts: list[str] = []
-    for _, layer in MODELS[name].layers:
+    for _, layer in REGISTRY[name].spec.layers:
         if isinstance(layer, Pool):
             parts.append(" · pool · ")
         elif isinstance(layer, Conv | ConvBN):
@@ -189,9 +188,9 @@ def test_the_model_tables_quote_the_registrys_parameters_channels_epochs_and_bat
     rows = {}
     for line in (ROOT / document).read_text().splitlines():
         cells = [cell.strip().strip("*") for cell in line.strip("|").split("|")]
-        if line.startswith("| ") and len(cells) == 4:
+        if line.startswith("| ") and len(cells) == len(REGISTRY) + 1:  # a column per model
             rows.setdefault(cells[0], cells[1:])
-    names = list(MODELS)
+    names = list(REGISTRY)
     assert rows["parameters"] == [f"{count_parameters(build_model(name)):,}" for name in names]
     assert all(cell.startswith(channels(name)) for cell, name in zip(rows["channels"], names, strict=True))
     for cell, name in zip(rows["schedule"], names, strict=True):
@@ -204,7 +203,7 @@ def test_a_shortcut_adds_no_parameter_and_a_grouped_1x1_has_1_over_groups_of_the
     """The two options Model-3's CPU screen tries (benchmarks/screen_model3.py), on the registry's own builder."""
     from s6.models import Net
 
-    model3 = MODELS["model3"]
+    model3 = REGISTRY["model3"].spec
     plain, shortcut = Net(model3), Net(model3.changed(["block5"], shortcut=True))
     grouped = Net(model3.changed(["block5"], groups=2))
     x = torch.randn(2, 1, 28, 28)
@@ -246,8 +245,8 @@ def test_the_fast_dropout_drops_p_of_the_values_in_either_memory_layout():
 def test_a_channels_last_model_computes_what_the_same_weights_compute_channels_first():
     from s6.models import Net
 
-    channels_last = Net(MODELS["model2"])
-    plain = Net(replace(MODELS["model2"], channels_last=False))
+    channels_last = Net(REGISTRY["model2"].spec)
+    plain = Net(replace(REGISTRY["model2"].spec, channels_last=False))
     plain.load_state_dict(channels_last.state_dict())
     assert channels_last.block2[0].weight.is_contiguous(memory_format=torch.channels_last)
     x = torch.randn(4, 1, 28, 28)

@@ -13,7 +13,7 @@ from s6.data import TensorLoader
 from s6.photos import CONDITIONS, number_set, photo_set, small_set
 from s6.predict import Classifier, classify, load_classifier
 from s6.prepare import to_mnist
-from s6.recipe import recipe_for
+from s6.registry import recipe_for
 from s6.shipped import SHIPPED
 from s6.train import evaluate
 

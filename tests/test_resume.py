@@ -9,7 +9,7 @@ from conftest import run_cli, run_main
 
 from s6 import S6Error
 from s6.checkpoint import load_checkpoint, save_torch
-from s6.recipe import recipe_for
+from s6.registry import recipe_for
 from s6.run import train_run
 
 pytestmark = pytest.mark.slow  # every test here trains

@@ -99,7 +99,7 @@ def test_torchvision_loader_learns_like_the_tensor_loader(short_run, data_dir, t
 def test_training_reads_from_the_device_a_fixed_number_of_times_not_once_per_batch(mnist, monkeypatch):
     from s6.data import TensorLoader
     from s6.models import build_model
-    from s6.recipe import recipe_for
+    from s6.registry import recipe_for
     from s6.train import make_optimizer, train_epoch
 
     reads = {"n": 0}
@@ -180,7 +180,7 @@ def test_provenance_records_the_recipe_and_versions_as_plain_values():
     """Plain values only: a torch TorchVersion in a checkpoint made safe (weights_only) loading refuse it."""
     import s6
     from s6.provenance import provenance
-    from s6.recipe import recipe_for
+    from s6.registry import recipe_for
 
     record = provenance(recipe_for("model2"))
     assert record["recipe"]["batch_size"] == recipe_for("model2").batch_size and record["s6"] == s6.__version__

@@ -1,0 +1,120 @@
+"""The registry: every model by name, each entry its display name, spec, recipe and goal, and the default.
+
+The one list of the models. The command line, training, prediction, the report and the notebook read it, so a new
+model is one ``Entry`` here (plus its prose in docs/models.md), and a new default is one name. Torch-free, so the
+command line can list the models without paying for the torch import.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from s6 import S6Error
+from s6.recipe import Recipe
+from s6.spec import GAP, Conv, ConvBN, Head, Pool, Spec
+
+
+@dataclass(frozen=True)
+class Goal:
+    """A model's goal past the exercise, on each role's seeds: every final test accuracy at least ``min`` %, their
+    mean at least ``mean`` %. README's verdicts are generated from it (s6.report), so no page can claim it missed."""
+
+    min: float
+    mean: float
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One model: how README writes it, what it is, how it is trained and what it aims at."""
+
+    display: str  # "Model-2": in prose, titles and tables
+    spec: Spec  # its layers (s6.models.Net builds them)
+    recipe: Recipe  # how it is trained (epochs, batch, schedule, augmentation)
+    goal: Goal | None = None  # its goal past the exercise, if it has one
+
+
+# Model-1, the first working design: plain convolutions, no normalisation. The skeleton the later models build on:
+# two 3x3 convolutions that grow the receptive field, a max-pool once edges and strokes exist, a 1x1 convolution
+# that squeezes the channels, three more 3x3 convolutions that see the whole digit, then global average pooling and
+# a 1x1 classifier instead of a large dense layer. Without BatchNorm it needs a small learning rate and trains
+# slowly; without Dropout or augmentation its train accuracy runs ahead of its test accuracy (Model-2 fixes both).
+# He initialisation: with no BatchNorm to rescale them, activations must keep their size through seven
+# convolutions by themselves. PyTorch's default draws weights with a third of that variance, so the signal shrank
+# layer by layer, and on some seeds the first large steps killed every ReLU. Channels-last maps, as Model-2's: the
+# CPU's kernels for its 26x26 and 24x24 convolutions are faster that way (docs/speed.md).
+MODEL1 = Spec((
+    ("conv1", Conv(8)),  # 28 -> 26, RF 3
+    ("conv2", Conv(16)),  # 26 -> 24, RF 5
+    ("pool", Pool()),  # 24 -> 12, RF 6
+    ("squeeze", Conv(8, kernel=1)),  # 12 -> 12, RF 6
+    ("conv3", Conv(16)),  # 12 -> 10, RF 10
+    ("conv4", Conv(16)),  # 10 -> 8, RF 14
+    ("conv5", Conv(16)),  # 8 -> 6, RF 18
+    ("gap", GAP()),  # 6 -> 1, RF 28
+    ("head", Head()),  # 16 -> 10 class scores
+), he_init=True, channels_last=True)
+
+# Model-2, the final design: Model-1's pieces with BatchNorm, Dropout and augmentation, built for a short schedule
+# on a CPU. BatchNorm after every 3x3 convolution lets a one-cycle schedule use a large learning rate. The first
+# convolution is max-pooled at once, before its BatchNorm and ReLU: the 26x26 map is the largest there is, and
+# pooling it first leaves those layers a quarter of it (the 24x24 layer of Model-1's order did 58% of the
+# arithmetic). Its 8 channels fill one vector register of a CPU, which 10 did not. The width is spent after the
+# pool (16 to 24 channels), on maps of 11x11 and smaller where it is cheap. A little Dropout, on the last two 5x5
+# maps only: a five-epoch schedule needs its capacity more than more regularisation (docs/models.md). Maps are
+# stored channels-last, where the CPU's convolution and pooling kernels are fastest for these sizes.
+MODEL2 = Spec((
+    ("block1", ConvBN(8, pool=True)),  # 28 -> 26 -> 13, RF 3 -> 4
+    ("block2", ConvBN(16)),  # 13 -> 11, RF 8
+    ("block3", ConvBN(20)),  # 11 -> 9, RF 12
+    ("block4", ConvBN(24)),  # 9 -> 7, RF 16
+    ("block5", ConvBN(24, dropout=0.05)),  # 7 -> 5, RF 20
+    ("block6", ConvBN(24, padding=1, dropout=0.05)),  # 5 -> 5, RF 24
+    ("gap", GAP()),  # 5 -> 1, RF 32
+    ("head", Head()),  # 24 -> 10 class scores
+), channels_last=True)
+
+# Model-3, the tiny one: under 4,000 parameters, width bought with separable convolutions, so it stays 20-24
+# channels wide with a fifth of Model-2's parameters. Model-1's order otherwise (two convolutions before the pool),
+# without the 1x1 squeeze or Dropout (a model this small underfits rather than overfits), and a longer schedule.
+MODEL3 = Spec((
+    ("block1", ConvBN(10)),  # 28 -> 26, RF 3
+    ("block2", ConvBN(20, separable=True)),  # 26 -> 24, RF 5
+    ("pool", Pool()),  # 24 -> 12, RF 6
+    ("block3", ConvBN(24, separable=True)),  # 12 -> 10, RF 10
+    ("block4", ConvBN(24, separable=True)),  # 10 -> 8, RF 14
+    ("block5", ConvBN(24, separable=True)),  # 8 -> 6, RF 18
+    ("block6", ConvBN(24, padding=1, separable=True)),  # 6 -> 6, RF 22
+    ("gap", GAP()),  # 6 -> 1, RF 32
+    ("head", Head()),  # 24 -> 10 class scores
+))
+
+REGISTRY: dict[str, Entry] = {
+    "model1": Entry("Model-1", MODEL1, Recipe(epochs=15, batch_size=128, max_lr=0.05, augment=None)),
+    "model2": Entry("Model-2", MODEL2, Recipe(epochs=5, batch_size=128, max_lr=0.3, weight_decay=1e-4, clean_epochs=1),
+                    Goal(min=99.4, mean=99.55)),
+    "model3": Entry("Model-3", MODEL3, Recipe(epochs=19, batch_size=64, max_lr=0.2, weight_decay=5e-5),
+                    Goal(min=99.4, mean=99.5)),
+}
+DEFAULT_MODEL = "model2"  # what `s6 train`, `summary`, predict and the demo use when no model is named
+
+
+def register(name: str, entry: Entry) -> None:
+    """Add a model (an experiment, a test's throwaway one) under ``name``; a name already taken is refused."""
+    if name in REGISTRY:
+        raise S6Error(f"a model named {name!r} is already registered")
+    REGISTRY[name] = entry
+
+
+def check_model_name(name: str) -> str:
+    if name not in REGISTRY:
+        raise S6Error(f"unknown model {name!r}; choose one of: {', '.join(REGISTRY)}")
+    return name
+
+
+def recipe_for(name: str) -> Recipe:
+    return REGISTRY[check_model_name(name)].recipe
+
+
+def display_name(name: str) -> str:
+    """``model2`` as a reader sees it, ``Model-2``; a name outside the registry (an experiment) as it is."""
+    return REGISTRY[name].display if name in REGISTRY else name
