@@ -9,9 +9,7 @@ schedule and ends with exactly the metrics of an uninterrupted run (same device)
 from __future__ import annotations
 
 import os
-import shlex
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -23,27 +21,16 @@ from s6.checkpoint import checkpoint_file, load_checkpoint, restore_run, save_ru
 from s6.data import MNISTTensors, load_mnist, resolve_data_dir, tensor_loaders, torchvision_loaders
 from s6.device import describe_device, resolve_device
 from s6.files import save_json, writable_dir
+from s6.folder import claimed, default_out, refuse_a_live_run, refuse_to_replace, resume_command
 from s6.models import Net, build_model, count_parameters
+from s6.plan import Plan, new_plan, plan_from
 from s6.provenance import provenance
 from s6.recipe import Recipe, clean_tail
-from s6.registry import DEFAULT_MODEL, check_model_name, display_name, recipe_for
+from s6.registry import display_name, recipe_for
 from s6.spec import Spec
 from s6.train import fit, format_epoch, held_out_of, make_optimizer
 
-TRAIN_IMAGES = 60000  # MNIST's training set
 HELD_OUT = {"test": "test", "val": "validation"}  # a history's key prefix, in words
-
-
-@dataclass(frozen=True)
-class Plan:
-    """What one run does, besides its model's recipe: saved in its checkpoint, so a resumed run does the same."""
-
-    model: str  # a name in the registry (s6.registry), whose entry holds its spec and recipe
-    seed: int  # seeds the weights, the shuffling, the augmentation and Dropout
-    epochs: int  # passes over the training images: the recipe's, unless asked otherwise
-    train_subset: int | None  # train on the first N of the 60,000 training images; None: all
-    loader: str  # "tensor" (the data on the device) or "torchvision" (DataLoader and PIL transforms)
-    validation: int | None = None  # hold out the last N training images and evaluate on them, not on the test set
 
 
 @dataclass
@@ -68,125 +55,6 @@ class RunResult:
     def final_accuracy(self) -> float:
         """The last epoch's accuracy on what the run was evaluated on (``held_out``)."""
         return self.metrics["epochs"][-1][f"{self.held_out}_acc"]
-
-
-def default_out(plan: Plan) -> Path:
-    """runs/MODEL for a run of the model's own recipe; a shorter or smaller run gets a folder of its own.
-
-    runs/MODEL/checkpoint.pt is what ``predict`` uses by default, so a one-epoch smoke test must
-    never silently replace a full run there: it goes to, e.g., runs/model2-epochs1-subset2000.
-    """
-    name = plan.model
-    if plan.epochs != recipe_for(plan.model).epochs:
-        name += f"-epochs{plan.epochs}"
-    if plan.train_subset is not None:
-        name += f"-subset{plan.train_subset}"
-    if plan.validation:
-        name += f"-val{plan.validation}"
-    return Path("runs") / name
-
-
-def refuse_to_replace(out: Path, plan: Plan) -> None:
-    """A new run never replaces the run already in ``out``: S6Error naming the ways on, before anything is written.
-
-    runs/model2/ is what predict uses, and a results/ folder is a benchmark's record: replacing either silently,
-    after minutes of training, is the one mistake a rerun of an old command must not make.
-    """
-    if not any((out / name).exists() for name in ("checkpoint.pt", "metrics.json")):
-        return
-    try:
-        saved = load_checkpoint(out)
-    except S6Error:
-        raise S6Error(f"{out}/ already holds a run whose checkpoint cannot be read; train into another folder "
-                      "with --out DIR, or replace it with --overwrite") from None
-    done, planned = len(saved["metrics"]["epochs"]), saved["plan"]["epochs"]
-    if done < planned and saved["plan"] == asdict(plan):
-        raise S6Error(f"{out}/ already holds this run, stopped after epoch {done} of {planned}: continue it with "
-                      f"--resume {out}, or start it again with --overwrite")
-    model = saved["model"]
-    what = f"a finished {model} run" if done >= planned else f"an unfinished {model} run of another plan"
-    raise S6Error(f"{out}/ already holds {what} ({done} of {plural(planned, 'epoch')}): keep it and train into "
-                  "another folder with --out DIR, or replace it with --overwrite")
-
-
-LOCK = "training.pid"  # in the output folder while a run trains there: the process's id
-
-
-def _live_pid(out: Path) -> int | None:
-    """The process that holds ``out``'s lock, if it is still running; None if no lock or its process is gone."""
-    try:
-        pid = int((out / LOCK).read_text())
-    except (OSError, ValueError):
-        return None
-    if os.name == "nt":
-        return pid  # no harmless liveness check there (os.kill ends the process): the message says what to do
-    try:
-        os.kill(pid, 0)  # signal 0: only asks whether the process exists
-    except ProcessLookupError:
-        return None
-    except PermissionError:
-        pass  # it exists, as another user's process
-    return pid
-
-
-def refuse_a_live_run(out: Path) -> None:
-    """S6Error if another ``train`` is writing into ``out`` now: its epochs and ours would overwrite each other."""
-    pid = _live_pid(out)
-    if pid is not None and pid != os.getpid():
-        raise S6Error(f"{out}/ is being written by another training run now (process {pid}): let it finish, or "
-                      f"train into another folder with --out DIR (if no run is training, delete {out / LOCK})")
-
-
-@contextmanager
-def claimed(out: Path) -> Iterator[None]:
-    """Hold ``out``'s lock while training, and give it up however the run ends (a crash leaves a stale lock, whose
-    process no longer exists, and the next run takes it over)."""
-    lock = out / LOCK
-    lock.write_text(str(os.getpid()))
-    try:
-        yield
-    finally:
-        lock.unlink(missing_ok=True)
-
-
-def resume_command(out: Path, data_dir: Path, device: str | None) -> str:
-    """``python -m s6 train --resume OUT`` plus the data folder and device this run used, ready to paste."""
-    command = ["python -m s6 train --resume", shlex.quote(str(out))]
-    if data_dir != Path("data"):  # not the default: the next run must be told
-        command += ["--data-dir", shlex.quote(str(data_dir))]
-    if device is not None:
-        command += ["--device", device]
-    return " ".join(command)
-
-
-def _plan_from(checkpoint: dict, requested: dict) -> Plan:
-    """The saved plan; any setting the caller asked for explicitly must agree with it."""
-    plan = Plan(**checkpoint["plan"])
-    for key, value in requested.items():
-        if value is not None and value != getattr(plan, key):
-            raise S6Error(f"--resume continues the saved plan ({key} = {getattr(plan, key)}); drop the {key} you "
-                          f"gave ({value})")
-    return plan
-
-
-def new_plan(requested: dict) -> Plan:
-    """What a fresh run will do: the requested settings, the model's recipe for the rest."""
-    name = check_model_name(requested["model"] or DEFAULT_MODEL)
-    plan = Plan(model=name, seed=1 if requested["seed"] is None else requested["seed"],
-                epochs=requested["epochs"] or recipe_for(name).epochs,
-                train_subset=requested["train_subset"], loader=requested["loader"] or "tensor",
-                validation=requested.get("validation"))
-    if plan.epochs <= 0:
-        raise S6Error(f"epochs must be at least 1, got {plan.epochs}")
-    if plan.validation is not None and not 0 < plan.validation < TRAIN_IMAGES:
-        raise S6Error(f"--validation must be 1 to {TRAIN_IMAGES - 1:,} (of MNIST's {TRAIN_IMAGES:,} training images), "
-                      f"got {plan.validation}")
-    trainable = TRAIN_IMAGES - (plan.validation or 0)
-    if plan.train_subset is not None and not 0 < plan.train_subset <= trainable:
-        held = f" once --validation holds out {plan.validation:,}" if plan.validation else ""
-        raise S6Error(f"--train-subset must be 1 to {trainable} (MNIST's training images{held}), "
-                      f"got {plan.train_subset}")
-    return plan
 
 
 def batches(recipe: Recipe) -> str:
@@ -247,7 +115,7 @@ def train_run(
                  "validation": validation}
     checkpoint = load_checkpoint(resume) if resume is not None else None
     if checkpoint is not None:
-        plan, source = _plan_from(checkpoint, requested), checkpoint_file(resume)
+        plan, source = plan_from(checkpoint, requested), checkpoint_file(resume)
         out, done = Path(out or source.parent), len(checkpoint["metrics"]["epochs"])
     else:
         plan = new_plan(requested)

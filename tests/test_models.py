@@ -123,7 +123,7 @@ def test_model3_has_at_most_4000_parameters():
 @pytest.mark.parametrize("name", list(REGISTRY))
 def test_a_default_run_plans_fewer_than_20_epochs(name):
     """The exercise's rule, checked on the plan a user's `python -m s6 train --model NAME` gets."""
-    from s6.run import new_plan
+    from s6.plan import new_plan
 
     plan = new_plan({"model": name, "seed": None, "epochs": None, "train_subset": None, "loader": None})
     assert plan.epochs == recipe_for(name).epochs < 20

@@ -8,7 +8,9 @@ from conftest import run_main
 
 from s6 import S6Error
 from s6.data import normalise, tensor_loaders
-from s6.run import default_out, new_plan, train_run
+from s6.folder import default_out
+from s6.plan import new_plan
+from s6.run import train_run
 
 
 def test_validation_holds_out_the_last_n_training_images_and_trains_on_the_others(mnist):
