@@ -19,8 +19,8 @@ import time
 import torch
 from PIL import Image
 
-from s6.data import load_mnist, resolve_data_dir
 from s6.device import describe_device
+from s6.mnist import load_mnist, resolve_data_dir
 from s6.photos import CONDITIONS, number_set, photo_set, small_set
 from s6.predict import Classifier
 from s6.prepare import to_mnist

@@ -20,8 +20,9 @@ from dataclasses import replace
 
 import torch
 
-from s6.data import load_mnist, resolve_data_dir, tensor_loaders
+from s6.batches import tensor_loaders
 from s6.device import describe_device, resolve_device, sync
+from s6.mnist import load_mnist, resolve_data_dir
 from s6.models import Dropout, Net, build_model
 from s6.printout import Printout, add_save_option
 from s6.registry import REGISTRY, recipe_for

@@ -34,8 +34,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from s6.data import prepare_mnist, resolve_data_dir
 from s6.device import describe_device, resolve_device, sync
+from s6.mnist import mnist_folder, resolve_data_dir
 from s6.models import count_parameters
 from s6.printout import Printout, add_save_option
 from s6.spec import MNIST_MEAN, MNIST_STD
@@ -73,7 +73,7 @@ def peer_loaders(root: Path) -> tuple:
     from torch.utils.data import DataLoader
     from torchvision import datasets, transforms
 
-    folder = prepare_mnist(root)
+    folder = mnist_folder(root)
     tensor = [transforms.ToTensor(), transforms.Normalize((MNIST_MEAN,), (MNIST_STD,))]
     train = datasets.MNIST(str(folder.parent.parent), train=True,
                            transform=transforms.Compose([transforms.RandomRotation(7), *tensor]))

@@ -21,8 +21,9 @@ import torch
 from torch.profiler import ProfilerActivity, profile
 
 import s6
-from s6.data import load_mnist, resolve_data_dir, tensor_loaders
+from s6.batches import tensor_loaders
 from s6.device import describe_device
+from s6.mnist import load_mnist, resolve_data_dir
 from s6.models import build_model, count_parameters
 from s6.printout import Printout, add_save_option
 from s6.registry import recipe_for

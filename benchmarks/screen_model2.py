@@ -24,8 +24,8 @@ from pathlib import Path
 
 import torch
 
-from s6.data import load_mnist, resolve_data_dir
 from s6.files import save_json
+from s6.mnist import load_mnist, resolve_data_dir
 from s6.provenance import provenance
 from s6.recipe import Augment, Recipe
 from s6.registry import REGISTRY, recipe_for

@@ -29,9 +29,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from s6.data import MNISTTensors, load_mnist, resolve_data_dir, tensor_loaders
+from s6.batches import tensor_loaders
 from s6.device import describe_device
 from s6.files import save_json
+from s6.mnist import MNISTTensors, load_mnist, resolve_data_dir
 from s6.models import Net, count_parameters
 from s6.predict import load_classifier
 from s6.provenance import provenance

@@ -28,9 +28,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from s6.data import load_mnist, normalise, random_affine, resolve_data_dir
+from s6.batches import normalise, random_affine
 from s6.device import describe_device, resolve_device
 from s6.files import save_json
+from s6.mnist import load_mnist, resolve_data_dir
 from s6.models import Net, count_parameters
 from s6.recipe import Augment, Recipe
 from s6.registry import recipe_for

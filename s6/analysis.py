@@ -9,7 +9,7 @@ from torch import nn
 
 
 @torch.inference_mode()
-def predict(
+def labels_and_predictions(
     model: nn.Module, loader: Iterable[tuple[torch.Tensor, torch.Tensor]], device: torch.device | str = "cpu"
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """(true labels, predicted labels) for every image of ``loader``, in order, on the CPU."""

@@ -71,7 +71,9 @@ def plot_misclassified(images: torch.Tensor, labels: torch.Tensor, predictions: 
                        shown: int = 30) -> Figure:
     """The first ``shown`` misclassified digits, captioned "true → predicted"; the title counts what it shows of
     how many there are."""
-    wrong = (labels != predictions).nonzero().flatten()
+    from s6.analysis import misclassified
+
+    wrong = misclassified(labels, predictions)
     first = wrong[:shown]
     captions = [f"{int(labels[i])} → {int(predictions[i])}" for i in first]
     title = (f"{who}: the first {len(first)} of its {len(wrong)} misclassified test digits (true → predicted)"

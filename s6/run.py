@@ -17,11 +17,12 @@ import torch
 from torch import nn
 
 from s6 import S6Error, TrainingInterrupted, plural
+from s6.batches import tensor_loaders, torchvision_loaders
 from s6.checkpoint import checkpoint_file, load_checkpoint, restore_run, save_run
-from s6.data import MNISTTensors, load_mnist, resolve_data_dir, tensor_loaders, torchvision_loaders
 from s6.device import describe_device, resolve_device
 from s6.files import save_json, writable_dir
 from s6.folder import claimed, default_out, refuse_a_live_run, refuse_to_replace, resume_command
+from s6.mnist import MNISTTensors, load_mnist, resolve_data_dir
 from s6.models import Net, build_model, count_parameters
 from s6.plan import Plan, new_plan, plan_from
 from s6.provenance import provenance
@@ -108,7 +109,7 @@ def train_run(
     Defaults: model2, seed 1, the recipe's epochs, OUT = ``default_out(plan)`` (or the resumed folder).
     ``resume=DIR`` continues DIR/checkpoint.pt; ``mnist`` reuses tensors already loaded. A new run into a
     folder that already holds one is refused unless ``overwrite``. ``validation=N`` trains on all but the last N
-    training images and evaluates on those N instead of the test set (for choosing a design; s6.data).
+    training images and evaluates on those N instead of the test set (for choosing a design; s6.batches).
     """
     # 1. The plan: what this call will do, checked in full before anything slow happens.
     requested = {"model": model_name, "seed": seed, "epochs": epochs, "train_subset": train_subset, "loader": loader,

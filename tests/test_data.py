@@ -9,7 +9,8 @@ import torch
 from torchvision.datasets import MNIST
 
 from s6 import S6Error
-from s6.data import TensorLoader, normalise, prepare_mnist, random_affine, raw_dir
+from s6.batches import TensorLoader, normalise, random_affine
+from s6.mnist import mnist_folder, raw_dir
 from s6.recipe import Augment
 
 
@@ -53,21 +54,21 @@ def damage(path, how):
 def test_damaged_file_is_named_in_the_error(copy_of_mnist, name, how, message):
     damage(raw_dir(copy_of_mnist) / name, how)
     with pytest.raises(S6Error, match=message) as error:
-        prepare_mnist(copy_of_mnist, download=False)
+        mnist_folder(copy_of_mnist, download=False)
     assert name in str(error.value)
 
 
 def test_empty_root_without_network_explains_where_to_put_the_files(tmp_path, monkeypatch):
     monkeypatch.setattr(MNIST, "mirrors", ["http://127.0.0.1:9/"])  # a closed local port: no network
     with pytest.raises(S6Error, match="could not download MNIST") as error:
-        prepare_mnist(tmp_path / "empty")
+        mnist_folder(tmp_path / "empty")
     assert str(raw_dir(tmp_path / "empty")) in str(error.value)
     assert "t10k-labels-idx1-ubyte" in str(error.value)
 
 
 def test_missing_files_without_download_are_listed(tmp_path):
     with pytest.raises(S6Error, match="MNIST not found") as error:
-        prepare_mnist(tmp_path, download=False)
+        mnist_folder(tmp_path, download=False)
     for name in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
                  "t10k-labels-idx1-ubyte"):
         assert name in str(error.value)
@@ -78,7 +79,7 @@ def test_unreadable_data_dir_is_reported(copy_of_mnist):
     os.chmod(copy_of_mnist, 0)
     try:
         with pytest.raises(S6Error, match="permission denied"):
-            prepare_mnist(copy_of_mnist, download=False)
+            mnist_folder(copy_of_mnist, download=False)
     finally:
         os.chmod(copy_of_mnist, 0o755)
 
@@ -138,7 +139,7 @@ def test_tensor_loader_keeps_batches_on_the_gpu(mnist):
 
 @pytest.mark.parametrize("where", ["root", "MNIST/raw", "a flat folder"])
 def test_data_dir_may_name_the_root_its_raw_folder_or_a_folder_of_the_bare_files(data_dir, tmp_path, where):
-    from s6.data import load_mnist
+    from s6.mnist import load_mnist
 
     if where == "a flat folder":
         shutil.copytree(raw_dir(data_dir), tmp_path / "flat")
@@ -154,18 +155,18 @@ def test_data_dir_may_name_the_root_its_raw_folder_or_a_folder_of_the_bare_files
 def test_one_missing_file_is_named_and_nothing_is_downloaded(copy_of_mnist):
     (raw_dir(copy_of_mnist) / "t10k-labels-idx1-ubyte").unlink()
     with pytest.raises(S6Error, match="holds 3 of MNIST's 4 files; missing: t10k-labels-idx1-ubyte$"):
-        prepare_mnist(copy_of_mnist)
+        mnist_folder(copy_of_mnist)
 
 
 def test_a_failed_download_leaves_no_folder_behind(tmp_path, monkeypatch):
     monkeypatch.setattr(MNIST, "mirrors", ["http://127.0.0.1:9/"])  # a closed local port: no network
     with pytest.raises(S6Error, match="could not download MNIST"):
-        prepare_mnist(tmp_path / "typo" / "data")
+        mnist_folder(tmp_path / "typo" / "data")
     assert list(tmp_path.iterdir()) == []
 
 
 def test_the_torchvision_loader_asks_for_the_mnist_raw_layout(data_dir, tmp_path):
-    from s6.data import torchvision_loaders
+    from s6.batches import torchvision_loaders
 
     shutil.copytree(raw_dir(data_dir), tmp_path / "flat")
     with pytest.raises(S6Error, match="reads ROOT/MNIST/raw/"):

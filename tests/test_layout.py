@@ -17,12 +17,12 @@ def modules_after_import(*names: str) -> set[str]:
 
 def test_part1_imports_nothing_from_part2():
     loaded = modules_after_import("s6.backprop.network", "s6.backprop.workbook", "s6.backprop.figures")
-    part2 = {"s6.data", "s6.models", "s6.recipe", "s6.train", "s6.run", "s6.predict", "s6.prepare", "s6.checkpoint",
-             "torch"}
+    part2 = {"s6.mnist", "s6.batches", "s6.models", "s6.recipe", "s6.registry", "s6.train", "s6.run", "s6.predict",
+             "s6.prepare", "s6.checkpoint", "torch"}
     assert not loaded & part2, loaded & part2
 
 
-NOT_DRAWING = ["s6.cli", "s6.run", "s6.device", "s6.data", "s6.models", "s6.predict", "s6.prepare",
+NOT_DRAWING = ["s6.cli", "s6.run", "s6.device", "s6.mnist", "s6.batches", "s6.models", "s6.predict", "s6.prepare",
                "s6.backprop.workbook", "s6.results"]
 
 
@@ -38,7 +38,7 @@ def loaded_by_each():
 
 def test_prediction_does_not_import_the_download_module(loaded_by_each):
     """predict needs the model and its normalisation, not the code that finds and downloads MNIST."""
-    assert "s6.predict" in loaded_by_each["s6.predict"] and "s6.data" not in loaded_by_each["s6.predict"]
+    assert "s6.predict" in loaded_by_each["s6.predict"] and "s6.mnist" not in loaded_by_each["s6.predict"]
 
 
 @pytest.mark.parametrize("module", NOT_DRAWING)

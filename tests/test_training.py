@@ -97,7 +97,7 @@ def test_torchvision_loader_learns_like_the_tensor_loader(short_run, data_dir, t
 
 
 def test_training_reads_from_the_device_a_fixed_number_of_times_not_once_per_batch(mnist, monkeypatch):
-    from s6.data import TensorLoader
+    from s6.batches import TensorLoader
     from s6.models import build_model
     from s6.registry import recipe_for
     from s6.train import make_optimizer, train_epoch
@@ -124,10 +124,11 @@ def test_training_reads_from_the_device_a_fixed_number_of_times_not_once_per_bat
 
 @pytest.mark.slow
 def test_confusion_matrix_counts_every_test_image(short_run, mnist):
-    from s6.analysis import confusion_matrix, misclassified, per_class_accuracy, predict
-    from s6.data import TensorLoader
+    from s6.analysis import confusion_matrix, labels_and_predictions, misclassified, per_class_accuracy
+    from s6.batches import TensorLoader
 
-    labels, predictions = predict(short_run[0].model, TensorLoader(mnist.test_images, mnist.test_labels, 2000))
+    loader = TensorLoader(mnist.test_images, mnist.test_labels, 2000)
+    labels, predictions = labels_and_predictions(short_run[0].model, loader)
     counts = confusion_matrix(labels, predictions)
     assert counts.sum() == 10_000 and torch.equal(counts.sum(1), torch.bincount(mnist.test_labels))
     assert 100 * counts.diag().sum().item() / 10_000 == pytest.approx(short_run[0].final_test_acc)

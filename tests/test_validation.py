@@ -7,7 +7,7 @@ import torch
 from conftest import run_main
 
 from s6 import S6Error
-from s6.data import normalise, tensor_loaders
+from s6.batches import normalise, tensor_loaders
 from s6.folder import default_out
 from s6.plan import new_plan
 from s6.run import train_run
@@ -65,7 +65,7 @@ def test_an_impossible_validation_split_is_one_line_before_any_training(args, me
 
 @pytest.mark.slow
 def test_the_torchvision_pipeline_holds_out_the_same_images(data_dir):
-    from s6.data import torchvision_loaders
+    from s6.batches import torchvision_loaders
 
     train, held_out = torchvision_loaders(data_dir, 128, None, seed=1, validation=1000, num_workers=0)
     assert all(list(loader.dataset.indices) == list(range(59000)) for loader in train.loaders)

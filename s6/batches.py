@@ -1,175 +1,27 @@
-"""MNIST: find, download, verify and load it; batch it on the training device.
+"""Batches for training and testing, from MNIST's tensors (s6.mnist).
 
 Two ways to feed a model:
 
 * ``TensorLoader`` (the default) keeps the whole dataset as one normalised tensor on the
   training device, shuffles with ``torch.randperm`` and augments whole batches at once
-  with ``affine_grid``/``grid_sample``. No per-image Python work, no worker processes.
+  with ``affine_grid``/``grid_sample`` (``random_affine``). No per-image Python work, no worker processes.
 * ``torchvision_loaders`` is the textbook ``DataLoader`` + PIL-transform pipeline, kept
   for comparison and teaching (``--loader torchvision``).
 """
 
 from __future__ import annotations
 
-import hashlib
 import math
 import os
-import shutil
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 
 from s6 import S6Error
+from s6.mnist import MNISTTensors, mnist_folder
 from s6.recipe import Augment
 from s6.spec import MNIST_MEAN, MNIST_STD
-
-# name: (magic number, item count, SHA-256 of the canonical file)
-MNIST_FILES = {
-    "train-images-idx3-ubyte": (2051, 60000, "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db"),
-    "train-labels-idx1-ubyte": (2049, 60000, "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5"),
-    "t10k-images-idx3-ubyte": (2051, 10000, "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7"),
-    "t10k-labels-idx1-ubyte": (2049, 10000, "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2"),
-}
-
-
-def resolve_data_dir(data_dir: str | os.PathLike | None) -> Path:
-    """``--data-dir`` if given, else ``$S6_DATA_DIR``, else ``./data``."""
-    return Path(data_dir or os.environ.get("S6_DATA_DIR") or "data")
-
-
-def raw_dir(root: Path) -> Path:
-    """Where torchvision keeps MNIST under a root folder, and where s6 downloads it."""
-    return Path(root) / "MNIST" / "raw"
-
-
-def _expected_size(name: str, count: int) -> int:
-    return 16 + count * 28 * 28 if "images" in name else 8 + count
-
-
-def read_verified(path: Path) -> bytes:
-    """One IDX file's bytes, after checking its header, size and SHA-256; S6Error names what is wrong."""
-    magic, count, sha = MNIST_FILES[path.name]
-    expected = _expected_size(path.name, count)
-    try:
-        data = path.read_bytes()
-    except PermissionError:
-        raise S6Error(f"cannot read {path}: permission denied") from None
-    except OSError as e:
-        raise S6Error(f"cannot read {path}: {e.strerror}") from None
-    if len(data) < 8 or int.from_bytes(data[0:4], "big") != magic:
-        raise S6Error(f"{path} is not an MNIST IDX file (wrong magic number; expected {magic})")
-    if int.from_bytes(data[4:8], "big") != count:
-        found = int.from_bytes(data[4:8], "big")
-        raise S6Error(f"{path} holds {found} items in its header, expected {count}")
-    if len(data) != expected:
-        what = "truncated" if len(data) < expected else "too long"
-        raise S6Error(f"{path} is {what}: {len(data)} bytes, expected {expected}")
-    if hashlib.sha256(data).hexdigest() != sha:
-        raise S6Error(f"{path} is corrupt: its SHA-256 differs from the canonical MNIST file")
-    return data
-
-
-def _places(root: Path) -> list[Path]:
-    """Where the four files may be, given a data folder: torchvision's ROOT/MNIST/raw, ROOT/raw, or ROOT itself."""
-    return [raw_dir(root), root / "raw", root]
-
-
-def locate_mnist(root: str | os.PathLike) -> Path:
-    """The folder under ``root`` that holds all four IDX files; S6Error when one holds only some of them.
-
-    A user may point at the data root, at its MNIST/raw folder, or at a folder of the bare files:
-    each works. A partial copy is an error naming the missing files, never a reason to download.
-    """
-    root = Path(root)
-    if root.exists() and not root.is_dir():
-        raise S6Error(f"data directory {root} is not a directory")
-    if root.exists() and not os.access(root, os.R_OK | os.X_OK):
-        raise S6Error(f"cannot read data directory {root}: permission denied")
-    found = {place: [name for name in MNIST_FILES if (place / name).is_file()] for place in _places(root)}
-    for place, names in found.items():
-        if len(names) == len(MNIST_FILES):
-            return place
-    for place, names in found.items():
-        if names:
-            missing = ", ".join(name for name in MNIST_FILES if name not in names)
-            raise S6Error(f"{place} holds {len(names)} of MNIST's 4 files; missing: {missing}")
-    raise FileNotFoundError(root)
-
-
-def _find_or_download(root: Path, download: bool) -> Path:
-    """The folder holding the four MNIST files (unverified), downloading them into ROOT/MNIST/raw if none are there."""
-    try:
-        return locate_mnist(root)
-    except FileNotFoundError:
-        if not download:
-            raise S6Error(
-                f"MNIST not found in {root} (looked in {raw_dir(root)}, {root / 'raw'} and {root}); "
-                f"place the four IDX files ({', '.join(MNIST_FILES)}) in {raw_dir(root)}"
-            ) from None
-        _download(root)
-        return raw_dir(root)
-
-
-def prepare_mnist(root: str | os.PathLike, download: bool = True) -> Path:
-    """The folder holding the four verified MNIST files, downloading them into ROOT/MNIST/raw if none are there.
-
-    A failed download leaves nothing behind: folders it created are removed again.
-    """
-    folder = _find_or_download(Path(root), download)
-    for name in MNIST_FILES:
-        read_verified(folder / name)
-    return folder
-
-
-def _download(root: Path) -> None:
-    from torchvision.datasets import MNIST
-
-    created = [p for p in [raw_dir(root), *raw_dir(root).parents] if not p.exists()]  # innermost first
-    try:
-        MNIST(str(root), train=True, download=True)
-        MNIST(str(root), train=False, download=True)
-    except Exception as e:  # any network or mirror failure: urllib, HTTP 403, timeout
-        if created:
-            shutil.rmtree(created[-1], ignore_errors=True)  # the outermost folder this attempt made
-        reason = str(e).strip().splitlines()[-1] if str(e).strip() else type(e).__name__
-        raise S6Error(
-            f"could not download MNIST into {raw_dir(root)} ({reason}), and {root} holds none of its files; "
-            f"put the four IDX files ({', '.join(MNIST_FILES)}) in {raw_dir(root)}, "
-            "or point --data-dir (or $S6_DATA_DIR) at the folder that holds them"
-        ) from None
-
-
-@dataclass
-class MNISTTensors:
-    """The whole of MNIST as uint8 images (N, 28, 28) and int64 labels (N,)."""
-
-    train_images: torch.Tensor
-    train_labels: torch.Tensor
-    test_images: torch.Tensor
-    test_labels: torch.Tensor
-
-
-def _images(data: bytes) -> torch.Tensor:
-    """IDX image file -> uint8 (N, 28, 28): a 16-byte header, then one byte a pixel."""
-    return torch.frombuffer(bytearray(data[16:]), dtype=torch.uint8).reshape(-1, 28, 28)
-
-
-def _labels(data: bytes) -> torch.Tensor:
-    """IDX label file -> int64 (N,): an 8-byte header, then one byte a label."""
-    return torch.frombuffer(bytearray(data[8:]), dtype=torch.uint8).long()
-
-
-def load_mnist(root: str | os.PathLike, download: bool = True) -> MNISTTensors:
-    """Find (downloading if needed), verify and read MNIST; each file is read once."""
-    folder = _find_or_download(Path(root), download)
-    data = {name: read_verified(folder / name) for name in MNIST_FILES}
-    return MNISTTensors(
-        _images(data["train-images-idx3-ubyte"]), _labels(data["train-labels-idx1-ubyte"]),
-        _images(data["t10k-images-idx3-ubyte"]), _labels(data["t10k-labels-idx1-ubyte"]),
-    )
 
 
 def normalise(images: torch.Tensor) -> torch.Tensor:
@@ -299,7 +151,7 @@ def torchvision_loaders(
     from torch.utils.data import DataLoader, Subset
     from torchvision import datasets, transforms
 
-    folder = prepare_mnist(root)
+    folder = mnist_folder(root)
     if folder.parts[-2:] != ("MNIST", "raw"):
         raise S6Error(f"--loader torchvision reads ROOT/MNIST/raw/, but the files are in {folder}: "
                       "move them into a folder MNIST/raw, or use the default loader")
