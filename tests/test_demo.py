@@ -2,11 +2,14 @@
 
 The server is the real command in a subprocess on a free local port; the page is read as a user
 reads it. Locally, missing Gradio, Playwright or Chromium skip these tests; under CI they fail.
-S6_SCREENSHOT=images/demo.png makes the drawing test save the README's screenshot there.
+S6_SCREENSHOT=images/demo.png makes the drawing test save the README's screenshot there
+(`S6_SCREENSHOT=images/demo.png pytest tests/test_demo.py -k "drawn and 7"`).
 """
 
 from __future__ import annotations
 
+import hashlib
+import io
 import os
 import shutil
 import socket
@@ -148,7 +151,18 @@ def test_a_digit_drawn_with_the_mouse_is_read_as_that_digit(page, digit):
     seen = page.locator("#seen img")
     assert seen.count() == 1 and seen.evaluate("img => img.naturalWidth") == 224  # the 28x28 input, 8x
     if digit == "7" and os.environ.get("S6_SCREENSHOT"):
-        page.screenshot(path=os.environ["S6_SCREENSHOT"])
+        save_screenshot(page, Path(os.environ["S6_SCREENSHOT"]))
+
+
+def save_screenshot(page, path: Path) -> None:
+    """README's picture of the page, marked with the SHA-256 of the weights it shows (tests/test_images.py)."""
+    from PIL.PngImagePlugin import PngInfo
+
+    from s6.shipped import SHIPPED
+
+    info = PngInfo()
+    info.add_text("s6-weights-sha256", hashlib.sha256(SHIPPED.read_bytes()).hexdigest())
+    Image.open(io.BytesIO(page.screenshot())).save(path, pnginfo=info, optimize=True)
 
 
 def test_the_page_names_the_shipped_weights_when_started_outside_the_repository(page):
