@@ -129,7 +129,7 @@ def requirements_table(results: dict, model: str = DEFAULT_MODEL) -> str:
             f"| ≥ 99.4% test accuracy | at the **final** epoch, on all {seeds} seeds: {accuracy} | "
             "[every seed](#results), [`results/seeds.json`](results/seeds.json) |",
             f"| < 20 epochs | **{recipe_for(model).epochs}** | the training log below |",
-            f"| BatchNorm | after every 3×3 convolution ({len(blocks)} of them) | [`s6/models.py`](s6/models.py) |",
+            f"| BatchNorm | after every 3×3 convolution ({len(blocks)} of them) | [`s6/registry.py`](s6/registry.py) |",
             f"| Dropout | {'/'.join(f'{p:g}' for p in rates) or 'none'} after blocks "
             f"{' and '.join(str(i) for i in dropped)} | [why there](docs/models.md#model-2s-layers) |",
             f"| global average pooling | {'yes' if any(isinstance(x, GAP) for x in layers) else 'no'}, "

@@ -184,7 +184,7 @@ def channels(name: str) -> str:
 
 
 @pytest.mark.parametrize("document", ["README.md", "docs/models.md"])
-def test_the_model_tables_quote_the_registrys_parameters_channels_epochs_and_batches(document):
+def test_the_model_tables_quote_the_registrys_parameters_channels_epochs_batches_fields_and_jitter(document):
     rows = {}
     for line in (ROOT / document).read_text().splitlines():
         cells = [cell.strip().strip("*") for cell in line.strip("|").split("|")]
@@ -197,6 +197,17 @@ def test_the_model_tables_quote_the_registrys_parameters_channels_epochs_and_bat
         recipe = recipe_for(name)
         assert cell.startswith(f"{recipe.epochs} epochs, batch {recipe.batch_size}"), (name, cell)
         assert document == "README.md" or f"peak lr {recipe.max_lr:g}" in cell
+    if document == "docs/models.md":  # its rows that README leaves out: each model's receptive field and jitter
+        from s6.summary import describe_augment
+
+        for cell, name in zip(rows["receptive field before GAP"], names, strict=True):
+            table = receptive_field_table(build_model(name))
+            assert cell == str(next(row.rf for row in reversed(table) if row.layer != "gap" and row.size > 1)), name
+        for cell, name in zip(rows["maps in memory"], names, strict=True):
+            assert cell.startswith("channels-last" if REGISTRY[name].spec.channels_last else "channels-first"), name
+        for cell, name in zip(rows["augmentation"], names, strict=True):
+            augment = recipe_for(name).augment
+            assert cell.startswith("none" if augment is None else describe_augment(augment)), (name, cell)
 
 
 def test_a_shortcut_adds_no_parameter_and_a_grouped_1x1_has_1_over_groups_of_the_weights():

@@ -9,7 +9,7 @@ import torch
 from conftest import ROOT, run_cli, run_main
 from PIL import Image, ImageDraw
 
-from s6.data import TensorLoader
+from s6.batches import TensorLoader
 from s6.photos import CONDITIONS, number_set, photo_set, small_set
 from s6.predict import Classifier, classify, load_classifier
 from s6.prepare import to_mnist
@@ -200,8 +200,10 @@ def test_predict_from_any_folder_uses_your_run_there_else_the_shipped_weights(te
     result = run_cli("predict", str(image), cwd=tmp_path)  # a folder outside the repository, with no runs/
     assert result.returncode == 0 and predictions(result) == [label]
     epochs = recipe_for("model2").epochs
-    assert (f"using the weights shipped with s6: model2, seed 1, epoch {epochs} of {epochs}; its test accuracy "
-            f"{accuracy:.2f}%") in result.stderr
+    header = (f"using the weights shipped with s6: model2, seed 1, epoch {epochs} of {epochs}; its test accuracy "
+              f"{accuracy:.2f}%")
+    assert header in result.stderr
+    assert header in (ROOT / "README.md").read_text()  # README's example quotes the weights that ship
     own = tmp_path / "runs" / "model2" / "checkpoint.pt"
     own.parent.mkdir(parents=True)
     own.write_bytes(CHECKPOINT.read_bytes())
