@@ -162,5 +162,21 @@ def test_the_notebooks_text_quotes_model2s_parameters_and_epochs_from_the_regist
     opening = "".join(json.loads(NOTEBOOK.read_text())["cells"][0]["source"])
     params, epochs = count_parameters(build_model("model2")), recipe_for("model2").epochs
     assert f"with {params:,} parameters in {epochs} epochs" in opening
-    assert f"| parameters | < 20,000 | **{params:,}** |" in opening and f"| epochs | < 20 | **{epochs}** |" in opening
+    assert f"| parameters | < 20,000: **{params:,}** |" in opening and f"| epochs | < 20: **{epochs}** |" in opening
     assert f"Model-1 for {recipe_for('model1').epochs} epochs and Model-2 for {epochs}" in opening
+
+
+MARKDOWN_LINK = re.compile(r"\]\(([^)\s]+)\)")
+
+
+def test_every_link_in_the_notebook_is_absolute_or_within_it():
+    """A relative link (README.md, docs/...) breaks on Colab and in GitHub's notebook view; #anchors and URLs work."""
+    notebook = json.loads(NOTEBOOK.read_text())
+    links = [m.group(1) for cell in notebook["cells"] if cell["cell_type"] == "markdown"
+             for m in MARKDOWN_LINK.finditer("".join(cell["source"]))]
+    assert links, "the notebook links to its own sections"
+    assert [link for link in links if not link.startswith(("#", "https://"))] == []
+    headings = {line.lstrip("# ").strip().replace(" ", "-") for cell in notebook["cells"]
+                if cell["cell_type"] == "markdown" for line in "".join(cell["source"]).splitlines()
+                if line.startswith("#")}
+    assert [link for link in links if link.startswith("#") and link[1:] not in headings] == []
