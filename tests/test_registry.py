@@ -20,7 +20,7 @@ TINY = Entry("Model-T", Spec((("block1", ConvBN(4, pool=True)), ("block2", ConvB
 
 def test_a_model_registered_once_trains_is_summarised_and_is_reported(mnist, tmp_path, monkeypatch):
     monkeypatch.setitem(REGISTRY, "tiny", TINY)
-    run = train_run("tiny", seed=1, train_subset=64, mnist=mnist, device="cpu", out=tmp_path / "run",
+    run = train_run("tiny", seed=1, train_subset=256, mnist=mnist, device="cpu", out=tmp_path / "run",
                     progress=False, log=lambda _: None)
     params = count_parameters(build_model("tiny"))
     assert run.metrics["model"] == "tiny" and run.metrics["params"] == params and len(run.metrics["epochs"]) == 1
