@@ -59,12 +59,12 @@ class RunResult:
 
 
 def batches(recipe: Recipe) -> str:
-    """What the training figures of the log were measured on."""
+    """What the training figures of the log were measured on, read after "train: "."""
     if recipe.augment is None:
-        return "the training batches"
+        return "the training batches during the epoch"
     if recipe.clean_epochs:
-        return f"the training batches, augmented except in {clean_tail(recipe)}"
-    return "the augmented training batches"
+        return f"the training batches during the epoch (augmented, except in {clean_tail(recipe)})"
+    return "the augmented training batches during the epoch"
 
 
 def held_out_legend(plan: Plan) -> str:
@@ -159,8 +159,8 @@ def train_run(
         else:
             log(f"training {plan.model} ({metrics['params']:,} parameters) for {plural(plan.epochs, 'epoch')} "
                 f"on {metrics['device']}, seed {plan.seed}; writing to {out}/")
-        log(f"lr: the learning rate at the start of the epoch (one-cycle schedule); train: {batches(recipe)} during "
-            f"the epoch; {held_out_legend(plan)}, after it")
+        log(f"lr: the learning rate at the start of the epoch (one-cycle schedule); train: {batches(recipe)}; "
+            f"{held_out_legend(plan)}, after it")
 
         # 4. Fit, saving after every epoch, so an interruption or a crash loses at most the epoch under way.
         saved = done  # epochs safely in OUT/checkpoint.pt
