@@ -137,8 +137,8 @@ def requirements_table(results: dict, model: str = DEFAULT_MODEL) -> str:
             f"| a 1×1 or FC head | {'a 1×1 convolution to the 10 classes' if isinstance(layers[-1], Head) else 'no'} "
             "| layer table below |",
             f"| Part 1: the backpropagation workbook | [`asgmt_backpropagation.xlsx`](asgmt_backpropagation.xlsx): "
-            f"{len(LEARNING_RATES)} learning-rate sheets ({', '.join(f'{lr:g}' for lr in LEARNING_RATES)}) and a "
-            "loss chart | [Part 1](#part-1--backpropagation) |"]
+            f"{len(LEARNING_RATES)} learning-rate sheets ({', '.join(f'{lr:.1f}' for lr in LEARNING_RATES)}), "
+            "beside `Inputs`, `Summary` (the loss chart) and `Derivation` | [Part 1](#part-1--backpropagation) |"]
     return "\n".join(rows)
 
 
@@ -237,8 +237,9 @@ def time_to_accuracy(record: dict) -> str:
     text = (f"**Time.** `python -m s6 train` took {f['s6_seconds']:.1f} s from start to exit on {f['device']} "
             f"({runs}, {record['date']}), ending at {f['s6_accuracy']:.2f}%")
     if "against" in f:
-        text += (f"; the default of commit {f['against']}, timed alternately with it in the same benchmark run, took "
-                 f"{f['against_seconds']:.1f} s: {f['speedup']:.2f} times as long")
+        epochs = f["against_runs"][0]["epochs"]
+        text += (f"; the earlier default, commit {f['against']}'s {epochs}-epoch Model-2, timed alternately with it in "
+                 f"the same benchmark run, took {f['against_seconds']:.1f} s: {f['speedup']:.2f} times as long")
     text += "."
     if f["device"].startswith("cpu"):
         missed = f["s6_seconds"] / GOAL_SECONDS

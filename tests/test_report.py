@@ -65,11 +65,12 @@ def test_a_benchmarks_printout_is_kept_with_its_provenance_and_shown_verbatim(tm
 
 def test_the_time_sentence_quotes_the_record_against_the_earlier_revision_and_judges_the_60_second_goal(tmp_path):
     figures = {"device": "cpu: X, 2 threads", "runs": [{}, {}], "s6_seconds": 49.51, "s6_accuracy": 99.5,
-               "against": "558d71b", "against_seconds": 120.0, "speedup": 2.4237}
+               "against": "558d71b", "against_runs": [{"epochs": 8}], "against_seconds": 120.0, "speedup": 2.4237}
     path = saved_printout(tmp_path, "time", [], figures)
     new = render(f"<!-- s6:time {path} -->\n<!-- /s6:time -->", RECORD, tmp_path)
     assert "took 49.5 s from start to exit on cpu: X, 2 threads (the median of 2 runs," in new
-    assert "ending at 99.50%; the default of commit 558d71b" in new and "took 120.0 s: 2.42 times as long." in new
+    assert "ending at 99.50%; the earlier default, commit 558d71b's 8-epoch Model-2," in new
+    assert "took 120.0 s: 2.42 times as long." in new
     assert "within 60 s on a 2-core CPU is met here." in new
     path = saved_printout(tmp_path, "slow", [], {**figures, "runs": [{}], "s6_seconds": 159.49})
     new = render(f"<!-- s6:time {path} -->\n<!-- /s6:time -->", RECORD, tmp_path)
@@ -227,7 +228,7 @@ def test_the_requirements_table_reads_the_models_spec_recipe_and_every_seeds_fin
     assert "| < 20 epochs | **5** |" in table  # the recipe's
     assert "| BatchNorm | after every 3×3 convolution (6 of them) |" in table
     assert "| Dropout | 0.05 after blocks 5 and 6 |" in table
-    assert "6 learning-rate sheets (0.1, 0.2, 0.5, 0.8, 1, 2)" in table
+    assert "6 learning-rate sheets (0.1, 0.2, 0.5, 0.8, 1.0, 2.0)" in table
 
 
 def test_a_runs_log_is_printed_as_the_command_line_printed_it(tmp_path):
