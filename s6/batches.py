@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 
 from s6 import S6Error
-from s6.mnist import MNISTTensors, mnist_folder
+from s6.mnist import MNISTTensors, mnist_folder, torchvision_module
 from s6.recipe import Augment
 from s6.spec import MNIST_MEAN, MNIST_STD
 
@@ -149,7 +149,8 @@ def torchvision_loaders(
     """The textbook pipeline: torchvision MNIST, per-image PIL transforms, a DataLoader; ``validation`` as in
     ``tensor_loaders``."""
     from torch.utils.data import DataLoader, Subset
-    from torchvision import datasets, transforms
+
+    datasets, transforms = torchvision_module("datasets"), torchvision_module("transforms")
 
     folder = mnist_folder(root)
     if folder.parts[-2:] != ("MNIST", "raw"):

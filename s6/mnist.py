@@ -111,8 +111,22 @@ def mnist_folder(root: str | os.PathLike, download: bool = True) -> Path:
     return folder
 
 
+def torchvision_module(name: str):
+    """``torchvision.<name>``, or S6Error when torchvision cannot be imported: missing, or built for another torch
+    (a CPU torch beside a CUDA torchvision fails inside its import with a RuntimeError)."""
+    import importlib
+
+    try:
+        return importlib.import_module(f"torchvision.{name}")
+    except Exception as e:  # ImportError, or the RuntimeError/OSError of a torchvision that does not match torch
+        why = (str(e).splitlines() or [""])[0]
+        raise S6Error(f"torchvision cannot be imported ({type(e).__name__}: {why}); install torch and torchvision "
+                      "from the same source (pip install -r requirements.txt), or give --data-dir a folder that "
+                      "holds the four MNIST files") from None
+
+
 def _download(root: Path) -> None:
-    from torchvision.datasets import MNIST
+    MNIST = torchvision_module("datasets").MNIST
 
     created = [p for p in [raw_dir(root), *raw_dir(root).parents] if not p.exists()]  # innermost first
     try:

@@ -171,3 +171,21 @@ def test_the_torchvision_loader_asks_for_the_mnist_raw_layout(data_dir, tmp_path
     shutil.copytree(raw_dir(data_dir), tmp_path / "flat")
     with pytest.raises(S6Error, match="reads ROOT/MNIST/raw/"):
         torchvision_loaders(tmp_path / "flat", 64, None, seed=1)
+
+
+def test_a_torchvision_that_cannot_be_imported_is_one_line_naming_the_way_on(tmp_path, monkeypatch):
+    """A CPU torch beside a CUDA torchvision fails inside torchvision's import with a RuntimeError, not ImportError."""
+    import importlib
+
+    real = importlib.import_module
+
+    def broken(name, *args, **kwargs):
+        if name.startswith("torchvision"):
+            raise RuntimeError("operator torchvision::nms does not exist\nmore lines of the traceback")
+        return real(name, *args, **kwargs)
+
+    monkeypatch.setattr(importlib, "import_module", broken)
+    with pytest.raises(S6Error, match=r"^torchvision cannot be imported \(RuntimeError: operator torchvision::nms "
+                                      r"does not exist\); install torch and torchvision from the same source"):
+        mnist_folder(tmp_path / "data")
+    assert not (tmp_path / "data").exists()
