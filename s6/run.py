@@ -29,7 +29,7 @@ from s6.provenance import provenance
 from s6.recipe import Recipe, clean_tail
 from s6.registry import display_name, recipe_for
 from s6.spec import Spec
-from s6.train import fit, format_epoch, held_out_of, make_optimizer
+from s6.train import check_steps, fit, format_epoch, held_out_of, make_optimizer
 
 HELD_OUT = {"test": "test", "val": "validation"}  # a history's key prefix, in words
 
@@ -140,6 +140,7 @@ def train_run(
     # already in that folder is reported last, so a mistyped --data-dir or --device is named before it is.
     recipe = recipe or recipe_for(plan.model)
     train_loader, test_loader = _loaders(plan, recipe, dev, root, mnist)
+    check_steps(recipe, len(train_loader), plan.epochs)
     refuse_a_live_run(out)
     if checkpoint is None and not overwrite:
         refuse_to_replace(out, plan)

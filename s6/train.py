@@ -18,6 +18,16 @@ from s6.recipe import Recipe
 Criterion = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
 
 
+def check_steps(recipe: Recipe, steps_per_epoch: int, epochs: int) -> int:
+    """The run's optimiser steps; S6Error if the one-cycle schedule cannot be built from so few (checked before a
+    run writes anything, so a run too small to train leaves no folder behind)."""
+    steps = steps_per_epoch * epochs
+    if steps < 3:
+        raise S6Error(f"this run has {plural(steps, 'optimiser step')}; the one-cycle schedule needs at least 3: "
+                      f"train on more images (batches of {recipe.batch_size}) or for more epochs")
+    return steps
+
+
 def make_optimizer(
     model: nn.Module, recipe: Recipe, steps_per_epoch: int, epochs: int
 ) -> tuple[torch.optim.Optimizer, torch.optim.lr_scheduler.LRScheduler]:
@@ -26,10 +36,7 @@ def make_optimizer(
 
     A very short run (a small --train-subset for one epoch) still gets a warm-up of at least two steps.
     """
-    steps = steps_per_epoch * epochs
-    if steps < 3:
-        raise S6Error(f"this run has {plural(steps, 'optimiser step')}; the one-cycle schedule needs at least 3: "
-                      f"train on more images (batches of {recipe.batch_size}) or for more epochs")
+    steps = check_steps(recipe, steps_per_epoch, epochs)
     optimizer = torch.optim.SGD(
         model.parameters(), lr=recipe.max_lr, momentum=recipe.momentum[1],
         nesterov=recipe.nesterov, weight_decay=recipe.weight_decay,

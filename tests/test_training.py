@@ -187,3 +187,14 @@ def test_provenance_records_the_recipe_and_versions_as_plain_values():
     assert record["recipe"]["batch_size"] == recipe_for("model2").batch_size and record["s6"] == s6.__version__
     assert type(record["torch"]) is str and record["torch"] == torch.__version__
     assert record["commit"] is None or len(record["commit"].split("+")[0]) == 40
+
+
+def test_a_run_too_small_for_its_schedule_is_refused_before_its_folder_exists(mnist, tmp_path):
+    from s6 import S6Error
+    from s6.run import train_run
+
+    out = tmp_path / "runs" / "tiny"
+    with pytest.raises(S6Error, match="the one-cycle schedule needs at least 3"):
+        train_run("model2", epochs=1, train_subset=200, mnist=mnist, device="cpu", out=out, progress=False,
+                  log=lambda _: None)
+    assert not out.exists()
