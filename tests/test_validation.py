@@ -70,3 +70,4 @@ def test_the_torchvision_pipeline_holds_out_the_same_images(data_dir):
     train, held_out = torchvision_loaders(data_dir, 128, None, seed=1, validation=1000, num_workers=0)
     assert all(list(loader.dataset.indices) == list(range(59000)) for loader in train.loaders)
     assert list(held_out.dataset.indices) == list(range(59000, 60000)) and held_out.dataset.dataset.train
+
