@@ -82,3 +82,12 @@ def test_top_confusions_lists_the_commonest_mistakes_first():
     counts[9, 4], counts[7, 2], counts[4, 9] = 12, 1, 5
     assert top_confusions(counts, 2) == [(9, 4, 12), (4, 9, 5)]
     assert top_confusions(torch.eye(10, dtype=torch.long)) == []
+
+
+def test_digit_grid_draws_each_digit_under_its_caption_and_its_title():
+    from s6.plots import plot_digits
+
+    fig = plot_digits(torch.zeros(12, 1, 28, 28), [str(i % 10) for i in range(12)], title="Training digits")
+    drawn = [ax for ax in fig.axes if ax.get_images()]
+    assert [ax.get_title() for ax in drawn] == [str(i % 10) for i in range(12)]
+    assert len(fig.axes) == 20 and fig._suptitle.get_text() == "Training digits"  # 2 rows of 10, 8 left blank
