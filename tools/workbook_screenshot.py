@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import io
 import shutil
 import subprocess
 import sys
@@ -20,6 +21,10 @@ from pathlib import Path
 import openpyxl
 from PIL import Image, ImageChops
 from PIL.PngImagePlugin import PngInfo
+
+from s6 import S6Error
+from s6.cli import positive_int
+from s6.files import atomic_write_bytes, writable_file
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKBOOK = ROOT / "asgmt_backpropagation.xlsx"
@@ -35,7 +40,7 @@ def one_sheet_copy(source: Path, sheet: str, rows: int, out: Path) -> None:
     sheets stay (the formulas read Inputs) but are hidden, so LibreOffice prints none of them."""
     book = openpyxl.load_workbook(source)
     if sheet not in book.sheetnames:
-        raise SystemExit(f"error: no sheet {sheet!r} in {source.name}; it has: {', '.join(book.sheetnames)}")
+        raise S6Error(f"no sheet {sheet!r} in {source.name}; it has: {', '.join(book.sheetnames)}")
     ws = book[sheet]
     for other in book.worksheets:
         if other is not ws:
@@ -50,11 +55,15 @@ def one_sheet_copy(source: Path, sheet: str, rows: int, out: Path) -> None:
 
 def render(workbook: Path, folder: Path) -> Image.Image:
     """The first page of LibreOffice's PDF of ``workbook``, as an image, cropped to what is printed."""
-    subprocess.run(["soffice", "--headless", "--convert-to", "pdf", "--outdir", str(folder), str(workbook)],
-                   check=True, capture_output=True, timeout=180)
     pdf = folder / f"{workbook.stem}.pdf"
-    subprocess.run(["pdftoppm", "-png", "-r", "220", "-f", "1", "-l", "1", "-singlefile", str(pdf),
-                    str(folder / "page")], check=True, capture_output=True, timeout=120)
+    for command in (["soffice", "--headless", "--convert-to", "pdf", "--outdir", str(folder), str(workbook)],
+                    ["pdftoppm", "-png", "-r", "220", "-f", "1", "-l", "1", "-singlefile", str(pdf),
+                     str(folder / "page")]):
+        try:
+            subprocess.run(command, check=True, capture_output=True, text=True, timeout=180)
+        except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as e:
+            said = (getattr(e, "stderr", None) or "").strip().splitlines()
+            raise S6Error(f"{command[0]} failed ({said[-1] if said else e})") from None
     page = Image.open(folder / "page.png").convert("RGB")
     box = ImageChops.difference(page, Image.new("RGB", page.size, "white")).getbbox()
     margin = 12
@@ -64,23 +73,26 @@ def render(workbook: Path, folder: Path) -> Image.Image:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sheet", default="LR=0.5", help="the sheet to show (default: %(default)s)")
-    parser.add_argument("--rows", type=int, default=12, help="iterations shown (default: %(default)s)")
+    parser.add_argument("--rows", type=positive_int, default=12, help="iterations shown (default: %(default)s)")
     parser.add_argument("--out", default=str(ROOT / "images" / "workbook_lr0.5.png"),
                         help="where the PNG goes (default: images/workbook_lr0.5.png)")
     args = parser.parse_args()
-    for tool in ("soffice", "pdftoppm"):
-        if shutil.which(tool) is None:
-            sys.exit(f"error: {tool} not found (apt-get install libreoffice-calc-nogui poppler-utils)")
-    with tempfile.TemporaryDirectory() as tmp:
-        copy = Path(tmp) / "sheet.xlsx"
-        one_sheet_copy(WORKBOOK, args.sheet, args.rows, copy)
-        image = render(copy, Path(tmp))
+    try:
+        for tool in ("soffice", "pdftoppm"):
+            if shutil.which(tool) is None:
+                raise S6Error(f"{tool} not found (apt-get install libreoffice-calc-nogui poppler-utils)")
+        out = writable_file(args.out, "--out")  # before LibreOffice's seconds, not after
+        with tempfile.TemporaryDirectory() as tmp:
+            copy = Path(tmp) / "sheet.xlsx"
+            one_sheet_copy(WORKBOOK, args.sheet, args.rows, copy)
+            image = render(copy, Path(tmp))
+    except S6Error as e:
+        sys.exit(f"error: {e}")
     info = PngInfo()
     info.add_text(SHA_KEY, workbook_sha256())
-    out = Path(args.out)
-    partial = out.with_name(out.name + ".partial")
-    image.save(partial, format="PNG", pnginfo=info, optimize=True)
-    partial.replace(out)  # whole or not at all
+    png = io.BytesIO()
+    image.save(png, format="PNG", pnginfo=info, optimize=True)
+    atomic_write_bytes(out, png.getvalue())  # whole or not at all
     print(f"wrote {out} ({image.width}x{image.height}) of {WORKBOOK.name}'s sheet {args.sheet}")
 
 
