@@ -36,9 +36,14 @@ def misclassified(labels: torch.Tensor, predictions: torch.Tensor) -> torch.Tens
     return (labels != predictions).nonzero().flatten()
 
 
+def mistakes(counts: torch.Tensor) -> torch.Tensor:
+    """A confusion matrix without its diagonal: only the images read wrong."""
+    return counts.clone().fill_diagonal_(0)
+
+
 def top_confusions(counts: torch.Tensor, k: int = 3) -> list[tuple[int, int, int]]:
     """The ``k`` commonest mistakes as (true digit, predicted digit, count), commonest first (ties: lower digits)."""
-    mistakes = counts.clone().fill_diagonal_(0).flatten()
-    order = sorted(range(len(mistakes)), key=lambda i: (-int(mistakes[i]), i))[:k]
+    wrong = mistakes(counts).flatten()
+    order = sorted(range(len(wrong)), key=lambda i: (-int(wrong[i]), i))[:k]
     classes = counts.shape[0]
-    return [(i // classes, i % classes, int(mistakes[i])) for i in order if mistakes[i] > 0]
+    return [(i // classes, i % classes, int(wrong[i])) for i in order if wrong[i] > 0]

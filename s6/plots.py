@@ -11,6 +11,7 @@ import statistics
 import torch
 from matplotlib.figure import Figure
 
+from s6.analysis import misclassified, mistakes
 from s6.registry import display_name
 
 TARGET = 99.4  # the exercise's test accuracy, in %: a dashed line on every accuracy axis
@@ -71,8 +72,6 @@ def plot_misclassified(images: torch.Tensor, labels: torch.Tensor, predictions: 
                        shown: int = 30) -> Figure:
     """The first ``shown`` misclassified digits, captioned "true → predicted"; the title counts what it shows of
     how many there are."""
-    from s6.analysis import misclassified
-
     wrong = misclassified(labels, predictions)
     first = wrong[:shown]
     captions = [f"{int(labels[i])} → {int(predictions[i])}" for i in first]
@@ -86,9 +85,9 @@ def plot_confusion(counts: torch.Tensor, who: str) -> Figure:
     cells; the diagonal (the digits read right) in grey, unshaded, so the mistakes keep the colour scale."""
     fig = Figure(figsize=(6.4, 5.6), layout="constrained")
     ax = fig.subplots()
-    mistakes = counts.clone().fill_diagonal_(0)
-    peak = max(int(mistakes.max()), 1)
-    image = ax.imshow(mistakes, cmap="Reds", vmin=0, vmax=peak)
+    wrong = mistakes(counts)
+    peak = max(int(wrong.max()), 1)
+    image = ax.imshow(wrong, cmap="Reds", vmin=0, vmax=peak)
     for t in range(counts.shape[0]):
         for p in range(counts.shape[1]):
             value = int(counts[t, p])
@@ -100,7 +99,7 @@ def plot_confusion(counts: torch.Tensor, who: str) -> Figure:
     fig.colorbar(image, ax=ax, label="test digits misread", shrink=0.8)
     ax.set(xlabel="predicted digit", ylabel="true digit", xticks=range(10), yticks=range(10),
            title=f"{who}: confusion matrix on the 10,000 test digits\n"
-                 f"({int(mistakes.sum())} misread; the diagonal, in grey, is read right)")
+                 f"({int(wrong.sum())} misread; the diagonal, in grey, is read right)")
     return fig
 
 
