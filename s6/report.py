@@ -44,6 +44,7 @@ from s6.files import atomic_write_bytes
 from s6.printout import load_printout
 from s6.registry import DEFAULT_MODEL, REGISTRY, display_name
 from s6.results import ROLES, load_seed_results, runs_of, seed_span, summaries
+from s6.spec import GAP, ConvBN, Head
 
 BLOCK = re.compile(r"(<!-- s6:([\w-]+)(?: ([^\s>]+))? -->\n)(.*?)(<!-- /s6:\2 -->)", re.S)
 GOAL_SECONDS = 60  # the goal for the default run, start to exit, on a 2-core CPU
@@ -111,10 +112,11 @@ def requirements_table(results: dict, model: str = DEFAULT_MODEL) -> str:
     """README's first table: each requirement of the exercise, what ``model`` has, and where the proof is; read
     from the model's spec and recipe, the seed record and Part 1's learning rates, never typed."""
     from s6.backprop.network import LEARNING_RATES
-    from s6.registry import REGISTRY, recipe_for
-    from s6.spec import GAP, ConvBN, Head
+    from s6.models import build_model
+    from s6.summary import receptive_field_table
 
     layers = [layer for _, layer in REGISTRY[model].spec.layers]
+    pooled = [row for row in receptive_field_table(build_model(model)) if row.layer != "gap" and row.size > 1][-1]
     blocks = [(i, layer) for i, layer in enumerate(layers, 1) if isinstance(layer, ConvBN)]
     dropped = [i for i, layer in blocks if layer.dropout]
     rates = sorted({layer.dropout for _, layer in blocks if layer.dropout})
@@ -128,12 +130,12 @@ def requirements_table(results: dict, model: str = DEFAULT_MODEL) -> str:
             f"`python -m s6 summary --model {model}` |",
             f"| ≥ 99.4% test accuracy | at the **final** epoch, on all {seeds} seeds: {accuracy} | "
             "[every seed](#results), [`results/seeds.json`](results/seeds.json) |",
-            f"| < 20 epochs | **{recipe_for(model).epochs}** | the training log below |",
+            f"| < 20 epochs | **{REGISTRY[model].recipe.epochs}** | the training log below |",
             f"| BatchNorm | after every 3×3 convolution ({len(blocks)} of them) | [`s6/registry.py`](s6/registry.py) |",
             f"| Dropout | {'/'.join(f'{p:g}' for p in rates) or 'none'} after blocks "
             f"{' and '.join(str(i) for i in dropped)} | [why there](docs/models.md#model-2s-layers) |",
             f"| global average pooling | {'yes' if any(isinstance(x, GAP) for x in layers) else 'no'}, "
-            "over the last 5×5 map | layer table below |",
+            f"over the last {pooled.size}×{pooled.size} map | layer table below |",
             f"| a 1×1 or FC head | {'a 1×1 convolution to the 10 classes' if isinstance(layers[-1], Head) else 'no'} "
             "| layer table below |",
             f"| Part 1: the backpropagation workbook | [`asgmt_backpropagation.xlsx`](asgmt_backpropagation.xlsx): "
