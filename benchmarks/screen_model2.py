@@ -26,6 +26,7 @@ import torch
 
 from s6.files import save_json
 from s6.mnist import load_mnist, resolve_data_dir
+from s6.plan import new_plan
 from s6.provenance import provenance
 from s6.recipe import Augment, Recipe
 from s6.registry import REGISTRY, recipe_for
@@ -83,9 +84,9 @@ def screen(name: str, seed: int, mnist, out_dir: Path) -> dict:
     """One validation run of one candidate on one seed: its row of the record."""
     candidate = CANDIDATES[name]
     start = time.perf_counter()
-    result = train_run("model2", seed=seed, epochs=candidate.recipe.epochs, out=out_dir, device="cpu", progress=False,
-                       log=lambda _: None, mnist=mnist, overwrite=True, validation=VALIDATION, spec=candidate.spec,
-                       recipe=candidate.recipe)
+    result = train_run(new_plan("model2", seed=seed, epochs=candidate.recipe.epochs, validation=VALIDATION),
+                       out=out_dir, device="cpu", progress=False, log=lambda _: None, mnist=mnist,
+                       overwrite=True, spec=candidate.spec, recipe=candidate.recipe)
     return {"candidate": name, "note": candidate.note, "seed": seed, "params": result.metrics["params"],
             "epochs": len(result.metrics["epochs"]), "final_val_acc": result.final_accuracy,
             "val_accs": [e["val_acc"] for e in result.metrics["epochs"]],

@@ -9,8 +9,8 @@ thread (40.7 ms a copy), and 39.0 against 98.8 ms (24.7 ms a copy) with two thre
 side, one a core, each took 664-704 s for Model-3's 19 epochs (about 37 ms a step, so a copy's step every ~19 ms):
 the most seeds an hour, and each is the seed a user would type.
 
-A run here is ``train_run``'s: the same loaders, seeding order, optimiser, schedule and loop (``s6.train.fit``),
-without writing a checkpoint; for the registry's ``model3`` it ends with the CLI's own final accuracy.
+A run here is ``train_run``'s, the CLI's own, with the candidate's spec, recipe and loss; for the registry's
+``model3`` it ends with the CLI's own final accuracy.
 Results go to results/model3_screen.json (one row per candidate and seed, rewritten after every run).
 
     OMP_NUM_THREADS=1 python benchmarks/screen_model3.py --candidates residual --seeds 1 2 3 4 --data-dir DIR
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,18 +30,17 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from s6.batches import tensor_loaders
-from s6.device import describe_device
 from s6.files import save_json
 from s6.mnist import MNISTTensors, load_mnist, resolve_data_dir
-from s6.models import Net, count_parameters
+from s6.plan import new_plan
 from s6.predict import load_classifier
 from s6.provenance import provenance
 from s6.recipe import Recipe
 from s6.registry import REGISTRY, recipe_for
+from s6.run import train_run
 from s6.shipped import SHIPPED
 from s6.spec import ConvBN, Spec
-from s6.train import Criterion, fit, make_optimizer
+from s6.train import Criterion
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -82,26 +82,21 @@ CANDIDATES = {
 }
 
 
-def screen(name: str, seed: int, mnist: MNISTTensors, dry_run: bool = False) -> dict:
-    """One run of one candidate on one seed, in train_run's order; its final-epoch test accuracy.
-
-    ``dry_run``: 1 epoch on the first 2,000 images, as ``python -m s6 train --epochs 1 --train-subset 2000``.
-    """
-    candidate, device = CANDIDATES[name], torch.device("cpu")
-    recipe = candidate.recipe
-    epochs, subset = (1, 2000) if dry_run else (recipe.epochs, None)
-    train_loader, test_loader = tensor_loaders(mnist, recipe.batch_size, recipe.augment, device, seed, subset)
-    criterion = candidate.criterion() if candidate.criterion else None  # before the seed: the teacher is loaded
-    torch.manual_seed(seed)  # as train_run: the weights' initialisation, and Dropout's masks
-    model = Net(candidate.spec)
-    optimizer, scheduler = make_optimizer(model, recipe, len(train_loader), epochs)
+def screen(name: str, seed: int, mnist: MNISTTensors, out_dir: Path, dry_run: bool = False) -> dict:
+    """One run of one candidate on one seed, through train_run (its files in ``out_dir``): its final-epoch test
+    accuracy. ``dry_run``: 1 epoch on the first 2,000 images, as ``python -m s6 train --epochs 1 --train-subset
+    2000``."""
+    candidate = CANDIDATES[name]
+    epochs, subset = (1, 2000) if dry_run else (candidate.recipe.epochs, None)
+    criterion = candidate.criterion() if candidate.criterion else None  # before train_run seeds: a teacher loads
     start = time.perf_counter()
-    history = fit(model, optimizer, scheduler, train_loader, test_loader, device, epochs, progress=False,
-                  criterion=criterion)
-    return {"candidate": name, "note": candidate.note, "seed": seed, "params": count_parameters(model),
-            "epochs": len(history), "final_test_acc": history[-1]["test_acc"],
+    result = train_run(new_plan("model3", seed=seed, epochs=epochs, train_subset=subset), out=out_dir, device="cpu",
+                       overwrite=True, progress=False, log=lambda _: None, mnist=mnist, spec=candidate.spec,
+                       recipe=candidate.recipe, criterion=criterion)
+    return {"candidate": name, "note": candidate.note, "seed": seed, "params": result.metrics["params"],
+            "epochs": len(result.metrics["epochs"]), "final_test_acc": result.final_test_acc,
             "seconds": round(time.perf_counter() - start, 1),
-            "device": describe_device(device), **provenance(recipe)}
+            "device": result.metrics["device"], **provenance(candidate.recipe)}
 
 
 def main() -> None:
@@ -115,9 +110,10 @@ def main() -> None:
     args = parser.parse_args()
 
     out, mnist = Path(args.out), load_mnist(resolve_data_dir(args.data_dir))
+    runs = tempfile.TemporaryDirectory(prefix="s6-screen-")  # each run's checkpoint: the record keeps its figures
     for name in args.candidates:
         for seed in args.seeds:
-            row = screen(name, seed, mnist, args.dry_run)
+            row = screen(name, seed, mnist, Path(runs.name), args.dry_run)
             if args.dry_run:
                 print(f"{name} seed {seed}: {row['final_test_acc']:.2f}% after a dry run ({row['seconds']:.0f} s)")
                 continue

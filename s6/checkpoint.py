@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -11,6 +12,7 @@ from torch import nn
 
 from s6 import S6Error, __version__
 from s6.files import atomic_write_bytes
+from s6.plan import Plan, plan_from
 from s6.spec import MNIST_MEAN, MNIST_STD
 
 
@@ -88,6 +90,26 @@ def load_checkpoint(path: str | os.PathLike) -> dict:
             f"this s6 reads format {CHECKPOINT_FORMAT}: retrain, or use the s6 version that wrote it"
         )
     return checkpoint
+
+
+@dataclass(frozen=True)
+class Resumed:
+    """A plan to continue: the saved plan, and the checkpoint that holds the epochs done and every state."""
+
+    plan: Plan
+    checkpoint: dict
+    source: Path  # the checkpoint file
+
+    @property
+    def done(self) -> int:
+        return len(self.checkpoint["metrics"]["epochs"])
+
+
+def resumed(path: str | os.PathLike, **requested: object) -> Resumed:
+    """The run saved at ``path`` (its folder or its checkpoint.pt), to continue; a setting the caller gives
+    explicitly (model=, seed=, ...; None: not given) must agree with the saved plan."""
+    checkpoint = load_checkpoint(path)
+    return Resumed(plan_from(checkpoint["plan"], requested), checkpoint, checkpoint_file(path))
 
 
 def _what_is_wrong(path: Path) -> str:

@@ -55,13 +55,17 @@ def seed_number(text: str) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> None:
+    from s6.checkpoint import resumed
+    from s6.plan import new_plan
     from s6.run import train_run
 
+    settings = {"model": args.model, "seed": args.seed, "epochs": args.epochs, "train_subset": args.train_subset,
+                "loader": args.loader, "validation": args.validation}
+    plan = resumed(args.resume, **settings) if args.resume else new_plan(**settings)
     result = train_run(
-        args.model, seed=args.seed, epochs=args.epochs, data_dir=args.data_dir, out=args.out,
-        train_subset=args.train_subset, device=args.device, loader=args.loader,
+        plan, out=args.out, data_dir=args.data_dir, device=args.device, overwrite=args.overwrite,
+        stop_after=args.stop_after,
         progress=not args.quiet and sys.stderr.isatty(),  # bar frames are for eyes: a log file gets epoch lines
-        stop_after=args.stop_after, resume=args.resume, overwrite=args.overwrite, validation=args.validation,
     )
     done = len(result.metrics["epochs"])
     if result.trained == 0:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from s6 import S6Error, plural
 from s6.checkpoint import load_checkpoint
+from s6.files import writable_dir
 from s6.plan import Plan
 from s6.registry import recipe_for
 
@@ -30,6 +31,15 @@ def default_out(plan: Plan) -> Path:
     if plan.validation:
         name += f"-val{plan.validation}"
     return Path("runs") / name
+
+
+def check_out(out: Path, plan: Plan, replace: bool) -> None:
+    """Before the first epoch: no other run is writing into ``out``, a run already there is not replaced unless
+    ``replace`` (a resumed run continues it), and ``out`` can be written; S6Error otherwise."""
+    refuse_a_live_run(out)
+    if not replace:
+        refuse_to_replace(out, plan)
+    writable_dir(out, "--out")
 
 
 def refuse_to_replace(out: Path, plan: Plan) -> None:

@@ -23,9 +23,9 @@ class Plan:
     validation: int | None = None  # hold out the last N training images and evaluate on them, not on the test set
 
 
-def plan_from(checkpoint: dict, requested: dict) -> Plan:
-    """The saved plan; any setting the caller asked for explicitly must agree with it."""
-    plan = Plan(**checkpoint["plan"])
+def plan_from(saved: dict, requested: dict) -> Plan:
+    """A checkpoint's saved plan; any setting the caller asked for explicitly must agree with it."""
+    plan = Plan(**saved)
     for key, value in requested.items():
         if value is not None and value != getattr(plan, key):
             raise S6Error(f"--resume continues the saved plan ({key} = {getattr(plan, key)}); drop the {key} you "
@@ -33,13 +33,13 @@ def plan_from(checkpoint: dict, requested: dict) -> Plan:
     return plan
 
 
-def new_plan(requested: dict) -> Plan:
-    """What a fresh run will do: the requested settings, the model's recipe for the rest."""
-    name = check_model_name(requested["model"] or DEFAULT_MODEL)
-    plan = Plan(model=name, seed=1 if requested["seed"] is None else requested["seed"],
-                epochs=requested["epochs"] or recipe_for(name).epochs,
-                train_subset=requested["train_subset"], loader=requested["loader"] or "tensor",
-                validation=requested.get("validation"))
+def new_plan(model: str | None = None, seed: int | None = None, epochs: int | None = None,
+             train_subset: int | None = None, loader: str | None = None, validation: int | None = None) -> Plan:
+    """What a fresh run will do: the settings given, the default model and its recipe for the rest; S6Error for a
+    setting no run can have."""
+    name = check_model_name(model or DEFAULT_MODEL)
+    plan = Plan(model=name, seed=1 if seed is None else seed, epochs=epochs or recipe_for(name).epochs,
+                train_subset=train_subset, loader=loader or "tensor", validation=validation)
     if plan.epochs <= 0:
         raise S6Error(f"epochs must be at least 1, got {plan.epochs}")
     if plan.validation is not None and not 0 < plan.validation < TRAIN_IMAGES:

@@ -9,7 +9,8 @@ schedule and ends with exactly the metrics of an uninterrupted run (same device)
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -18,18 +19,18 @@ from torch import nn
 
 from s6 import S6Error, TrainingInterrupted, plural
 from s6.batches import tensor_loaders, torchvision_loaders
-from s6.checkpoint import checkpoint_file, load_checkpoint, restore_run, save_run
+from s6.checkpoint import Resumed, restore_run, save_run
 from s6.device import describe_device, resolve_device
-from s6.files import save_json, writable_dir
-from s6.folder import claimed, default_out, refuse_a_live_run, refuse_to_replace, resume_command
+from s6.files import save_json
+from s6.folder import check_out, claimed, default_out, resume_command
 from s6.mnist import MNISTTensors, load_mnist, resolve_data_dir
 from s6.models import Net, build_model, count_parameters
-from s6.plan import Plan, new_plan, plan_from
+from s6.plan import Plan
 from s6.provenance import provenance
 from s6.recipe import Recipe, clean_tail
 from s6.registry import display_name, recipe_for
 from s6.spec import Spec
-from s6.train import check_steps, fit, format_epoch, held_out_of, make_optimizer
+from s6.train import Criterion, check_steps, fit, format_epoch, held_out_of, make_optimizer
 
 HELD_OUT = {"test": "test", "val": "validation"}  # a history's key prefix, in words
 
@@ -85,117 +86,115 @@ def _loaders(plan: Plan, recipe: Recipe, device: torch.device, root: Path, mnist
     raise S6Error(f"unknown loader {plan.loader!r}; use tensor or torchvision")
 
 
-def train_run(
-    model_name: str | None = None,
-    seed: int | None = None,
-    epochs: int | None = None,
-    data_dir: str | os.PathLike | None = None,
-    out: str | os.PathLike | None = None,
-    train_subset: int | None = None,
-    device: str | None = None,
-    loader: str | None = None,
-    progress: bool = True,
-    log: Callable[[str], None] = print,
-    mnist: MNISTTensors | None = None,
-    stop_after: int | None = None,
-    resume: str | os.PathLike | None = None,
-    overwrite: bool = False,
-    validation: int | None = None,
-    spec: Spec | None = None,
-    recipe: Recipe | None = None,
-) -> RunResult:
-    """Train on a model's fixed schedule; write OUT/metrics.json, checkpoint.pt and curves.png.
+def train_run(plan: Plan | Resumed, *, out: str | os.PathLike | None = None, data_dir: str | os.PathLike | None = None,
+              device: str | None = None, overwrite: bool = False, stop_after: int | None = None, progress: bool = True,
+              log: Callable[[str], None] = print, mnist: MNISTTensors | None = None, spec: Spec | None = None,
+              recipe: Recipe | None = None, criterion: Criterion | None = None) -> RunResult:
+    """Train ``plan`` (s6.plan.new_plan) on its fixed schedule, or continue a saved run (s6.checkpoint.resumed);
+    write OUT/metrics.json and checkpoint.pt after every epoch, and curves.png at the end.
 
-    Defaults: model2, seed 1, the recipe's epochs, OUT = ``default_out(plan)`` (or the resumed folder).
-    ``resume=DIR`` continues DIR/checkpoint.pt; ``mnist`` reuses tensors already loaded. A new run into a
-    folder that already holds one is refused unless ``overwrite``. ``validation=N`` trains on all but the last N
-    training images and evaluates on those N instead of the test set (for choosing a design; s6.batches).
+    OUT is ``default_out(plan)``, or the resumed run's folder. A new run into a folder that already holds one is
+    refused unless ``overwrite``. ``stop_after=N`` ends after epoch N, as an interruption would; ``mnist`` reuses
+    tensors already loaded. For experiments (benchmarks/): ``spec`` and ``recipe`` replace the model's own, and
+    ``criterion(logits, images, labels)`` replaces cross-entropy as the training loss.
     """
-    # 1. The plan: what this call will do, checked in full before anything slow happens.
-    requested = {"model": model_name, "seed": seed, "epochs": epochs, "train_subset": train_subset, "loader": loader,
-                 "validation": validation}
-    checkpoint = load_checkpoint(resume) if resume is not None else None
-    if checkpoint is not None:
-        plan, source = plan_from(checkpoint, requested), checkpoint_file(resume)
-        out, done = Path(out or source.parent), len(checkpoint["metrics"]["epochs"])
-    else:
-        plan = new_plan(requested)
-        out, done = Path(out or default_out(plan)), 0
-    if stop_after is not None and not done < stop_after <= plan.epochs:
-        raise S6Error(f"--stop-after {stop_after} is outside this run: it plans {plural(plan.epochs, 'epoch')}"
-                      + (f" and has done {done}" if done else ""))
+    saved = plan if isinstance(plan, Resumed) else None
+    plan, done = (saved.plan, saved.done) if saved else (plan, 0)
+    out = Path(out or (saved.source.parent if saved else default_out(plan)))
+    check_stop_after(stop_after, plan, done)
     if out.exists() and not out.is_dir():
         raise S6Error(f"--out {out} exists and is not a directory")
     dev, root = resolve_device(device), resolve_data_dir(data_dir)
     command = resume_command(out, root, device)
-    if checkpoint is not None and done >= plan.epochs:  # nothing left to train: say so, rewrite nothing
-        model = build_model(plan.model)
-        model.load_state_dict(checkpoint["state_dict"])
-        last = checkpoint["metrics"]["epochs"][-1]
-        log(f"{source} is a finished run: {done} of {plural(plan.epochs, 'epoch')}, "
-            f"final {HELD_OUT[held_out_of(last)]} accuracy {last[held_out_of(last) + '_acc']:.2f}%; nothing to train")
-        return RunResult(model, checkpoint["metrics"], plan, out, 0, command)
+    if saved and done >= plan.epochs:  # nothing left to train: say so, rewrite nothing
+        return finished_run(saved, out, command, log)
 
-    # 2. The data, then the output folder: both are checked before the first epoch's minutes of training. A run
+    # The data, then the output folder: both are checked before the first epoch's minutes of training. A run
     # already in that folder is reported last, so a mistyped --data-dir or --device is named before it is.
     recipe = recipe or recipe_for(plan.model)
     train_loader, test_loader = _loaders(plan, recipe, dev, root, mnist)
     check_steps(recipe, len(train_loader), plan.epochs)
-    refuse_a_live_run(out)
-    if checkpoint is None and not overwrite:
-        refuse_to_replace(out, plan)
-    writable_dir(out, "--out")
+    check_out(out, plan, replace=bool(saved) or overwrite)
 
     with claimed(out):  # one run at a time in a folder: a second would interleave its epochs with ours
-        # 3. Model and optimiser; a resumed run gets back its weights and every random state.
         torch.manual_seed(plan.seed)  # the weights' initialisation, and Dropout's masks
         model = (build_model(plan.model) if spec is None else Net(spec)).to(dev)
         optimizer, scheduler = make_optimizer(model, recipe, len(train_loader), plan.epochs)
         metrics = {"model": plan.model, "params": count_parameters(model), "seed": plan.seed,
                    "validation": plan.validation, "device": describe_device(dev), **provenance(recipe), "epochs": []}
-        if checkpoint is not None:
-            restore_run(checkpoint, model, optimizer, scheduler, train_loader.generator, dev)
-            metrics["epochs"] = checkpoint["metrics"]["epochs"]
-            log(f"resuming {plan.model} from epoch {done} of {plan.epochs} ({source}); writing to {out}/")
+        if saved:  # its weights and every random state back, so it continues bit for bit
+            restore_run(saved.checkpoint, model, optimizer, scheduler, train_loader.generator, dev)
+            metrics["epochs"] = saved.checkpoint["metrics"]["epochs"]
+            log(f"resuming {plan.model} from epoch {done} of {plan.epochs} ({saved.source}); writing to {out}/")
         else:
             log(f"training {plan.model} ({metrics['params']:,} parameters) for {plural(plan.epochs, 'epoch')} "
                 f"on {metrics['device']}, seed {plan.seed}; writing to {out}/")
         log(f"lr: the learning rate at the start of the epoch (one-cycle schedule); train: {batches(recipe)}; "
             f"{held_out_legend(plan)}, after it")
-
-        # 4. Fit, saving after every epoch, so an interruption or a crash loses at most the epoch under way.
-        saved = done  # epochs safely in OUT/checkpoint.pt
-
-        def on_epoch(history: list[dict]) -> None:
-            nonlocal saved
-            metrics["epochs"] = history
-            try:
-                save_run(out / "checkpoint.pt", asdict(plan), metrics, model, optimizer, scheduler,
-                         train_loader.generator, dev)
-                save_json(out / "metrics.json", metrics)
-            except OSError as e:
-                raise S6Error(f"cannot save {out}/checkpoint.pt: {e.strerror or e}") from None
-            saved = len(history)
-            log(format_epoch(history[-1]))
-
-        try:
+        saver = EpochSaver(out, plan, metrics, model, optimizer, scheduler, train_loader.generator, dev, log)
+        with saver.on_failure(command):
             history = fit(model, optimizer, scheduler, train_loader, test_loader, dev, plan.epochs,
-                          history=metrics["epochs"], stop_after=stop_after, progress=progress, on_epoch=on_epoch,
-                          held_out="val" if plan.validation else "test", clean_epochs=recipe.clean_epochs)
-        except KeyboardInterrupt:
-            raise TrainingInterrupted(
-                f"interrupted; {saved} of {plural(plan.epochs, 'epoch')} saved in {out}/checkpoint.pt. "
-                f"Continue with: {command}"
-                if saved else "interrupted before the first epoch ended; nothing was saved"
-            ) from None
-        except S6Error as e:
-            if saved:
-                raise S6Error(f"{e}; epoch {saved} is kept in {out}/checkpoint.pt") from None
-            raise
-
-        # 5. The curves, once the schedule is complete.
-        if len(history) == plan.epochs:
+                          history=metrics["epochs"], stop_after=stop_after, progress=progress, on_epoch=saver,
+                          criterion=criterion, held_out="val" if plan.validation else "test",
+                          clean_epochs=recipe.clean_epochs)
+        if len(history) == plan.epochs:  # the curves, once the schedule is complete
             from s6.plots import plot_history  # matplotlib only when there is something to draw
 
             plot_history(history, f"{display_name(plan.model)}, seed {plan.seed}").savefig(out / "curves.png", dpi=100)
         return RunResult(model, metrics, plan, out, len(history) - done, command)
+
+
+def check_stop_after(stop_after: int | None, plan: Plan, done: int) -> None:
+    """S6Error unless epoch ``stop_after`` lies between the epochs done and the plan's last."""
+    if stop_after is not None and not done < stop_after <= plan.epochs:
+        raise S6Error(f"--stop-after {stop_after} is outside this run: it plans {plural(plan.epochs, 'epoch')}"
+                      + (f" and has done {done}" if done else ""))
+
+
+def finished_run(saved: Resumed, out: Path, command: str, log: Callable[[str], None]) -> RunResult:
+    """A resumed run that has no epoch left: its model and metrics as saved, and a line that says so."""
+    model = build_model(saved.plan.model)
+    model.load_state_dict(saved.checkpoint["state_dict"])
+    last = saved.checkpoint["metrics"]["epochs"][-1]
+    held_out = held_out_of(last)
+    log(f"{saved.source} is a finished run: {saved.done} of {plural(saved.plan.epochs, 'epoch')}, "
+        f"final {HELD_OUT[held_out]} accuracy {last[held_out + '_acc']:.2f}%; nothing to train")
+    return RunResult(model, saved.checkpoint["metrics"], saved.plan, out, 0, command)
+
+
+class EpochSaver:
+    """Saves the run after every epoch (checkpoint.pt, then metrics.json, each atomically), so an interruption or
+    a crash loses at most the epoch under way; ``on_failure`` says what was kept."""
+
+    def __init__(self, out: Path, plan: Plan, metrics: dict, model: nn.Module, optimizer: torch.optim.Optimizer,
+                 scheduler: torch.optim.lr_scheduler.LRScheduler, generator: torch.Generator, device: torch.device,
+                 log: Callable[[str], None]) -> None:
+        self.out, self.plan, self.metrics, self.log = out, plan, metrics, log
+        self.state = (model, optimizer, scheduler, generator, device)
+        self.saved = len(metrics["epochs"])  # epochs safely in OUT/checkpoint.pt
+
+    def __call__(self, history: list[dict]) -> None:
+        self.metrics["epochs"] = history
+        try:
+            save_run(self.out / "checkpoint.pt", asdict(self.plan), self.metrics, *self.state)
+            save_json(self.out / "metrics.json", self.metrics)
+        except OSError as e:
+            raise S6Error(f"cannot save {self.out}/checkpoint.pt: {e.strerror or e}") from None
+        self.saved = len(history)
+        self.log(format_epoch(history[-1]))
+
+    @contextmanager
+    def on_failure(self, command: str) -> Iterator[None]:
+        """An interruption or an error, as one line that says how many epochs are kept and how to continue."""
+        epochs = plural(self.plan.epochs, "epoch")
+        try:
+            yield
+        except KeyboardInterrupt:
+            raise TrainingInterrupted(
+                f"interrupted; {self.saved} of {epochs} saved in {self.out}/checkpoint.pt. Continue with: {command}"
+                if self.saved else "interrupted before the first epoch ended; nothing was saved"
+            ) from None
+        except S6Error as e:
+            if self.saved:
+                raise S6Error(f"{e}; epoch {self.saved} is kept in {self.out}/checkpoint.pt") from None
+            raise

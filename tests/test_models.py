@@ -95,14 +95,15 @@ def test_the_sweeps_copies_train_independently(monkeypatch, mnist):
 
 @pytest.mark.slow
 def test_the_screens_model3_ends_where_the_clis_own_run_does(monkeypatch, data_dir, mnist, tmp_path):
-    """benchmarks/screen_model3.py claims train_run's loop: a dry run of its baseline equals `train --epochs 1
-    --train-subset 2000` to the digit."""
+    """benchmarks/screen_model3.py trains through train_run with a candidate's spec, recipe and loss: its baseline,
+    given Model-3's own, ends a dry run where `train --epochs 1 --train-subset 2000` does, to the digit."""
+    from s6.plan import new_plan
     from s6.run import train_run
 
     screen = load_benchmark(monkeypatch, "screen_model3")
-    row = screen.screen("model3", 1, mnist, dry_run=True)
-    cli = train_run("model3", seed=1, epochs=1, train_subset=2000, data_dir=data_dir, out=tmp_path, device="cpu",
-                    progress=False, log=lambda _: None)
+    row = screen.screen("model3", 1, mnist, tmp_path / "screen", dry_run=True)
+    cli = train_run(new_plan("model3", seed=1, epochs=1, train_subset=2000), data_dir=data_dir, out=tmp_path / "cli",
+                    device="cpu", progress=False, log=lambda _: None)
     assert row["final_test_acc"] == cli.final_test_acc and row["params"] == 3918
 
 
@@ -125,7 +126,7 @@ def test_a_default_run_plans_fewer_than_20_epochs(name):
     """The exercise's rule, checked on the plan a user's `python -m s6 train --model NAME` gets."""
     from s6.plan import new_plan
 
-    plan = new_plan({"model": name, "seed": None, "epochs": None, "train_subset": None, "loader": None})
+    plan = new_plan(name)
     assert plan.epochs == recipe_for(name).epochs < 20
 
 

@@ -6,6 +6,7 @@ import re
 from conftest import ROOT
 
 from s6.models import build_model, count_parameters
+from s6.plan import new_plan
 from s6.recipe import Recipe
 from s6.registry import DEFAULT_MODEL, REGISTRY, Entry, Goal, display_name
 from s6.report import goal, seeds_table
@@ -20,7 +21,7 @@ TINY = Entry("Model-T", Spec((("block1", ConvBN(4, pool=True)), ("block2", ConvB
 
 def test_a_model_registered_once_trains_is_summarised_and_is_reported(mnist, tmp_path, monkeypatch):
     monkeypatch.setitem(REGISTRY, "tiny", TINY)
-    run = train_run("tiny", seed=1, train_subset=256, mnist=mnist, device="cpu", out=tmp_path / "run",
+    run = train_run(new_plan("tiny", seed=1, train_subset=256), mnist=mnist, device="cpu", out=tmp_path / "run",
                     progress=False, log=lambda _: None)
     params = count_parameters(build_model("tiny"))
     assert run.metrics["model"] == "tiny" and run.metrics["params"] == params and len(run.metrics["epochs"]) == 1

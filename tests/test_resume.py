@@ -8,7 +8,8 @@ import torch
 from conftest import run_cli, run_main
 
 from s6 import S6Error
-from s6.checkpoint import load_checkpoint, save_torch
+from s6.checkpoint import load_checkpoint, resumed, save_torch
+from s6.plan import new_plan
 from s6.registry import recipe_for
 from s6.run import train_run
 
@@ -20,7 +21,7 @@ def without_time(metrics: dict) -> list[dict]:
 
 
 def quiet(**kwargs):
-    return train_run("model2", seed=5, epochs=2, train_subset=1500, device="cpu", progress=False,
+    return train_run(new_plan("model2", seed=5, epochs=2, train_subset=1500), device="cpu", progress=False,
                      log=lambda _: None, **kwargs)
 
 
@@ -29,10 +30,10 @@ def test_interrupted_then_resumed_run_equals_an_uninterrupted_one(mnist, tmp_pat
     first = quiet(out=tmp_path / "split", mnist=mnist, stop_after=1)
     assert len(first.metrics["epochs"]) == 1
     assert not (tmp_path / "split" / "curves.png").exists()
-    resumed = train_run(resume=tmp_path / "split", device="cpu", progress=False, log=lambda _: None, mnist=mnist)
-    assert without_time(resumed.metrics) == without_time(whole.metrics)
+    continued = train_run(resumed(tmp_path / "split"), device="cpu", progress=False, log=lambda _: None, mnist=mnist)
+    assert without_time(continued.metrics) == without_time(whole.metrics)
     for name, tensor in whole.model.state_dict().items():
-        assert torch.equal(resumed.model.state_dict()[name], tensor), name
+        assert torch.equal(continued.model.state_dict()[name], tensor), name
     saved = json.loads((tmp_path / "split" / "metrics.json").read_text())
     assert without_time(saved) == without_time(whole.metrics)
 
@@ -40,7 +41,7 @@ def test_interrupted_then_resumed_run_equals_an_uninterrupted_one(mnist, tmp_pat
 def test_resume_refuses_a_plan_that_contradicts_the_checkpoint(mnist, tmp_path):
     quiet(out=tmp_path, mnist=mnist, stop_after=1)
     with pytest.raises(S6Error, match="continues the saved plan"):
-        train_run(resume=tmp_path, epochs=5, device="cpu", progress=False, log=lambda _: None, mnist=mnist)
+        train_run(resumed(tmp_path, epochs=5), device="cpu", progress=False, log=lambda _: None, mnist=mnist)
 
 
 def test_failure_while_saving_keeps_the_previous_checkpoint(tmp_path, monkeypatch):
@@ -211,6 +212,6 @@ def test_a_lock_left_by_a_run_that_died_is_taken_over_and_given_up_at_the_end(mn
     out.mkdir()
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     (out / "training.pid").write_text(dead.stdout.strip())
-    result = train_run("model2", seed=5, epochs=1, train_subset=384, device="cpu", progress=False,
+    result = train_run(new_plan("model2", seed=5, epochs=1, train_subset=384), device="cpu", progress=False,
                        log=lambda _: None, out=out, mnist=mnist)
     assert len(result.metrics["epochs"]) == 1 and not (out / "training.pid").exists()

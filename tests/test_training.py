@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from s6.checkpoint import load_checkpoint
+from s6.plan import new_plan
 from s6.run import train_run
 
 SCHEMA = {"epoch": int, "train_loss": float, "train_acc": float, "test_loss": float,
@@ -15,7 +16,7 @@ SCHEMA = {"epoch": int, "train_loss": float, "train_acc": float, "test_loss": fl
 @pytest.fixture(scope="module")
 def short_run(mnist, tmp_path_factory):
     out = tmp_path_factory.mktemp("run")
-    result = train_run("model2", seed=3, epochs=1, train_subset=5000, device="cpu", out=out,
+    result = train_run(new_plan("model2", seed=3, epochs=1, train_subset=5000), device="cpu", out=out,
                        progress=False, log=lambda _: None, mnist=mnist)
     return result, out
 
@@ -31,7 +32,7 @@ def test_one_epoch_on_5000_images_is_far_above_chance(short_run):
 def test_the_batchnorm_models_learn_in_a_short_run_of_their_own_recipe(name, at_least, mnist, tmp_path):
     """Two epochs on 6,000 images with each model's batch, peak learning rate and augmentation (measured on
     seed 1: 97.3 and 96.6%). Model-1 cannot take so compressed a schedule (no BatchNorm): see the next test."""
-    result = train_run(name, seed=1, epochs=2, train_subset=6000, device="cpu", out=tmp_path,
+    result = train_run(new_plan(name, seed=1, epochs=2, train_subset=6000), device="cpu", out=tmp_path,
                        progress=False, log=lambda _: None, mnist=mnist)
     assert result.final_test_acc > at_least
 
@@ -41,8 +42,8 @@ def test_model1_on_the_seed_that_never_learned_is_learning_after_two_epochs_of_i
     """Seed 1, the first 2 of Model-1's 15 epochs on all images: 11.35% (chance) with PyTorch's default
     initialisation; with He initialisation 94.5% (2 threads) and 83.7% (1 thread). Short compressed schedules
     (a few hundred steps to the peak learning rate) stay at chance with either initialisation."""
-    result = train_run("model1", seed=1, stop_after=2, device="cpu", out=tmp_path,
-                       progress=False, log=lambda _: None, mnist=mnist)
+    result = train_run(new_plan("model1", seed=1), stop_after=2, device="cpu", out=tmp_path, progress=False,
+                       log=lambda _: None, mnist=mnist)
     assert len(result.metrics["epochs"]) == 2 and result.final_test_acc > 60.0
 
 
@@ -76,7 +77,7 @@ def test_run_writes_a_loadable_checkpoint_and_curves(short_run):
 @pytest.mark.slow
 def test_same_seed_gives_identical_metrics(short_run, mnist, tmp_path):
     first, _ = short_run
-    again = train_run("model2", seed=3, epochs=1, train_subset=5000, device="cpu", out=tmp_path,
+    again = train_run(new_plan("model2", seed=3, epochs=1, train_subset=5000), device="cpu", out=tmp_path,
                       progress=False, log=lambda _: None, mnist=mnist)
 
     def without_time(metrics):
@@ -88,8 +89,8 @@ def test_same_seed_gives_identical_metrics(short_run, mnist, tmp_path):
 @pytest.mark.slow
 def test_torchvision_loader_learns_like_the_tensor_loader(short_run, data_dir, tmp_path):
     tensor_acc = short_run[0].final_test_acc
-    torchvision = train_run("model2", seed=3, epochs=1, train_subset=5000, device="cpu", out=tmp_path,
-                            data_dir=data_dir, loader="torchvision", progress=False, log=lambda _: None)
+    plan = new_plan("model2", seed=3, epochs=1, train_subset=5000, loader="torchvision")
+    torchvision = train_run(plan, device="cpu", out=tmp_path, data_dir=data_dir, progress=False, log=lambda _: None)
     # Same model, recipe and subset; only the random streams (order, augmentation) differ. Over 79 steps the
     # seed-to-seed spread of either path is a few points (seeds 1-3: 92.3-94.1% for the tensor path).
     assert torchvision.final_test_acc > 85.0
@@ -138,7 +139,7 @@ def test_confusion_matrix_counts_every_test_image(short_run, mnist):
 
 @pytest.mark.slow
 def test_model3_learns_in_a_short_run(mnist, tmp_path):
-    result = train_run("model3", seed=2, epochs=2, train_subset=4000, device="cpu", out=tmp_path,
+    result = train_run(new_plan("model3", seed=2, epochs=2, train_subset=4000), device="cpu", out=tmp_path,
                        progress=False, log=lambda _: None, mnist=mnist)
     assert result.final_test_acc > 90.0  # 2 epochs on 4,000 images; chance is 10%
 
@@ -191,10 +192,9 @@ def test_provenance_records_the_recipe_and_versions_as_plain_values():
 
 def test_a_run_too_small_for_its_schedule_is_refused_before_its_folder_exists(mnist, tmp_path):
     from s6 import S6Error
-    from s6.run import train_run
 
     out = tmp_path / "runs" / "tiny"
     with pytest.raises(S6Error, match="the one-cycle schedule needs at least 3"):
-        train_run("model2", epochs=1, train_subset=200, mnist=mnist, device="cpu", out=out, progress=False,
-                  log=lambda _: None)
+        train_run(new_plan("model2", epochs=1, train_subset=200), mnist=mnist, device="cpu", out=out,
+                  progress=False, log=lambda _: None)
     assert not out.exists()

@@ -30,8 +30,8 @@ def test_a_training_subset_is_taken_from_the_images_before_the_held_out_ones(mni
 def test_a_validation_run_never_reads_the_test_set(mnist, tmp_path):
     """The test tensors are taken away: a run that touched them would fail."""
     no_test = replace(mnist, test_images=None, test_labels=None)
-    result = train_run("model2", seed=1, epochs=1, train_subset=512, validation=2000, device="cpu", out=tmp_path,
-                       progress=False, log=lambda _: None, mnist=no_test)
+    result = train_run(new_plan("model2", seed=1, epochs=1, train_subset=512, validation=2000), device="cpu",
+                       out=tmp_path, progress=False, log=lambda _: None, mnist=no_test)
     (epoch,) = result.metrics["epochs"]
     assert "test_acc" not in epoch and "test_loss" not in epoch  # a validation accuracy is never called a test one
     assert result.final_accuracy == epoch["val_acc"] and result.metrics["validation"] == 2000
@@ -42,10 +42,9 @@ def test_a_validation_run_never_reads_the_test_set(mnist, tmp_path):
 def test_a_validation_run_gets_its_own_folder_and_is_never_shipped(mnist, tmp_path):
     from s6.shipped import export_weights
 
-    plan = new_plan({"model": None, "seed": None, "epochs": None, "train_subset": None, "loader": None,
-                     "validation": 10000})
+    plan = new_plan(validation=10000)
     assert str(default_out(plan)) == "runs/model2-val10000"  # never runs/model2/, which predict reads
-    train_run("model2", seed=1, epochs=1, train_subset=512, validation=1000, device="cpu", out=tmp_path,
+    train_run(new_plan("model2", seed=1, epochs=1, train_subset=512, validation=1000), device="cpu", out=tmp_path,
               progress=False, log=lambda _: None, mnist=mnist)
     with pytest.raises(S6Error, match="validation split"):
         export_weights(tmp_path, tmp_path / "shipped.pt")
