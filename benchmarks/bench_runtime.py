@@ -22,6 +22,7 @@ import torch
 
 from s6.batches import tensor_loaders
 from s6.device import describe_device, resolve_device, sync
+from s6.experimental import changed
 from s6.mnist import load_mnist, resolve_data_dir
 from s6.models import Dropout, Net, build_model
 from s6.printout import Printout, add_save_option
@@ -91,7 +92,7 @@ def cpu_variants(mnist, batches: int) -> dict[str, Callable[[], float]]:
     eight = replace(pool_first, layers=(("block1", ConvBN(8, pool=True)), *pool_first.layers[1:]))
     last = replace(eight, channels_last=True)
     today = REGISTRY["model2"].spec
-    assert today == last.changed(["block3", "block4"], dropout=0.0), "the last row must be today's Model-2"
+    assert today == changed(last, ["block3", "block4"], dropout=0.0), "the last row must be today's Model-2"
     rows = [
         ("Model-2 of 558d71b (10 channels, pool after block 1)", with_torch_dropout(Net(MODEL2_558D71B))),
         ("+ block 1 pools before its BatchNorm and ReLU", with_torch_dropout(Net(pool_first))),

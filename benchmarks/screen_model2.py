@@ -24,6 +24,7 @@ from pathlib import Path
 
 import torch
 
+from s6.experimental import changed
 from s6.files import save_json
 from s6.mnist import load_mnist, resolve_data_dir
 from s6.plan import new_plan
@@ -46,7 +47,7 @@ class Candidate:
 
 
 MODEL2, RECIPE = REGISTRY["model2"].spec, recipe_for("model2")
-ALL_DROPOUT = MODEL2.changed(["block3", "block4"], dropout=0.05)  # Dropout after each of the last four blocks
+ALL_DROPOUT = changed(MODEL2, ["block3", "block4"], dropout=0.05)  # Dropout after each of the last four blocks
 WIDE = replace(ALL_DROPOUT, layers=((MODEL2.layers[0][0], replace(MODEL2.layers[0][1], width=10)),
                                     *ALL_DROPOUT.layers[1:]))
 AUGMENTED = replace(RECIPE, clean_epochs=0)
@@ -64,7 +65,7 @@ CANDIDATES = {
     "el5-clean1-b256": Candidate("el5-clean1, batch 256, peak lr 0.4", ALL_DROPOUT,
                                  replace(RECIPE, batch_size=256, max_lr=0.4)),
     "el5-clean1-drop56": Candidate("el5-clean1, Dropout after blocks 5 and 6 only: today's Model-2"),
-    "d6": Candidate("el5-clean1, Dropout after block 6 only", MODEL2.changed(["block5"], dropout=0.0)),
+    "d6": Candidate("el5-clean1, Dropout after block 6 only", changed(MODEL2, ["block5"], dropout=0.0)),
     "d56-clean2": Candidate("el5-clean1-drop56, the last 2 epochs without augmentation",
                             recipe=replace(RECIPE, clean_epochs=2)),
     "d56-wd5e-5": Candidate("el5-clean1-drop56, weight decay 5e-5", recipe=replace(RECIPE, weight_decay=5e-5)),

@@ -30,6 +30,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from s6.experimental import GroupedConvBN, ShortcutConvBN, changed, converted, layer_names
 from s6.files import save_json
 from s6.mnist import MNISTTensors, load_mnist, resolve_data_dir
 from s6.plan import new_plan
@@ -74,9 +75,10 @@ MODEL3 = REGISTRY["model3"].spec
 CANDIDATES = {
     "model3": Candidate("the registry's Model-3, as the CLI trains it"),
     "residual": Candidate("identity shortcuts around blocks 4-6 (centre-cropped where the map shrinks)",
-                          MODEL3.changed(["block4", "block5", "block6"], shortcut=True)),
+                          converted(MODEL3, ["block4", "block5", "block6"], ShortcutConvBN)),
     "wide32g2": Candidate("blocks 3-6 32 wide, their 1x1 in 2 groups with a channel shuffle (ShuffleNet)",
-                          MODEL3.changed(MODEL3.names(ConvBN, after="pool"), width=32, groups=2)),
+                          converted(changed(MODEL3, layer_names(MODEL3, ConvBN, after="pool"), width=32),
+                                    layer_names(MODEL3, ConvBN, after="pool"), GroupedConvBN, groups=2)),
     "distilled": Candidate("soft labels of the shipped Model-2 (T 4, weight 0.5) on the same augmented batch",
                            criterion=lambda: distillation(load_classifier(SHIPPED)[0], 4.0, 0.5)),
 }

@@ -39,14 +39,14 @@ class Dropout(nn.Dropout):
 
 def make_layer(layer: Layer, c_in: int) -> nn.Module:
     """The modules of one layer, reading ``c_in`` channels."""
+    if hasattr(layer, "make"):  # a layer defined elsewhere (a benchmark's variant) builds itself
+        return layer.make(c_in)
     if isinstance(layer, Conv):
         return nn.Conv2d(c_in, layer.width, layer.kernel)
     if isinstance(layer, ConvBN):
         if layer.separable:
             convs = [nn.Conv2d(c_in, c_in, 3, padding=layer.padding, groups=c_in, bias=False),
-                     nn.Conv2d(c_in, layer.width, 1, groups=layer.groups, bias=False)]
-            if layer.groups > 1:  # so that the next block's groups each see channels of every group of this one
-                convs.append(nn.ChannelShuffle(layer.groups))
+                     nn.Conv2d(c_in, layer.width, 1, bias=False)]
         else:
             convs = [nn.Conv2d(c_in, layer.width, 3, padding=layer.padding, bias=False)]  # BatchNorm has the bias
         dropout = [Dropout(layer.dropout)] if layer.dropout > 0 else []
@@ -59,12 +59,6 @@ def make_layer(layer: Layer, c_in: int) -> nn.Module:
     if isinstance(layer, Head):
         return nn.Conv2d(c_in, 10, 1)
     raise TypeError(f"not a layer: {layer!r}")
-
-
-def centre(x: torch.Tensor, size: int) -> torch.Tensor:
-    """The central size x size pixels of a map: what a shortcut adds where an unpadded block shrank it."""
-    edge = (x.shape[-1] - size) // 2
-    return x[..., edge : edge + size, edge : edge + size]
 
 
 class Net(nn.Module):
@@ -89,12 +83,9 @@ class Net(nn.Module):
         if self.spec.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
         for (_, layer), module in zip(self.spec.layers, self.children(), strict=True):
-            y = module(x)
+            x = module(x)
             if isinstance(layer, Conv):
-                y = torch.relu(y)
-            if getattr(layer, "shortcut", False):
-                y = y + centre(x, y.shape[-1])
-            x = y
+                x = torch.relu(x)
         return x.flatten(1)  # (batch, 10, 1, 1) -> (batch, 10) class scores
 
 

@@ -7,8 +7,7 @@ Torch-free, so the registry (s6.registry) and the command line can name and desc
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 # What every model here reads: pixels scaled to [0, 1], then normalised with these. Here, where data, prediction and
 # checkpoints can read them without importing torch or the models (a checkpoint records them; s6.checkpoint).
@@ -39,8 +38,6 @@ class ConvBN:
     dropout: float = 0.0  # probability of zeroing a value, in training only
     pool: bool = False  # 2x2 max-pool the convolution's output, before BatchNorm and ReLU (they see a quarter of it)
     separable: bool = False  # depthwise 3x3, then pointwise 1x1
-    groups: int = 1  # >1: the pointwise 1x1 in that many groups (1/groups of its weights), then a channel shuffle
-    shortcut: bool = False  # add the block's input to its output (its centre, where the map shrank)
 
 
 @dataclass(frozen=True)
@@ -68,14 +65,3 @@ class Spec:
     layers: tuple[tuple[str, Layer], ...]
     he_init: bool = False  # He (Kaiming) normal weights and zero biases, instead of PyTorch's default
     channels_last: bool = False  # weights and maps stored channel-innermost (NHWC), whatever the machine
-
-    def changed(self, names: Iterable[str], **changes: object) -> Spec:
-        """This spec with ``changes`` made to the named layers: how a benchmark writes a variant of a model."""
-        names = set(names)
-        return replace(self, layers=tuple((name, replace(layer, **changes) if name in names else layer)
-                                          for name, layer in self.layers))
-
-    def names(self, kind: type, after: str | None = None) -> list[str]:
-        """The names of the layers of one kind, all of them or only those after the layer named ``after``."""
-        start = 0 if after is None else [name for name, _ in self.layers].index(after) + 1
-        return [name for name, layer in self.layers[start:] if isinstance(layer, kind)]

@@ -22,6 +22,14 @@ def test_part1_imports_nothing_from_part2():
     assert not loaded & part2, loaded & part2
 
 
+def test_no_s6_module_imports_the_experimental_layers():
+    """s6.experimental serves the benchmarks' screens only: the package works without it."""
+    package = ROOT / "s6"
+    importers = [str(path.relative_to(ROOT)) for path in package.rglob("*.py")
+                 if path.name != "experimental.py" and "s6.experimental" in path.read_text()]
+    assert not importers, importers
+
+
 NOT_DRAWING = ["s6.cli", "s6.run", "s6.device", "s6.mnist", "s6.batches", "s6.models", "s6.predict", "s6.prepare",
                "s6.backprop.workbook", "s6.results"]
 

@@ -213,11 +213,12 @@ def test_the_model_tables_quote_the_registrys_parameters_channels_epochs_batches
 
 def test_a_shortcut_adds_no_parameter_and_a_grouped_1x1_has_1_over_groups_of_the_weights():
     """The two options Model-3's CPU screen tries (benchmarks/screen_model3.py), on the registry's own builder."""
+    from s6.experimental import GroupedConvBN, ShortcutConvBN, converted
     from s6.models import Net
 
     model3 = REGISTRY["model3"].spec
-    plain, shortcut = Net(model3), Net(model3.changed(["block5"], shortcut=True))
-    grouped = Net(model3.changed(["block5"], groups=2))
+    plain, shortcut = Net(model3), Net(converted(model3, ["block5"], ShortcutConvBN))
+    grouped = Net(converted(model3, ["block5"], GroupedConvBN, groups=2))
     x = torch.randn(2, 1, 28, 28)
     assert count_parameters(shortcut) == count_parameters(plain) and shortcut.eval()(x).shape == (2, 10)
     assert count_parameters(plain) - count_parameters(grouped) == 24 * 24 // 2  # block5's 1x1: 576 -> 288 weights
