@@ -290,6 +290,47 @@ def backprop_table(iterations: tuple[int, ...] = (1, 10, 50, 100)) -> str:
     return "\n".join(rows)
 
 
+def derivation_table() -> str:
+    """The Derivation sheet's steps (s6.backprop.derivation), each with what it comes to at the default inputs."""
+    from s6.backprop.derivation import STEPS, evaluate
+    from s6.backprop.network import Inputs, forward_backward
+
+    inputs = Inputs()
+    v = forward_backward(inputs.i1, inputs.i2, inputs.t1, inputs.t2, inputs.w)
+    rows = ["| for | step | at the defaults |", "|---|---|---|"]
+    for target, text in STEPS:
+        values = []
+        for part in text.split(";   "):
+            sides = part.split("   (")[0].split(" = ")[1:]
+            value = next((x for side in reversed(sides) if (x := evaluate(side, v)) is not None), None)
+            values += [] if value is None else [f"{value:.6g}"]
+        rows.append(f"| {target} | {text} | {'; '.join(values)} |")
+    return "\n".join(rows)
+
+
+def backprop_defaults() -> str:
+    """The workbook's default inputs (s6.backprop.network.Inputs), as a line of prose."""
+    from s6.backprop.network import WEIGHTS, Inputs
+
+    inputs = Inputs()
+    return (f"i1 = {inputs.i1:g}, i2 = {inputs.i2:g}, t1 = {inputs.t1:g}, t2 = {inputs.t2:g}; "
+            + ", ".join(f"{w} = {value:g}" for w, value in zip(WEIGHTS, inputs.w, strict=True)) + ".")
+
+
+def template_error() -> str:
+    """What the widely copied template's slip (a_h1's sigmoid slope in ∂E/∂w3 and ∂E/∂w4) comes to here."""
+    from s6.backprop.derivation import evaluate, gradient
+    from s6.backprop.network import Inputs, forward_backward
+
+    inputs = Inputs()
+    v = forward_backward(inputs.i1, inputs.i2, inputs.t1, inputs.t2, inputs.w)
+    slips = [(w, evaluate(gradient(w).replace("·a_h2·(1 − a_h2)·", "·a_h1·(1 − a_h1)·"), v), v[f"dE/d{w}"])
+             for w in ("w3", "w4")]
+    return ("A widely copied template of this sheet writes a_h1(1 − a_h1) in ∂E/∂w3 and ∂E/∂w4; with these inputs "
+            "the error is small (" + ", ".join(f"{wrong:.6g} instead of {right:.6g} for {w}" for w, wrong, right
+                                               in slips) + "), which is why its charts hide it.")
+
+
 def run_outcome(metrics: dict) -> str:
     """A run's final accuracy, its epochs, their time in all and each, and its device."""
     seconds = [epoch["seconds"] for epoch in metrics["epochs"]]
@@ -338,6 +379,8 @@ FROM_FILE: dict[str, Callable[[Path], str]] = {
 def generators(results: dict) -> dict[str, Callable[[], str]]:
     """The blocks written from the seed record (and Part 1's reference network), by name."""
     blocks: dict[str, Callable[[], str]] = {"seeds": lambda: seeds_table(results), "backprop": backprop_table,
+                                            "derivation": derivation_table, "template-error": template_error,
+                                            "backprop-defaults": backprop_defaults,
                                             "requirements": lambda: requirements_table(results)}
     for model, entry in results.items():
         blocks[f"layers-{model}"] = lambda model=model: layers(model)

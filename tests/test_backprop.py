@@ -37,3 +37,32 @@ def test_hidden_weight_gradients_use_their_own_hidden_unit():
     right_w3 = v["dE/da_h2"] * v["a_h2"] * (1 - v["a_h2"]) * v["i1"]
     assert abs(v["dE/dw3"] - right_w3) < 1e-15
     assert abs(template_w3 - right_w3) > 1e-8
+
+
+@pytest.mark.parametrize("inputs", CASES)
+def test_the_written_chain_rule_comes_to_the_numbers_autograd_checks(inputs):
+    """Every step of the derivation's text (the workbook's comments and Derivation sheet, the figures, docs), read as
+    arithmetic, equals the reference's value of what it names; a mistyped index (a_h1 for a_h2) would not."""
+    from s6.backprop.derivation import STEPS, evaluate
+
+    v = forward_backward(inputs.i1, inputs.i2, inputs.t1, inputs.t2, inputs.w)
+    checked = set()
+    for _, text in STEPS:
+        for part in text.split(";   "):
+            name, *sides = [side.strip() for side in part.split("   (")[0].split(" = ")]
+            key = name.replace("∂E_total/∂", "dE/d")
+            for side in sides:
+                value = evaluate(side, v)
+                if value is not None and key in v:
+                    assert abs(value - v[key]) < 1e-15, (name, side)
+                    checked.add(key)
+    assert checked >= {*(f"dE/d{w}" for w in WEIGHTS), "dE/da_h1", "dE/da_h2", "E_total", "a_h1", "a_o2"}
+
+
+def test_a_mistyped_chain_rule_is_caught():
+    """The check above can fail: the template's a_h1(1 - a_h1) in dE/dw3 comes to another number."""
+    from s6.backprop.derivation import evaluate, gradient
+
+    v = forward_backward(0.05, 0.1, 0.5, 0.5, Inputs().w)
+    wrong = gradient("w3").replace("·a_h2·(1 − a_h2)·", "·a_h1·(1 − a_h1)·")
+    assert wrong != gradient("w3") and abs(evaluate(wrong, v) - v["dE/dw3"]) > 1e-8

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from matplotlib.figure import Figure
 
+from s6.backprop.derivation import HIDDEN, INPUT_WEIGHTS, NOTE, OUTPUT_WEIGHTS, STEPS, gradient, hidden_step, mathtext
 from s6.backprop.network import LEARNING_RATES, Inputs, forward_backward, train
 
 NODES = {"i1": (0, 2), "i2": (0, 0), "h1": (2, 2), "h2": (2, 0), "o1": (4, 2), "o2": (4, 0)}
@@ -60,40 +62,46 @@ def network_and_forward(v: dict[str, float]) -> Figure:
     return fig
 
 
+def _with_value(expression: str, value: float, digits: int = 6) -> str:
+    """An expression of s6.backprop.derivation, then its value at the defaults."""
+    return f"{mathtext(expression)[:-1]} = {value:.{digits}f}$"
+
+
+def _prose(text: str) -> str:
+    """Words with the derivation's symbols in them (w5, a_h2, E2, ...) typeset as symbols."""
+    return re.sub(r"\b(?:[aE]_\w+|[whiotE]\d)\b", lambda m: mathtext(m.group()), text)
+
+
+def _steps(target: str) -> list[str]:
+    """The Derivation sheet's expressions for one target (a weight, a hidden value, "update")."""
+    return [text for step, text in STEPS if step == target]
+
+
 def w5_term_by_term(v: dict[str, float]) -> Figure:
-    d1 = v["a_o1"] - v["t1"]
-    d2 = v["a_o1"] * (1 - v["a_o1"])
+    chain, factors = _steps("w5")[:2]
+    formula, why = chain.split("   (")
+    values = (v["a_o1"] - v["t1"], v["a_o1"] * (1 - v["a_o1"]), v["a_h1"])
+    notes = ("", "      (the sigmoid's derivative)", "")
     return _text_figure("Step 2: $\\partial E_{total}/\\partial w_5$, one chain-rule factor at a time", [
-        r"$\frac{\partial E_{total}}{\partial w_5} = \frac{\partial E_1}{\partial a_{o1}} \cdot \frac{\partial a_{o1}}{\partial o_1} \cdot \frac{\partial o_1}{\partial w_5}$"
-        r"      ($E_2$ does not depend on $w_5$)",
-        rf"$\frac{{\partial E_1}}{{\partial a_{{o1}}}} = a_{{o1}} - t_1 = {d1:.6f}$",
-        rf"$\frac{{\partial a_{{o1}}}}{{\partial o_1}} = a_{{o1}}(1 - a_{{o1}}) = {d2:.6f}$      (the sigmoid's derivative)",
-        rf"$\frac{{\partial o_1}}{{\partial w_5}} = a_{{h1}} = {v['a_h1']:.6f}$",
-        rf"$\frac{{\partial E_{{total}}}}{{\partial w_5}} = (a_{{o1}} - t_1)\, a_{{o1}}(1 - a_{{o1}})\, a_{{h1}} = {v['dE/dw5']:.6f}$",
+        f"{mathtext(formula)}      ({_prose(why)}",
+        *(_with_value(factor, value) + note for factor, value, note in zip(factors.split(";   "), values, notes)),
+        _with_value(f"∂E_total/∂w5 = {gradient('w5')}", v["dE/dw5"]),
     ], 5.2)
 
 
 def output_weights(v: dict[str, float]) -> Figure:
     return _text_figure("Step 3: the same chain for $w_5 \\ldots w_8$", [
-        rf"$\frac{{\partial E_{{total}}}}{{\partial w_5}} = (a_{{o1}} - t_1)\, a_{{o1}}(1 - a_{{o1}})\, a_{{h1}} = {v['dE/dw5']:.6f}$",
-        rf"$\frac{{\partial E_{{total}}}}{{\partial w_6}} = (a_{{o1}} - t_1)\, a_{{o1}}(1 - a_{{o1}})\, a_{{h2}} = {v['dE/dw6']:.6f}$",
-        rf"$\frac{{\partial E_{{total}}}}{{\partial w_7}} = (a_{{o2}} - t_2)\, a_{{o2}}(1 - a_{{o2}})\, a_{{h1}} = {v['dE/dw7']:.6f}$",
-        rf"$\frac{{\partial E_{{total}}}}{{\partial w_8}} = (a_{{o2}} - t_2)\, a_{{o2}}(1 - a_{{o2}})\, a_{{h2}} = {v['dE/dw8']:.6f}$",
+        _with_value(f"∂E_total/∂{w} = {gradient(w)}", v[f"dE/d{w}"]) for w in OUTPUT_WEIGHTS
     ], 4.2)
 
 
 def hidden_weights(v: dict[str, float]) -> Figure:
-    d_o1 = r"(a_{o1} - t_1)\, a_{o1}(1 - a_{o1})"
-    d_o2 = r"(a_{o2} - t_2)\, a_{o2}(1 - a_{o2})"
+    update, rest = _steps("update")[0].split(", ", 1)
     return _text_figure("Step 4: back through the hidden layer ($a_{h1}$ feeds both outputs, and so does $a_{h2}$)", [
-        rf"$\frac{{\partial E_{{total}}}}{{\partial a_{{h1}}}} = {d_o1}\, w_5 + {d_o2}\, w_7 = {v['dE/da_h1']:.6f}$",
-        rf"$\frac{{\partial E_{{total}}}}{{\partial a_{{h2}}}} = {d_o1}\, w_6 + {d_o2}\, w_8 = {v['dE/da_h2']:.6f}$",
-        rf"$\frac{{\partial E_{{total}}}}{{\partial w_1}} = \frac{{\partial E_{{total}}}}{{\partial a_{{h1}}}}\, a_{{h1}}(1 - a_{{h1}})\, i_1 = {v['dE/dw1']:.8f}$",
-        rf"$\frac{{\partial E_{{total}}}}{{\partial w_2}} = \frac{{\partial E_{{total}}}}{{\partial a_{{h1}}}}\, a_{{h1}}(1 - a_{{h1}})\, i_2 = {v['dE/dw2']:.8f}$",
-        rf"$\frac{{\partial E_{{total}}}}{{\partial w_3}} = \frac{{\partial E_{{total}}}}{{\partial a_{{h2}}}}\, a_{{h2}}(1 - a_{{h2}})\, i_1 = {v['dE/dw3']:.8f}$"
-        r"      ($a_{h2}$, not $a_{h1}$: $w_3$ feeds $h_2$)",
-        rf"$\frac{{\partial E_{{total}}}}{{\partial w_4}} = \frac{{\partial E_{{total}}}}{{\partial a_{{h2}}}}\, a_{{h2}}(1 - a_{{h2}})\, i_2 = {v['dE/dw4']:.8f}$",
-        r"then every weight at once: $w \leftarrow w - \eta\, \partial E_{total}/\partial w$, and the forward pass again",
+        *(_with_value(f"∂E_total/∂{a} = {HIDDEN[a]}", v[f"dE/d{a}"]) for a in HIDDEN),
+        *(_with_value(hidden_step(w, spelt=False), v[f"dE/d{w}"], 8) + _prose(NOTE.get(w, "").replace("  ", "      "))
+          for w in INPUT_WEIGHTS),
+        "then " + ", ".join((mathtext(update), _prose(rest))),
     ], 6.0)
 
 

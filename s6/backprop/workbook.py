@@ -22,6 +22,7 @@ from openpyxl.comments import Comment
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from s6.backprop.derivation import FORWARD, NOTE, STEPS, gradient
 from s6.backprop.network import COLUMNS, LEARNING_RATES, WEIGHTS, Inputs, train
 from s6.files import atomic_write_bytes
 
@@ -34,7 +35,7 @@ SHEET_NAMES_NOTE = ("Sheet names (LR=0.1 ...) are fixed when the workbook is wri
 EDITABLE = PatternFill("solid", fgColor="DDEBF7")
 BOLD = Font(bold=True)
 
-# Cell comments on the LR tables' headers: each column's formula in symbols.
+# Cell comments on the LR tables' headers: each column's formula in symbols (the chain rule: s6.backprop.derivation).
 DOC = {
     "iteration": "Iteration k: the weights after k - 1 gradient-descent updates.",
     "i1": "Input i1, from the Inputs sheet.",
@@ -42,52 +43,14 @@ DOC = {
     "t1": "Target t1 for output a_o1, from the Inputs sheet.",
     "t2": "Target t2 for output a_o2, from the Inputs sheet.",
     **{w: f"{w}: Inputs at iteration 1; then {w} ← {w} − η·∂E_total/∂{w} of the row above." for w in WEIGHTS},
-    "h1": "h1 = w1·i1 + w2·i2",
-    "a_h1": "a_h1 = σ(h1) = 1 / (1 + e^(−h1))",
-    "h2": "h2 = w3·i1 + w4·i2",
-    "a_h2": "a_h2 = σ(h2) = 1 / (1 + e^(−h2))",
-    "o1": "o1 = w5·a_h1 + w6·a_h2",
-    "a_o1": "a_o1 = σ(o1)",
-    "o2": "o2 = w7·a_h1 + w8·a_h2",
-    "a_o2": "a_o2 = σ(o2)",
+    **{name: f"{name} = {formula}" for name, formula in FORWARD.items()},
+    "a_h1": f"a_h1 = {FORWARD['a_h1']} = 1 / (1 + e^(−h1))",
+    "a_h2": f"a_h2 = {FORWARD['a_h2']} = 1 / (1 + e^(−h2))",
     "E1": "E1 = ½·(t1 − a_o1)²",
     "E2": "E2 = ½·(t2 − a_o2)²",
     "E_total": "E_total = E1 + E2",
-    "dE/dw1": "∂E_total/∂w1 = [(a_o1 − t1)·a_o1·(1 − a_o1)·w5 + (a_o2 − t2)·a_o2·(1 − a_o2)·w7]·a_h1·(1 − a_h1)·i1",
-    "dE/dw2": "∂E_total/∂w2 = [(a_o1 − t1)·a_o1·(1 − a_o1)·w5 + (a_o2 − t2)·a_o2·(1 − a_o2)·w7]·a_h1·(1 − a_h1)·i2",
-    "dE/dw3": "∂E_total/∂w3 = [(a_o1 − t1)·a_o1·(1 − a_o1)·w6 + (a_o2 − t2)·a_o2·(1 − a_o2)·w8]·a_h2·(1 − a_h2)·i1"
-              "  (a_h2, not a_h1: w3 feeds h2)",
-    "dE/dw4": "∂E_total/∂w4 = [(a_o1 − t1)·a_o1·(1 − a_o1)·w6 + (a_o2 − t2)·a_o2·(1 − a_o2)·w8]·a_h2·(1 − a_h2)·i2"
-              "  (a_h2, not a_h1: w4 feeds h2)",
-    "dE/dw5": "∂E_total/∂w5 = (a_o1 − t1)·a_o1·(1 − a_o1)·a_h1",
-    "dE/dw6": "∂E_total/∂w6 = (a_o1 − t1)·a_o1·(1 − a_o1)·a_h2",
-    "dE/dw7": "∂E_total/∂w7 = (a_o2 − t2)·a_o2·(1 − a_o2)·a_h1",
-    "dE/dw8": "∂E_total/∂w8 = (a_o2 − t2)·a_o2·(1 − a_o2)·a_h2",
+    **{f"dE/d{w}": f"∂E_total/∂{w} = {gradient(w)}{NOTE.get(w, '')}" for w in WEIGHTS},
 }
-
-# The Derivation sheet: (step, expression), in the order a hand derivation goes.
-DERIVATION = [
-    ("forward", "h1 = w1·i1 + w2·i2;   a_h1 = σ(h1)"),
-    ("forward", "h2 = w3·i1 + w4·i2;   a_h2 = σ(h2)"),
-    ("forward", "o1 = w5·a_h1 + w6·a_h2;   a_o1 = σ(o1)"),
-    ("forward", "o2 = w7·a_h1 + w8·a_h2;   a_o2 = σ(o2)"),
-    ("forward", "E_total = E1 + E2 = ½(t1 − a_o1)² + ½(t2 − a_o2)²"),
-    ("w5", "∂E_total/∂w5 = ∂E1/∂a_o1 · ∂a_o1/∂o1 · ∂o1/∂w5   (E2 does not depend on w5)"),
-    ("w5", "∂E1/∂a_o1 = a_o1 − t1;   ∂a_o1/∂o1 = a_o1·(1 − a_o1);   ∂o1/∂w5 = a_h1"),
-    ("w5", "∂E_total/∂w5 = (a_o1 − t1)·a_o1·(1 − a_o1)·a_h1"),
-    ("w6", "∂E_total/∂w6 = (a_o1 − t1)·a_o1·(1 − a_o1)·a_h2"),
-    ("w7", "∂E_total/∂w7 = (a_o2 − t2)·a_o2·(1 − a_o2)·a_h1"),
-    ("w8", "∂E_total/∂w8 = (a_o2 − t2)·a_o2·(1 − a_o2)·a_h2"),
-    ("a_h1", "∂E_total/∂a_h1 = ∂E1/∂a_h1 + ∂E2/∂a_h1 "
-             "= (a_o1 − t1)·a_o1·(1 − a_o1)·w5 + (a_o2 − t2)·a_o2·(1 − a_o2)·w7"),
-    ("a_h2", "∂E_total/∂a_h2 = ∂E1/∂a_h2 + ∂E2/∂a_h2 "
-             "= (a_o1 − t1)·a_o1·(1 − a_o1)·w6 + (a_o2 − t2)·a_o2·(1 − a_o2)·w8"),
-    ("w1", "∂E_total/∂w1 = ∂E_total/∂a_h1 · ∂a_h1/∂h1 · ∂h1/∂w1 = ∂E_total/∂a_h1 · a_h1·(1 − a_h1) · i1"),
-    ("w2", "∂E_total/∂w2 = ∂E_total/∂a_h1 · a_h1·(1 − a_h1) · i2"),
-    ("w3", "∂E_total/∂w3 = ∂E_total/∂a_h2 · ∂a_h2/∂h2 · ∂h2/∂w3 = ∂E_total/∂a_h2 · a_h2·(1 − a_h2) · i1"),
-    ("w4", "∂E_total/∂w4 = ∂E_total/∂a_h2 · a_h2·(1 − a_h2) · i2"),
-    ("update", "w ← w − η·∂E_total/∂w, for all eight weights at once, then repeat the forward pass"),
-]
 
 SUMMARY_ITERATIONS = (1, 10, 50, 100)
 FIXED_TIME = datetime(2026, 1, 1)  # the document's created/modified stamp: regenerating must not change the file
@@ -216,7 +179,7 @@ def _write_derivation(wb: Workbook) -> None:
     ws.append(["step", "for", "chain rule"])
     for cell in ws[1]:
         cell.font = BOLD
-    for step, (target, text) in enumerate(DERIVATION, start=1):
+    for step, (target, text) in enumerate(STEPS, start=1):
         ws.append([step, target, text])
     ws.column_dimensions["C"].width = 110
 
