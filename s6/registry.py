@@ -57,11 +57,11 @@ MODEL1 = Spec((
 # Model-2, the final design: Model-1's pieces with BatchNorm, Dropout and augmentation, built for a short schedule
 # on a CPU. BatchNorm after every 3x3 convolution lets a one-cycle schedule use a large learning rate. The first
 # convolution is max-pooled at once, before its BatchNorm and ReLU: the 26x26 map is the largest there is, and
-# pooling it first leaves those layers a quarter of it (the 24x24 layer of Model-1's order did 58% of the
-# arithmetic). Its 8 channels fill one vector register of a CPU, which 10 did not. The width is spent after the
-# pool (16 to 24 channels), on maps of 11x11 and smaller where it is cheap. A little Dropout, on the last two 5x5
-# maps only: a five-epoch schedule needs its capacity more than more regularisation (docs/models.md). Maps are
-# stored channels-last, where the CPU's convolution and pooling kernels are fastest for these sizes.
+# pooling it first leaves those layers a quarter of it (docs/models.md: what that layer cost). Its 8 channels fill
+# one vector register of a CPU, which 10 did not. The width is spent after the pool (16 to 24 channels), on maps
+# of 11x11 and smaller where it is cheap. A little Dropout, on the last two 5x5 maps only: a five-epoch schedule
+# needs its capacity more than more regularisation (docs/models.md). Maps are stored channels-last, where the
+# CPU's convolution and pooling kernels are fastest for these sizes.
 MODEL2 = Spec((
     ("block1", ConvBN(8, pool=True)),  # 28 -> 26 -> 13, RF 3 -> 4
     ("block2", ConvBN(16)),  # 13 -> 11, RF 8
