@@ -23,7 +23,6 @@ from s6.device import describe_device
 from s6.mnist import load_mnist, resolve_data_dir
 from s6.photos import CONDITIONS, number_set, photo_set, small_set
 from s6.predict import Classifier
-from s6.prepare import to_mnist
 from s6.printout import Printout, add_save_option
 from s6.shipped import SHIPPED
 
@@ -73,19 +72,22 @@ def main() -> None:
     if args.save:
         say.save(args.save)
     if args.figure:
-        save_figure(examples, args.figure)
+        save_figure(classifier, examples, args.figure)
         print(f"wrote {args.figure}")
 
 
-def save_figure(photos: list[Image.Image], path: str) -> None:
-    """A row per condition: the photo, then the 28x28 digit predict gives the model, enlarged."""
+def save_figure(classifier: Classifier, photos: list[Image.Image], path: str) -> None:
+    """A row per condition: the photo, then the 28x28 digits the model received from it (predict's own path),
+    enlarged, side by side."""
     width, height = photos[0].size
-    sheet = Image.new("L", (width + height + 8, len(photos) * (height + 8)), 255)
-    for row, photo in enumerate(photos):
+    seen = [torch.cat(list(classifier(photo)[1]), dim=1) for photo in photos]  # one 28-pixel-high strip a photo
+    widest = max(strip.shape[1] for strip in seen) * height // 28
+    sheet = Image.new("L", (width + widest + 8, len(photos) * (height + 8)), 255)
+    for row, (photo, strip) in enumerate(zip(photos, seen, strict=True)):
         top = row * (height + 8)
         sheet.paste(photo, (0, top))
-        seen = Image.fromarray((to_mnist(photo) * 255).round().byte().numpy()).resize((height, height), Image.NEAREST)
-        sheet.paste(seen, (width + 8, top))
+        strip = Image.fromarray((strip * 255).round().byte().numpy())
+        sheet.paste(strip.resize((strip.width * height // 28, height), Image.NEAREST), (width + 8, top))
     sheet.resize((sheet.width // 2, sheet.height // 2), Image.LANCZOS).save(path)  # half size: README, not pixels
 
 

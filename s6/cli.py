@@ -88,8 +88,8 @@ def cmd_summary(args: argparse.Namespace) -> None:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
+    from s6.ink import load_image
     from s6.predict import Classifier, format_prediction
-    from s6.prepare import load_image
 
     classifier = Classifier(args.checkpoint)
     print(f"using {classifier.describe()}", file=sys.stderr)

@@ -23,8 +23,8 @@ import torch
 from PIL import Image
 
 from s6 import S6Error
+from s6.ink import load_image
 from s6.predict import Classifier, number_of
-from s6.prepare import load_image
 
 INSTALL_HINT = "pip install -e '.[demo]' (or pip install 'gradio>=6')"
 SHOWN = 8  # the 28x28 input is drawn 8x larger (224x224), each pixel a sharp square

@@ -18,7 +18,7 @@ def modules_after_import(*names: str) -> set[str]:
 def test_part1_imports_nothing_from_part2():
     loaded = modules_after_import("s6.backprop.network", "s6.backprop.workbook", "s6.backprop.figures")
     part2 = {"s6.mnist", "s6.batches", "s6.models", "s6.recipe", "s6.registry", "s6.train", "s6.run", "s6.predict",
-             "s6.prepare", "s6.checkpoint", "torch"}
+             "s6.ink", "s6.digits", "s6.checkpoint", "torch"}
     assert not loaded & part2, loaded & part2
 
 
@@ -30,7 +30,7 @@ def test_no_s6_module_imports_the_experimental_layers():
     assert not importers, importers
 
 
-NOT_DRAWING = ["s6.cli", "s6.run", "s6.device", "s6.mnist", "s6.batches", "s6.models", "s6.predict", "s6.prepare",
+NOT_DRAWING = ["s6.cli", "s6.run", "s6.device", "s6.mnist", "s6.batches", "s6.models", "s6.predict", "s6.digits",
                "s6.backprop.workbook", "s6.results"]
 
 
@@ -85,3 +85,4 @@ def test_every_relative_link_names_a_file_and_heading_that_exist(page):
             if anchor not in {github_anchor(h) for h in headings}:
                 broken.append(target)
     assert not broken, f"{page.name}: {broken}"
+
