@@ -2,30 +2,8 @@
 
 A block between ``<!-- s6:NAME -->`` (or ``<!-- s6:NAME PATH -->``) and ``<!-- /s6:NAME -->`` in a Markdown file
 is output of this module; ``python -m s6.report`` rewrites every such block in place, and ``--check`` (which a
-test runs) fails when a block no longer matches its source, so a stale figure cannot reach main. Blocks:
-
-* ``seeds``: one row per model and role (development or confirmation seeds): parameters, epochs, seeds,
-  mean, min with its seed, max, seconds per epoch (from results/seeds.json, as the next two);
-* ``seed-runs-MODEL``: every seed's final accuracy of that model, development and confirmation apart;
-* ``devices-MODEL``: which machine ran which seeds of that model;
-* ``summary-MODEL``: that model's mean, min (its seed) and max, per role, in a sentence;
-* ``goal-MODEL``: per role, whether that model's goal (its registry entry's) holds, with the figures that decide it;
-* ``sweep PATH``: every candidate of benchmarks/sweep_model3.py's record, a row each;
-* ``screen PATH``: every candidate of benchmarks/screen_model3.py's record, its seeds and their mean and min;
-* ``validation-screen PATH``: every candidate of benchmarks/screen_model2.py's record (validation accuracy), its
-  seeds, mean and min, and its mean difference from the record's reference on the seeds both ran;
-* ``seed-record PATH``: a seed record kept from an earlier design (seeds.json's layout): its table and every seed;
-* ``output PATH``: a benchmark's printout (s6.printout's record, or a raw .txt), verbatim in a code block;
-* ``time PATH``: README's sentence on the time to accuracy, from bench_time_to_accuracy.py's record;
-* ``photos PATH``: predict's accuracy on photos, a row per condition, from bench_predict_photos.py's record;
-* ``requirements``: README's first table, each requirement of the exercise against Model-2 and its proof;
-* ``layers-MODEL``: that model's layer table, receptive field and parameter count (``s6 summary``);
-* ``blocks-MODEL``: the same, short: a row per named layer, with its output, receptive field and parameters;
-* ``log PATH``: a run's epoch log as the CLI printed it, from its metrics.json;
-* ``photos-sentence PATH``: README's one sentence on the same record, each set's range over the conditions;
-* ``backprop``: E_total at a few iterations for each learning rate, from Part 1's reference network (s6.backprop);
-* ``run PATH``: one training run's outcome, from its metrics.json;
-* ``notebook-run PATH``: how long the committed notebook's run took, where, and what it ended at (from its cells).
+test runs) fails when a block no longer matches its source, so a stale figure cannot reach main.
+``python -m s6.report --list`` names every block, what it writes and what it reads (``BLOCKS``, below).
 """
 
 from __future__ import annotations
@@ -36,6 +14,7 @@ import math
 import re
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -360,51 +339,70 @@ def read_json(path: Path) -> dict:
     return json.loads(path.read_text())
 
 
-# The blocks whose argument is the path of their source (relative to the repository root), and what writes each.
-FROM_FILE: dict[str, Callable[[Path], str]] = {
-    "output": lambda path: output(load_printout(path)),
-    "time": lambda path: time_to_accuracy(load_printout(path)),
-    "photos": lambda path: photos(load_printout(path)),
-    "photos-sentence": lambda path: photos_sentence(load_printout(path)),
-    "notebook-run": lambda path: notebook_run(read_json(path)),
-    "run": lambda path: run_outcome(read_json(path)),
-    "log": lambda path: epoch_log(read_json(path)),
-    "sweep": lambda path: sweep_table(read_json(path)),
-    "screen": lambda path: screen_table(read_json(path)),
-    "validation-screen": lambda path: validation_screen(read_json(path)),
-    "seed-record": lambda path: seed_record(read_json(path)),
-}
+@dataclass(frozen=True)
+class Block:
+    """One kind of generated block: what it says, and the function that writes it."""
+
+    what: str  # one line, for --list
+    write: Callable[..., str]  # (path of its record) -> text for a block that reads one, else () -> text
+    reads_file: bool = False  # True: written <!-- s6:NAME PATH -->, PATH its record, relative to the root
 
 
-def generators(results: dict) -> dict[str, Callable[[], str]]:
-    """The blocks written from the seed record (and Part 1's reference network), by name."""
-    blocks: dict[str, Callable[[], str]] = {"seeds": lambda: seeds_table(results), "backprop": backprop_table,
-                                            "derivation": derivation_table, "template-error": template_error,
-                                            "backprop-defaults": backprop_defaults,
-                                            "requirements": lambda: requirements_table(results)}
+def blocks(results: dict) -> dict[str, Block]:
+    """Every block there is, by name: the one place render and --list look them up."""
+    from_printout = {"output": ("a benchmark's printout (s6.printout's record, or a raw .txt), verbatim", output),
+                     "time": ("README's sentence on the time to accuracy (bench_time_to_accuracy.py)",
+                              time_to_accuracy),
+                     "photos": ("predict's accuracy on photos, a row per condition (bench_predict_photos.py)", photos),
+                     "photos-sentence": ("README's sentence on the same record, each set's range", photos_sentence)}
+    from_json = {"notebook-run": ("how long the committed notebook's run took, where, what it ended at", notebook_run),
+                 "run": ("one training run's outcome, from its metrics.json", run_outcome),
+                 "log": ("a run's epoch log as the CLI printed it, from its metrics.json", epoch_log),
+                 "sweep": ("every candidate of sweep_model3.py's record, a row each", sweep_table),
+                 "screen": ("every candidate of screen_model3.py's record: seeds, mean, min", screen_table),
+                 "validation-screen": ("screen_model2.py's record on the validation split, against its reference",
+                                       validation_screen),
+                 "seed-record": ("a seed record kept from an earlier design: its table and every seed", seed_record)}
+    table = {name: Block(what, lambda path, write=write: write(load_printout(path)), reads_file=True)
+             for name, (what, write) in from_printout.items()}
+    table |= {name: Block(what, lambda path, write=write: write(read_json(path)), reads_file=True)
+              for name, (what, write) in from_json.items()}
+    table |= {
+        "seeds": Block("a row per model and role: final test accuracy over its seeds", lambda: seeds_table(results)),
+        "requirements": Block("README's first table: the exercise's requirements against Model-2",
+                              lambda: requirements_table(results)),
+        "backprop": Block("E_total at a few iterations for each learning rate (Part 1)", backprop_table),
+        "derivation": Block("every step of Part 1's chain rule, with its value at the defaults", derivation_table),
+        "template-error": Block("what the copied template's slip in dE/dw3 and dE/dw4 comes to", template_error),
+        "backprop-defaults": Block("the workbook's default inputs", backprop_defaults),
+    }
     for model, entry in results.items():
-        blocks[f"layers-{model}"] = lambda model=model: layers(model)
-        blocks[f"blocks-{model}"] = lambda model=model: block_rows(model)
-        blocks[f"seed-runs-{model}"] = lambda entry=entry: seed_runs(entry)
-        blocks[f"devices-{model}"] = lambda entry=entry: devices(entry)
-        blocks[f"summary-{model}"] = lambda model=model: summary(model, results)
+        table[f"layers-{model}"] = Block(f"{model}'s layer table (s6 summary)", lambda model=model: layers(model))
+        table[f"blocks-{model}"] = Block(f"{model}'s layers, short", lambda model=model: block_rows(model))
+        table[f"seed-runs-{model}"] = Block(f"every seed of {model}", lambda entry=entry: seed_runs(entry))
+        table[f"devices-{model}"] = Block(f"which machine ran which seeds of {model}",
+                                          lambda entry=entry: devices(entry))
+        table[f"summary-{model}"] = Block(f"{model}'s mean, min and max per role",
+                                          lambda model=model: summary(model, results))
         if model in REGISTRY and REGISTRY[model].goal:
-            blocks[f"goal-{model}"] = lambda model=model: goal(model, results)
-    return blocks
+            table[f"goal-{model}"] = Block(f"whether {model}'s goal holds, per role",
+                                           lambda model=model: goal(model, results))
+    return table
 
 
 def render(text: str, results: dict, root: Path = Path(".")) -> str:
     """``text`` with every marked block regenerated; an unknown block name is an error, not a silent skip."""
-    blocks = generators(results)
+    table = blocks(results)
 
     def fill(match: re.Match) -> str:
         name, argument = match.group(2), match.group(3)
-        if name not in blocks and name not in FROM_FILE:
-            raise KeyError(f"unknown report block {name!r}; known: {', '.join(sorted([*blocks, *FROM_FILE]))}")
-        if name in FROM_FILE and argument is None:
+        if name not in table:
+            raise KeyError(f"unknown report block {name!r}; known: {', '.join(sorted(table))}")
+        block = table[name]
+        if block.reads_file and argument is None:
             raise S6Error(f"block {name!r} needs the path of its source: <!-- s6:{name} PATH -->")
         try:
-            content = FROM_FILE[name](root / argument) if name in FROM_FILE else blocks[name]()
+            content = block.write(root / argument) if block.reads_file else block.write()
         except FileNotFoundError as e:
             raise S6Error(f"block {name!r} reads {e.filename}, which does not exist (a benchmark's --save "
                           "writes it)") from None
@@ -424,6 +422,7 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--root", default=".", help="the repository root (default: the current folder)")
     parser.add_argument("--check", action="store_true", help="change nothing; exit 1 if a block is out of date")
+    parser.add_argument("--list", action="store_true", help="name every block, what it writes and what it reads")
     args = parser.parse_args(argv)
     root = Path(args.root)
     seeds = root / "results" / "seeds.json"
@@ -432,6 +431,10 @@ def main(argv: list[str] | None = None) -> int:
               "root, or give the root with --root DIR", file=sys.stderr)
         return 1
     results = load_seed_results(seeds)
+    if args.list:
+        for name, block in blocks(results).items():
+            print(f"<!-- s6:{name}{' PATH' if block.reads_file else ''} -->  {block.what}")
+        return 0
     stale, failed = [], False
     for path in documents(root):  # a document that cannot be rendered is named, and the others still are
         text = path.read_text()

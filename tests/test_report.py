@@ -25,6 +25,16 @@ def test_every_marked_figure_in_readme_and_docs_matches_results(capsys):
     assert any("<!-- s6:seeds -->" in path.read_text() for path in documents(ROOT))
 
 
+def test_the_list_names_every_block_the_documents_use(capsys):
+    """`python -m s6.report --list` reads the same table render does, so a block in use is never missing from it."""
+    import re
+
+    assert main(["--list", "--root", str(ROOT)]) == 0
+    listed = set(re.findall(r"<!-- s6:([\w-]+)", capsys.readouterr().out))
+    used = {name for path in documents(ROOT) for name in re.findall(r"<!-- s6:([\w-]+)", path.read_text())}
+    assert used and used <= listed, used - listed
+
+
 def test_a_stale_block_is_rewritten_and_the_text_around_it_is_kept():
     text = "before\n<!-- s6:seeds -->\n| an old table |\n<!-- /s6:seeds -->\nafter <!-- s6:devices-model2 -->\nx\n" \
            "<!-- /s6:devices-model2 --> end\n"
