@@ -1,4 +1,5 @@
-"""Figures for the CLI, the notebook and README. Each returns a matplotlib Figure (no pyplot state).
+"""Figures of the records, for the notebook and README (a run's own curves: s6.curves). Each returns a matplotlib
+Figure (no pyplot state).
 
 Every title names the model, the seed and the measure, so a figure cut out of its page still says what it shows;
 accuracy axes are linear and zoomed to where the runs differ, with whatever falls below the view named on it.
@@ -12,44 +13,7 @@ import torch
 from matplotlib.figure import Figure
 
 from s6.analysis import misclassified, mistakes
-from s6.registry import display_name
-
-TARGET = 99.4  # the exercise's test accuracy, in %: a dashed line on every accuracy axis
-
-
-def plot_history(history: list[dict], who: str = "") -> Figure:
-    """Train and test (or validation) loss and accuracy against epoch; ``who`` (e.g. "Model-2, seed 1") heads each
-    panel's title.
-
-    The accuracy axis starts 0.5 points below the lowest value after epoch 1, or at 97%, whichever is lower: a
-    first epoch at 71% would otherwise squash the band the target lies in. A point below the view is named on it.
-    """
-    from s6.train import held_out_of
-
-    epochs, held_out = [r["epoch"] for r in history], held_out_of(history[0])
-    label = "test" if held_out == "test" else "validation"
-    prefix = f"{who}: " if who else ""
-    fig = Figure(figsize=(10, 3.6), layout="constrained")
-    loss_ax, acc_ax = fig.subplots(1, 2)
-    loss_ax.plot(epochs, [r["train_loss"] for r in history], "o-", label="train")
-    loss_ax.plot(epochs, [r[f"{held_out}_loss"] for r in history], "o-", label=label)
-    loss_ax.set(xlabel="epoch", ylabel="cross-entropy loss", title=f"{prefix}loss per epoch")
-    accuracies = {"train": [r["train_acc"] for r in history], label: [r[f"{held_out}_acc"] for r in history]}
-    for name, values in accuracies.items():
-        acc_ax.plot(epochs, values, "o-", label=name)
-    acc_ax.axhline(TARGET, color="grey", ls="--", lw=1, label=f"{TARGET}% target")
-    later = [v for values in accuracies.values() for v in (values[1:] or values)]
-    bottom = min(97.0, min(later) - 0.5)
-    acc_ax.set(xlabel="epoch", ylabel="accuracy (%)", title=f"{prefix}accuracy per epoch", ylim=(bottom, 100))
-    for name, values in accuracies.items():
-        for epoch, value in zip(epochs, values):
-            if value < bottom:
-                acc_ax.annotate(f"{name}, epoch {epoch}: {value:.1f}% (below the view)", (epoch, bottom),
-                                xytext=(4, 6 if name == "train" else 18), textcoords="offset points", fontsize=8)
-    for ax in (loss_ax, acc_ax):
-        ax.grid(alpha=0.3)
-        ax.legend()
-    return fig
+from s6.registry import EXERCISE_ACCURACY, display_name
 
 
 def plot_digits(images: torch.Tensor, labels: list[str], columns: int = 10, title: str = "") -> Figure:
@@ -103,7 +67,7 @@ def plot_confusion(counts: torch.Tensor, who: str) -> Figure:
     return fig
 
 
-def plot_seed_spread(results: dict, target: float = TARGET) -> Figure:
+def plot_seed_spread(results: dict, target: float = EXERCISE_ACCURACY) -> Figure:
     """Final-epoch test accuracy of every seed against parameter count: a dot per seed, a bar at each model's median.
 
     ``results`` is results/seeds.json (see ``s6.results``). The axis is linear and zoomed to the runs; a run below

@@ -13,6 +13,8 @@ from s6 import S6Error
 from s6.recipe import Recipe
 from s6.spec import GAP, Conv, ConvBN, Head, Pool, Spec
 
+EXERCISE_ACCURACY = 99.4  # the exercise's test accuracy, in %, at the final epoch: figures draw every model against it
+
 
 @dataclass(frozen=True)
 class Goal:
@@ -91,9 +93,9 @@ MODEL3 = Spec((
 REGISTRY: dict[str, Entry] = {
     "model1": Entry("Model-1", MODEL1, Recipe(epochs=15, batch_size=128, max_lr=0.05, augment=None)),
     "model2": Entry("Model-2", MODEL2, Recipe(epochs=5, batch_size=128, max_lr=0.3, weight_decay=1e-4, clean_epochs=1),
-                    Goal(min=99.4, mean=99.55)),
+                    Goal(min=EXERCISE_ACCURACY, mean=99.55)),
     "model3": Entry("Model-3", MODEL3, Recipe(epochs=19, batch_size=64, max_lr=0.2, weight_decay=5e-5),
-                    Goal(min=99.4, mean=99.5)),
+                    Goal(min=EXERCISE_ACCURACY, mean=99.5)),
 }
 DEFAULT_MODEL = "model2"  # what `s6 train`, `summary`, predict and the demo use when no model is named
 

@@ -138,7 +138,7 @@ def train_run(plan: Plan | Resumed, *, out: str | os.PathLike | None = None, dat
                           criterion=criterion, held_out="val" if plan.validation else "test",
                           clean_epochs=recipe.clean_epochs)
         if len(history) == plan.epochs:  # the curves, once the schedule is complete
-            from s6.plots import plot_history  # matplotlib only when there is something to draw
+            from s6.curves import plot_history  # matplotlib only when there is something to draw
 
             plot_history(history, f"{display_name(plan.model)}, seed {plan.seed}").savefig(out / "curves.png", dpi=100)
         return RunResult(model, metrics, plan, out, len(history) - done, command)

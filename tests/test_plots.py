@@ -4,7 +4,8 @@ or named as out of it."""
 import pytest
 import torch
 
-from s6.plots import plot_confusion, plot_history, plot_misclassified, plot_seed_spread
+from s6.curves import plot_history
+from s6.plots import plot_confusion, plot_misclassified, plot_seed_spread
 
 
 def run(seed: int, acc: float, role: str = "development") -> dict:
