@@ -29,13 +29,13 @@ import time
 
 import torch
 
-from s6.batches import tensor_loaders
 from s6.device import describe_device
-from s6.mnist import load_mnist, resolve_data_dir
-from s6.models import build_model
-from s6.printout import Printout, add_save_option
-from s6.registry import DEFAULT_MODEL, recipe_for
-from s6.train import make_optimizer, train_epoch
+from s6.models.net import build_model
+from s6.models.registry import DEFAULT_MODEL, recipe_for
+from s6.records.printout import Printout, add_save_option
+from s6.training.batches import tensor_loaders
+from s6.training.mnist import load_mnist, resolve_data_dir
+from s6.training.train import make_optimizer, train_epoch
 
 
 def child(data_dir: str | None, compiled: bool, steps: int, rounds: int) -> dict:

@@ -1,6 +1,6 @@
 """How well `predict` reads photos of digits on paper: accuracy per lighting and paper condition.
 
-MNIST test digits are rendered as phone photos (s6/photos.py: noise, blur, JPEG, the digit small and
+MNIST test digits are rendered as phone photos (s6/reading/photos.py: noise, blur, JPEG, the digit small and
 off-centre) under each condition, read exactly as `python -m s6 predict` reads a file (the
 Classifier: preparation into one 28x28 digit per digit found, left to right, then the model), and
 counted right only when the whole answer is right. Per condition, three sets: one digit a fifth to
@@ -20,11 +20,11 @@ import torch
 from PIL import Image
 
 from s6.device import describe_device
-from s6.mnist import load_mnist, resolve_data_dir
-from s6.photos import CONDITIONS, number_set, photo_set, small_set
-from s6.predict import Classifier
-from s6.printout import Printout, add_save_option
-from s6.shipped import SHIPPED
+from s6.reading.photos import CONDITIONS, number_set, photo_set, small_set
+from s6.reading.predict import Classifier
+from s6.reading.shipped import SHIPPED
+from s6.records.printout import Printout, add_save_option
+from s6.training.mnist import load_mnist, resolve_data_dir
 
 
 def accuracy(classifier: Classifier, photos: list[tuple[Image.Image, int | str]]) -> float:

@@ -20,15 +20,15 @@ from dataclasses import replace
 
 import torch
 
-from s6.batches import tensor_loaders
 from s6.device import describe_device, resolve_device, sync
-from s6.experimental import changed
-from s6.mnist import load_mnist, resolve_data_dir
-from s6.models import Dropout, Net, build_model
-from s6.printout import Printout, add_save_option
-from s6.registry import REGISTRY, recipe_for
-from s6.spec import GAP, ConvBN, Head, Pool, Spec
-from s6.train import evaluate, make_optimizer, train_epoch
+from s6.models.experimental import changed
+from s6.models.net import Dropout, Net, build_model
+from s6.models.registry import REGISTRY, recipe_for
+from s6.models.spec import GAP, ConvBN, Head, Pool, Spec
+from s6.records.printout import Printout, add_save_option
+from s6.training.batches import tensor_loaders
+from s6.training.mnist import load_mnist, resolve_data_dir
+from s6.training.train import evaluate, make_optimizer, train_epoch
 
 # Model-2 as it was at 558d71b (19,584 parameters), with PyTorch's Dropout (see with_torch_dropout)
 MODEL2_558D71B = Spec((

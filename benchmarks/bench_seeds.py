@@ -21,9 +21,9 @@ import sys
 from pathlib import Path
 
 from s6.files import save_json
-from s6.registry import REGISTRY
-from s6.report import seeds_table
-from s6.results import ROLES
+from s6.models.registry import REGISTRY
+from s6.records.report import seeds_table
+from s6.records.results import ROLES
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -35,10 +35,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from s6.device import describe_device, resolve_device, sync
-from s6.mnist import mnist_folder, resolve_data_dir
-from s6.models import count_parameters
-from s6.printout import Printout, add_save_option
-from s6.spec import MNIST_MEAN, MNIST_STD
+from s6.models.net import count_parameters
+from s6.models.spec import MNIST_MEAN, MNIST_STD
+from s6.records.printout import Printout, add_save_option
+from s6.training.mnist import mnist_folder, resolve_data_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 PEER_EPOCHS = 20  # the peer's schedule

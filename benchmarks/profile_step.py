@@ -1,6 +1,6 @@
 """Where one training step of the default model spends its time, by kind of work, from torch.profiler.
 
-A step is what ``s6.train.train_epoch`` does per batch: forward, cross-entropy, backward, the optimiser and the
+A step is what ``s6.training.train.train_epoch`` does per batch: forward, cross-entropy, backward, the optimiser and the
 schedule, on a batch of the recipe's size that the training loader has already augmented. Prints the step's
 time (the fastest of several timed rounds, the profiler off) and each kind's share of the operators' own time
 (the profiler on), the convolutions first.
@@ -21,13 +21,13 @@ import torch
 from torch.profiler import ProfilerActivity, profile
 
 import s6
-from s6.batches import tensor_loaders
 from s6.device import describe_device
-from s6.mnist import load_mnist, resolve_data_dir
-from s6.models import build_model, count_parameters
-from s6.printout import Printout, add_save_option
-from s6.registry import recipe_for
-from s6.train import make_optimizer, train_epoch
+from s6.models.net import build_model, count_parameters
+from s6.models.registry import recipe_for
+from s6.records.printout import Printout, add_save_option
+from s6.training.batches import tensor_loaders
+from s6.training.mnist import load_mnist, resolve_data_dir
+from s6.training.train import make_optimizer, train_epoch
 
 # Each operator the profiler names, by the kind of work it is: the first kind whose words its name contains, in
 # any case (the autograd engine's own entries are spelled ConvolutionBackward0, NativeBatchNormBackward0, ...).

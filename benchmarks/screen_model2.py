@@ -24,15 +24,15 @@ from pathlib import Path
 
 import torch
 
-from s6.experimental import changed
 from s6.files import save_json
-from s6.mnist import load_mnist, resolve_data_dir
-from s6.plan import new_plan
-from s6.provenance import provenance
-from s6.recipe import Augment, Recipe
-from s6.registry import REGISTRY, recipe_for
-from s6.run import train_run
-from s6.spec import Spec
+from s6.models.experimental import changed
+from s6.models.recipe import Augment, Recipe
+from s6.models.registry import REGISTRY, recipe_for
+from s6.models.spec import Spec
+from s6.training.mnist import load_mnist, resolve_data_dir
+from s6.training.plan import new_plan
+from s6.training.provenance import provenance
+from s6.training.run import train_run
 
 ROOT = Path(__file__).resolve().parent.parent
 VALIDATION = 10000  # the last 10,000 of the 60,000 training images

@@ -30,18 +30,18 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from s6.experimental import GroupedConvBN, ShortcutConvBN, changed, converted, layer_names
 from s6.files import save_json
-from s6.mnist import MNISTTensors, load_mnist, resolve_data_dir
-from s6.plan import new_plan
-from s6.predict import load_classifier
-from s6.provenance import provenance
-from s6.recipe import Recipe
-from s6.registry import REGISTRY, recipe_for
-from s6.run import train_run
-from s6.shipped import SHIPPED
-from s6.spec import ConvBN, Spec
-from s6.train import Criterion
+from s6.models.experimental import GroupedConvBN, ShortcutConvBN, changed, converted, layer_names
+from s6.models.recipe import Recipe
+from s6.models.registry import REGISTRY, recipe_for
+from s6.models.spec import ConvBN, Spec
+from s6.reading.predict import load_classifier
+from s6.reading.shipped import SHIPPED
+from s6.training.mnist import MNISTTensors, load_mnist, resolve_data_dir
+from s6.training.plan import new_plan
+from s6.training.provenance import provenance
+from s6.training.run import train_run
+from s6.training.train import Criterion
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -66,7 +66,7 @@ def distillation(teacher: nn.Module, temperature: float, weight: float) -> Crite
 @dataclass(frozen=True)
 class Candidate:
     note: str  # what it changes, for the record
-    spec: Spec = REGISTRY["model3"].spec  # the model, as the registry writes one (s6.models)
+    spec: Spec = REGISTRY["model3"].spec  # the model, as the registry writes one (s6.models.net)
     recipe: Recipe = recipe_for("model3")  # how it trains: Model-3's own unless the candidate changes it
     criterion: Callable[[], Criterion] | None = None  # its loss; None: cross-entropy
 

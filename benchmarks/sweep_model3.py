@@ -6,7 +6,7 @@ ReLU, Dropout and pooling act per channel, so the copies never mix; the loss is 
 copies' losses, so each copy's gradient is exactly its own. One GPU pass trains N independent
 models: 21 designs x 8 seeds took about 20 minutes of one H100, three or four designs at a time.
 
-A design is a string, short for a spec of the registry's kind (s6.models, built by the same ``Net``): ``cK`` is
+A design is a string, short for a spec of the registry's kind (s6.models.net, built by the same ``Net``): ``cK`` is
 a ``ConvBN`` to K channels (3x3 convolution + BatchNorm + ReLU), ``sK`` the same made separable (3x3 per channel,
 then 1x1 to K), a trailing ``p`` pads that block (the map keeps its size), ``m`` the 2x2 max-pool. Every design
 ends in global average pooling and a 1x1 convolution to 10 classes; ``grouped`` then makes N copies of it. The
@@ -28,15 +28,15 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from s6.batches import normalise, random_affine
 from s6.device import describe_device, resolve_device
 from s6.files import save_json
-from s6.mnist import load_mnist, resolve_data_dir
-from s6.models import Net, count_parameters
-from s6.recipe import Augment, Recipe
-from s6.registry import recipe_for
-from s6.spec import GAP, ConvBN, Head, Layer, Pool, Spec
-from s6.train import make_optimizer
+from s6.models.net import Net, count_parameters
+from s6.models.recipe import Augment, Recipe
+from s6.models.registry import recipe_for
+from s6.models.spec import GAP, ConvBN, Head, Layer, Pool, Spec
+from s6.training.batches import normalise, random_affine
+from s6.training.mnist import load_mnist, resolve_data_dir
+from s6.training.train import make_optimizer
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -80,7 +80,7 @@ CANDIDATES = {
 
 
 def spec_of(design: str, dropout: float) -> Spec:
-    """The registry's kind of spec (s6.models) for a design string; ``dropout`` after each block past the pool."""
+    """The registry's kind of spec (s6.models.net) for a design string; ``dropout`` after each block past the pool."""
     layers: list[tuple[str, Layer]] = []
     pooled, blocks = False, 0
     for block in design.split():

@@ -10,8 +10,8 @@ from pathlib import Path
 from s6 import S6Error, TrainingInterrupted, __version__, plural
 from s6.backprop.workbook import MAX_ITERATIONS
 from s6.files import writable_dir, writable_file
-from s6.registry import DEFAULT_MODEL, REGISTRY
-from s6.shipped import DEFAULT_HELP
+from s6.models.registry import DEFAULT_MODEL, REGISTRY
+from s6.reading.shipped import DEFAULT_HELP
 
 
 class DefaultsFormatter(argparse.HelpFormatter):
@@ -55,9 +55,9 @@ def seed_number(text: str) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> None:
-    from s6.checkpoint import resumed
-    from s6.plan import new_plan
-    from s6.run import train_run
+    from s6.training.checkpoint import resumed
+    from s6.training.plan import new_plan
+    from s6.training.run import train_run
 
     settings = {"model": args.model, "seed": args.seed, "epochs": args.epochs, "train_subset": args.train_subset,
                 "loader": args.loader, "validation": args.validation}
@@ -79,17 +79,17 @@ def cmd_train(args: argparse.Namespace) -> None:
 
 
 def cmd_summary(args: argparse.Namespace) -> None:
-    from s6.models import build_model
-    from s6.registry import recipe_for
-    from s6.summary import describe, describe_recipe
+    from s6.models.net import build_model
+    from s6.models.registry import recipe_for
+    from s6.models.summary import describe, describe_recipe
 
     print(describe(build_model(args.model)))
     print(describe_recipe(recipe_for(args.model)))
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    from s6.ink import load_image
-    from s6.predict import Classifier, format_prediction
+    from s6.reading.ink import load_image
+    from s6.reading.predict import Classifier, format_prediction
 
     classifier = Classifier(args.checkpoint)
     print(f"using {classifier.describe()}", file=sys.stderr)
@@ -106,7 +106,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> None:
-    from s6.demo import serve
+    from s6.reading.demo import serve
 
     serve(args.checkpoint, args.host, args.port, args.share)
 

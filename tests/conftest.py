@@ -46,7 +46,7 @@ def data_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def mnist(data_dir):
-    from s6.mnist import load_mnist
+    from s6.training.mnist import load_mnist
 
     return load_mnist(data_dir, download=False)
 

@@ -11,7 +11,7 @@ import torch
 from conftest import ROOT, run_cli, run_main
 
 import s6
-from s6.registry import recipe_for
+from s6.models.registry import recipe_for
 
 
 @pytest.mark.slow

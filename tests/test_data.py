@@ -9,9 +9,9 @@ import torch
 from torchvision.datasets import MNIST
 
 from s6 import S6Error
-from s6.batches import TensorLoader, normalise, random_affine
-from s6.mnist import mnist_folder, raw_dir
-from s6.recipe import Augment
+from s6.models.recipe import Augment
+from s6.training.batches import TensorLoader, normalise, random_affine
+from s6.training.mnist import mnist_folder, raw_dir
 
 
 def test_real_mnist_has_60k_train_and_10k_test_digits(mnist):
@@ -139,7 +139,7 @@ def test_tensor_loader_keeps_batches_on_the_gpu(mnist):
 
 @pytest.mark.parametrize("where", ["root", "MNIST/raw", "a flat folder"])
 def test_data_dir_may_name_the_root_its_raw_folder_or_a_folder_of_the_bare_files(data_dir, tmp_path, where):
-    from s6.mnist import load_mnist
+    from s6.training.mnist import load_mnist
 
     if where == "a flat folder":
         shutil.copytree(raw_dir(data_dir), tmp_path / "flat")
@@ -166,7 +166,7 @@ def test_a_failed_download_leaves_no_folder_behind(tmp_path, monkeypatch):
 
 
 def test_the_torchvision_loader_asks_for_the_mnist_raw_layout(data_dir, tmp_path):
-    from s6.batches import torchvision_loaders
+    from s6.training.batches import torchvision_loaders
 
     shutil.copytree(raw_dir(data_dir), tmp_path / "flat")
     with pytest.raises(S6Error, match="reads ROOT/MNIST/raw/"):

@@ -7,7 +7,7 @@ import hashlib
 from conftest import ROOT
 from PIL import Image
 
-from s6.shipped import SHIPPED
+from s6.reading.shipped import SHIPPED
 
 
 def shown(image: str, key: str) -> str | None:

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+ROOT = Path(__file__).resolve().parent.parent
+
 
 def modules_after_import(*names: str) -> set[str]:
     """The modules loaded by importing ``names`` in a fresh interpreter."""
@@ -15,23 +17,39 @@ def modules_after_import(*names: str) -> set[str]:
     return set(result.stdout.split())
 
 
+PART2 = ("s6.models", "s6.training", "s6.reading", "s6.records")  # Part 2's folders, from the bottom layer up
+
+
 def test_part1_imports_nothing_from_part2():
     loaded = modules_after_import("s6.backprop.network", "s6.backprop.workbook", "s6.backprop.figures")
-    part2 = {"s6.mnist", "s6.batches", "s6.models", "s6.recipe", "s6.registry", "s6.train", "s6.run", "s6.predict",
-             "s6.ink", "s6.digits", "s6.checkpoint", "torch"}
-    assert not loaded & part2, loaded & part2
+    assert not {m for m in loaded if m.startswith(PART2) or m == "torch"}
+
+
+def test_part2_folders_import_only_downwards():
+    """models <- training <- reading, records: a folder imports its own modules and those of the folders below
+    it, never one above or beside it (reading and records stand side by side), so s6 train goes down the layers."""
+    rank = {"s6.models": 0, "s6.training": 1, "s6.reading": 2, "s6.records": 2}
+    upward = []
+    for path in (ROOT / "s6").glob("*/*.py"):
+        here = "s6." + path.parent.name
+        if here not in rank:
+            continue
+        for target in re.findall(r"^\s*from (s6\.\w+)[\w.]* import", path.read_text(), re.M):
+            if target in rank and target != here and rank[target] >= rank[here]:
+                upward.append(f"{path.relative_to(ROOT)} imports {target}")
+    assert not upward, upward
 
 
 def test_no_s6_module_imports_the_experimental_layers():
-    """s6.experimental serves the benchmarks' screens only: the package works without it."""
+    """s6.models.experimental serves the benchmarks' screens only: the package works without it."""
     package = ROOT / "s6"
     importers = [str(path.relative_to(ROOT)) for path in package.rglob("*.py")
-                 if path.name != "experimental.py" and "s6.experimental" in path.read_text()]
+                 if path.name != "experimental.py" and "s6.models.experimental" in path.read_text()]
     assert not importers, importers
 
 
-NOT_DRAWING = ["s6.cli", "s6.run", "s6.device", "s6.mnist", "s6.batches", "s6.models", "s6.predict", "s6.digits",
-               "s6.backprop.workbook", "s6.results"]
+NOT_DRAWING = ["s6.cli", "s6.training.run", "s6.device", "s6.training.mnist", "s6.training.batches", "s6.models.net",
+               "s6.reading.predict", "s6.reading.digits", "s6.backprop.workbook", "s6.records.results"]
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +64,8 @@ def loaded_by_each():
 
 def test_prediction_does_not_import_the_download_module(loaded_by_each):
     """predict needs the model and its normalisation, not the code that finds and downloads MNIST."""
-    assert "s6.predict" in loaded_by_each["s6.predict"] and "s6.mnist" not in loaded_by_each["s6.predict"]
+    loaded = loaded_by_each["s6.reading.predict"]
+    assert "s6.reading.predict" in loaded and "s6.training.mnist" not in loaded
 
 
 @pytest.mark.parametrize("module", NOT_DRAWING)
@@ -55,7 +74,6 @@ def test_modules_that_do_not_draw_do_not_import_matplotlib(module, loaded_by_eac
     assert "matplotlib" not in loaded_by_each[module]
 
 
-ROOT = Path(__file__).resolve().parent.parent
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 
 

@@ -9,13 +9,13 @@ import torch
 from conftest import ROOT
 from torch import nn
 
-from s6.models import build_model, count_parameters
-from s6.registry import REGISTRY, recipe_for
-from s6.summary import RFRow, receptive_field_table
+from s6.models.net import build_model, count_parameters
+from s6.models.registry import REGISTRY, recipe_for
+from s6.models.summary import RFRow, receptive_field_table
 
 
 def test_the_default_model_is_registered():
-    from s6.registry import DEFAULT_MODEL
+    from s6.models.registry import DEFAULT_MODEL
 
     assert DEFAULT_MODEL in REGISTRY
 
@@ -97,8 +97,8 @@ def test_the_sweeps_copies_train_independently(monkeypatch, mnist):
 def test_the_screens_model3_ends_where_the_clis_own_run_does(monkeypatch, data_dir, mnist, tmp_path):
     """benchmarks/screen_model3.py trains through train_run with a candidate's spec, recipe and loss: its baseline,
     given Model-3's own, ends a dry run where `train --epochs 1 --train-subset 2000` does, to the digit."""
-    from s6.plan import new_plan
-    from s6.run import train_run
+    from s6.training.plan import new_plan
+    from s6.training.run import train_run
 
     screen = load_benchmark(monkeypatch, "screen_model3")
     row = screen.screen("model3", 1, mnist, tmp_path / "screen", dry_run=True)
@@ -124,7 +124,7 @@ def test_model3_has_at_most_4000_parameters():
 @pytest.mark.parametrize("name", list(REGISTRY))
 def test_a_default_run_plans_fewer_than_20_epochs(name):
     """The exercise's rule, checked on the plan a user's `python -m s6 train --model NAME` gets."""
-    from s6.plan import new_plan
+    from s6.training.plan import new_plan
 
     plan = new_plan(name)
     assert plan.epochs == recipe_for(name).epochs < 20
@@ -170,7 +170,7 @@ def test_every_model_sees_the_whole_digit_before_classifying(name):
 
 def channels(name: str) -> str:
     """A model's widths as README and docs write them: '8-16 · pool · 8 (1×1)-16-16-16'."""
-    from s6.spec import Conv, ConvBN, Pool
+    from s6.models.spec import Conv, ConvBN, Pool
 
     parts: list[str] = []
     for _, layer in REGISTRY[name].spec.layers:
@@ -199,7 +199,7 @@ def test_the_model_tables_quote_the_registrys_parameters_channels_epochs_batches
         assert cell.startswith(f"{recipe.epochs} epochs, batch {recipe.batch_size}"), (name, cell)
         assert document == "README.md" or f"peak lr {recipe.max_lr:g}" in cell
     if document == "docs/models.md":  # its rows that README leaves out: each model's receptive field and jitter
-        from s6.summary import describe_augment
+        from s6.models.summary import describe_augment
 
         for cell, name in zip(rows["receptive field before GAP"], names, strict=True):
             table = receptive_field_table(build_model(name))
@@ -213,8 +213,8 @@ def test_the_model_tables_quote_the_registrys_parameters_channels_epochs_batches
 
 def test_a_shortcut_adds_no_parameter_and_a_grouped_1x1_has_1_over_groups_of_the_weights():
     """The two options Model-3's CPU screen tries (benchmarks/screen_model3.py), on the registry's own builder."""
-    from s6.experimental import GroupedConvBN, ShortcutConvBN, converted
-    from s6.models import Net
+    from s6.models.experimental import GroupedConvBN, ShortcutConvBN, converted
+    from s6.models.net import Net
 
     model3 = REGISTRY["model3"].spec
     plain, shortcut = Net(model3), Net(converted(model3, ["block5"], ShortcutConvBN))
@@ -228,7 +228,7 @@ def test_a_shortcut_adds_no_parameter_and_a_grouped_1x1_has_1_over_groups_of_the
 def test_the_fast_dropout_matches_its_reference_forward_and_gradient_on_a_small_tensor():
     """Reference: each value kept when its 16 random bits (four to a 64-bit word of torch's generator) reach the
     threshold, and scaled by 1 / (1 - p); the gradient is the same mask times the same scale."""
-    from s6.models import Dropout
+    from s6.models.net import Dropout
 
     x = torch.randn(2, 3, 4, 5, requires_grad=True)
     torch.manual_seed(7)
@@ -244,7 +244,7 @@ def test_the_fast_dropout_matches_its_reference_forward_and_gradient_on_a_small_
 
 
 def test_the_fast_dropout_drops_p_of_the_values_in_either_memory_layout():
-    from s6.models import Dropout
+    from s6.models.net import Dropout
 
     x = torch.ones(64, 24, 9, 9)
     for maps in (x, x.contiguous(memory_format=torch.channels_last)):
@@ -256,7 +256,7 @@ def test_the_fast_dropout_drops_p_of_the_values_in_either_memory_layout():
 
 
 def test_a_channels_last_model_computes_what_the_same_weights_compute_channels_first():
-    from s6.models import Net
+    from s6.models.net import Net
 
     channels_last = Net(REGISTRY["model2"].spec)
     plain = Net(replace(REGISTRY["model2"].spec, channels_last=False))

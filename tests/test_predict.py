@@ -9,12 +9,12 @@ import torch
 from conftest import ROOT, run_cli, run_main
 from PIL import Image, ImageDraw
 
-from s6.batches import TensorLoader
-from s6.photos import CONDITIONS, number_set, photo_set, small_set
-from s6.predict import Classifier, classify, load_classifier, number_of
-from s6.registry import recipe_for
-from s6.shipped import SHIPPED
-from s6.train import evaluate
+from s6.models.registry import recipe_for
+from s6.reading.photos import CONDITIONS, number_set, photo_set, small_set
+from s6.reading.predict import Classifier, classify, load_classifier, number_of
+from s6.reading.shipped import SHIPPED
+from s6.training.batches import TensorLoader
+from s6.training.train import evaluate
 
 CHECKPOINT = ROOT / "results" / "model2" / "seed1" / "checkpoint.pt"  # written by `python -m s6 train --seed 1`
 
@@ -207,7 +207,8 @@ def test_predict_from_any_folder_uses_your_run_there_else_the_shipped_weights(te
 
 @pytest.mark.slow
 def test_shipped_weights_are_the_committed_seed1_run_and_reach_its_accuracy(mnist):
-    """`python -m s6.shipped results/model2/seed1` made them: same weights, and the accuracy they claim is real."""
+    """`python -m s6.reading.shipped results/model2/seed1` made them: same weights, and the accuracy they claim is
+    real."""
     model, shipped = load_classifier(SHIPPED)
     run = torch.load(CHECKPOINT, weights_only=True)
     assert shipped["metrics"] == run["metrics"] and shipped["plan"] == run["plan"]
@@ -280,7 +281,7 @@ def test_checkpoint_whose_weights_belong_to_another_model_is_refused(tmp_path):
 
 def test_the_demo_page_reads_a_drawing_and_asks_for_one_when_there_is_none():
     """The page's replies, without a server: a drawn 7 is read as 7 and shown as the model saw it; no drawing asks."""
-    from s6.demo import read, read_sketch
+    from s6.reading.demo import read, read_sketch
 
     classifier = Classifier(CHECKPOINT)
     image = Image.new("L", (300, 300), "white")

@@ -5,14 +5,14 @@ import re
 
 from conftest import ROOT
 
-from s6.models import build_model, count_parameters
-from s6.plan import new_plan
-from s6.recipe import Recipe
-from s6.registry import DEFAULT_MODEL, REGISTRY, Entry, Goal, display_name
-from s6.report import goal, seeds_table
-from s6.run import train_run
-from s6.spec import GAP, ConvBN, Head, Spec
-from s6.summary import describe
+from s6.models.net import build_model, count_parameters
+from s6.models.recipe import Recipe
+from s6.models.registry import DEFAULT_MODEL, REGISTRY, Entry, Goal, display_name
+from s6.models.spec import GAP, ConvBN, Head, Spec
+from s6.models.summary import describe
+from s6.records.report import goal, seeds_table
+from s6.training.plan import new_plan
+from s6.training.run import train_run
 
 TINY = Entry("Model-T", Spec((("block1", ConvBN(4, pool=True)), ("block2", ConvBN(8)), ("gap", GAP()),
                               ("head", Head()))),

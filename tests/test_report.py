@@ -6,7 +6,7 @@ import pytest
 from conftest import ROOT
 
 from s6 import S6Error
-from s6.report import documents, main, render
+from s6.records.report import documents, main, render
 
 RECORD = {"model2": {"params": 19584, "runs": [
     {"seed": 1, "role": "development", "epochs": 8, "final_test_acc": 99.5, "seconds_per_epoch": 18.0,
@@ -19,14 +19,16 @@ RECORD = {"model2": {"params": 19584, "runs": [
 
 
 def test_every_marked_figure_in_readme_and_docs_matches_results(capsys):
-    """`python -m s6.report --check`: what CI runs; `python -m s6.report` rewrites the blocks when this fails."""
+    """`python -m s6.records.report --check`: what CI runs; `python -m s6.records.report` rewrites the blocks when
+    this fails."""
     assert main(["--check", "--root", str(ROOT)]) == 0
     assert capsys.readouterr().out.startswith("every generated block is up to date")  # silence would say nothing
     assert any("<!-- s6:seeds -->" in path.read_text() for path in documents(ROOT))
 
 
 def test_the_list_names_every_block_the_documents_use(capsys):
-    """`python -m s6.report --list` reads the same table render does, so a block in use is never missing from it."""
+    """`python -m s6.records.report --list` reads the same table render does, so a block in use is never missing
+    from it."""
     import re
 
     assert main(["--list", "--root", str(ROOT)]) == 0
@@ -52,7 +54,7 @@ def test_an_unknown_block_name_is_an_error_not_a_silent_skip():
 
 
 def saved_printout(tmp_path, name, lines, figures):
-    from s6.printout import Printout
+    from s6.records.printout import Printout
 
     printout = Printout(name)
     for line in lines:
@@ -123,7 +125,7 @@ def test_the_photo_table_has_a_row_per_condition_and_the_clean_digits(tmp_path):
 
 
 def test_the_notebook_run_is_read_from_the_committed_notebooks_cells():
-    from s6.report import notebook_run
+    from s6.records.report import notebook_run
 
     sentence = notebook_run(json.loads((ROOT / "S6.ipynb").read_text()))
     assert sentence.startswith("The committed run took ") and "Model-1 and Model-2 trained" in sentence
@@ -214,7 +216,7 @@ def test_the_backprop_table_is_the_reference_networks_error_at_each_iteration():
 def test_a_benchmarks_save_path_that_cannot_be_written_is_refused_before_it_runs(tmp_path, capsys):
     import argparse
 
-    from s6.printout import add_save_option
+    from s6.records.printout import add_save_option
 
     parser = argparse.ArgumentParser(prog="bench")
     add_save_option(parser)
@@ -229,7 +231,7 @@ def test_a_benchmarks_save_path_that_cannot_be_written_is_refused_before_it_runs
 
 
 def test_the_requirements_table_reads_the_models_spec_recipe_and_every_seeds_final_accuracy():
-    from s6.report import requirements_table
+    from s6.records.report import requirements_table
 
     table = requirements_table(RECORD)
     assert "| < 20,000 parameters | **19,584** |" in table  # the record's count: what the seeds ran
@@ -242,7 +244,7 @@ def test_the_requirements_table_reads_the_models_spec_recipe_and_every_seeds_fin
 
 
 def test_a_runs_log_is_printed_as_the_command_line_printed_it(tmp_path):
-    from s6.train import format_epoch
+    from s6.training.train import format_epoch
 
     epochs = [{"epoch": 1, "lr": 0.3, "train_loss": 0.5, "train_acc": 90.0, "test_loss": 0.1, "test_acc": 98.0,
                "seconds": 9.0}]

@@ -8,10 +8,10 @@ import torch
 from conftest import run_cli, run_main
 
 from s6 import S6Error
-from s6.checkpoint import load_checkpoint, resumed, save_torch
-from s6.plan import new_plan
-from s6.registry import recipe_for
-from s6.run import train_run
+from s6.models.registry import recipe_for
+from s6.training.checkpoint import load_checkpoint, resumed, save_torch
+from s6.training.plan import new_plan
+from s6.training.run import train_run
 
 pytestmark = pytest.mark.slow  # every test here trains
 
@@ -77,7 +77,7 @@ def test_diverging_loss_stops_with_epoch_and_batch_and_keeps_the_last_good_epoch
 
     import torch.nn.functional as F
 
-    import s6.train
+    import s6.training.train
 
     calls = {"n": 0}
     per_epoch = math.ceil(1500 / recipe_for("model2").batch_size)  # quiet() trains on 1,500 images
@@ -89,7 +89,7 @@ def test_diverging_loss_stops_with_epoch_and_batch_and_keeps_the_last_good_epoch
         calls["n"] += 1
         return loss * float("nan") if calls["n"] == per_epoch + 6 else loss  # epoch 2, batch 6
 
-    monkeypatch.setattr(s6.train, "F", types.SimpleNamespace(cross_entropy=cross_entropy))
+    monkeypatch.setattr(s6.training.train, "F", types.SimpleNamespace(cross_entropy=cross_entropy))
     with pytest.raises(S6Error, match=r"loss is nan at epoch 2, batch 6; epoch 1 is kept"):
         quiet(out=tmp_path, mnist=mnist)
     assert load_checkpoint(tmp_path)["epoch"] == 1

@@ -5,9 +5,9 @@ import json
 import pytest
 import torch
 
-from s6.checkpoint import load_checkpoint
-from s6.plan import new_plan
-from s6.run import train_run
+from s6.training.checkpoint import load_checkpoint
+from s6.training.plan import new_plan
+from s6.training.run import train_run
 
 SCHEMA = {"epoch": int, "train_loss": float, "train_acc": float, "test_loss": float,
           "test_acc": float, "lr": float, "seconds": float}
@@ -98,10 +98,10 @@ def test_torchvision_loader_learns_like_the_tensor_loader(short_run, data_dir, t
 
 
 def test_training_reads_from_the_device_a_fixed_number_of_times_not_once_per_batch(mnist, monkeypatch):
-    from s6.batches import TensorLoader
-    from s6.models import build_model
-    from s6.registry import recipe_for
-    from s6.train import make_optimizer, train_epoch
+    from s6.models.net import build_model
+    from s6.models.registry import recipe_for
+    from s6.training.batches import TensorLoader
+    from s6.training.train import make_optimizer, train_epoch
 
     reads = {"n": 0}
     item = torch.Tensor.item
@@ -125,8 +125,8 @@ def test_training_reads_from_the_device_a_fixed_number_of_times_not_once_per_bat
 
 @pytest.mark.slow
 def test_confusion_matrix_counts_every_test_image(short_run, mnist):
-    from s6.analysis import confusion_matrix, labels_and_predictions, misclassified, per_class_accuracy
-    from s6.batches import TensorLoader
+    from s6.records.analysis import confusion_matrix, labels_and_predictions, misclassified, per_class_accuracy
+    from s6.training.batches import TensorLoader
 
     loader = TensorLoader(mnist.test_images, mnist.test_labels, 2000)
     labels, predictions = labels_and_predictions(short_run[0].model, loader)
@@ -146,8 +146,8 @@ def test_model3_learns_in_a_short_run(mnist, tmp_path):
 
 @pytest.mark.parametrize("nesterov, anneal", [(True, "linear"), (False, "cos")])
 def test_the_optimiser_and_schedule_follow_every_knob_of_the_recipe(nesterov, anneal):
-    from s6.recipe import Recipe
-    from s6.train import make_optimizer
+    from s6.models.recipe import Recipe
+    from s6.training.train import make_optimizer
 
     recipe = Recipe(epochs=2, batch_size=8, max_lr=0.4, momentum=(0.7, 0.8), nesterov=nesterov, weight_decay=1e-3,
                     warmup=0.25, start_div=4, end_div=50, anneal=anneal)
@@ -169,7 +169,7 @@ def test_the_optimiser_and_schedule_follow_every_knob_of_the_recipe(nesterov, an
 
 
 def test_the_confusion_matrix_counts_each_label_prediction_pair():
-    from s6.analysis import confusion_matrix, misclassified, per_class_accuracy
+    from s6.records.analysis import confusion_matrix, misclassified, per_class_accuracy
 
     labels, predictions = torch.tensor([0, 0, 1, 2, 2, 2]), torch.tensor([0, 1, 1, 2, 2, 0])
     counts = confusion_matrix(labels, predictions, classes=3)
@@ -181,8 +181,8 @@ def test_the_confusion_matrix_counts_each_label_prediction_pair():
 def test_provenance_records_the_recipe_and_versions_as_plain_values():
     """Plain values only: a torch TorchVersion in a checkpoint made safe (weights_only) loading refuse it."""
     import s6
-    from s6.provenance import provenance
-    from s6.registry import recipe_for
+    from s6.models.registry import recipe_for
+    from s6.training.provenance import provenance
 
     record = provenance(recipe_for("model2"))
     assert record["recipe"]["batch_size"] == recipe_for("model2").batch_size and record["s6"] == s6.__version__

@@ -7,10 +7,10 @@ import torch
 from conftest import run_main
 
 from s6 import S6Error
-from s6.batches import normalise, tensor_loaders
-from s6.folder import default_out
-from s6.plan import new_plan
-from s6.run import train_run
+from s6.training.batches import normalise, tensor_loaders
+from s6.training.folder import default_out
+from s6.training.plan import new_plan
+from s6.training.run import train_run
 
 
 def test_validation_holds_out_the_last_n_training_images_and_trains_on_the_others(mnist):
@@ -40,7 +40,7 @@ def test_a_validation_run_never_reads_the_test_set(mnist, tmp_path):
 
 
 def test_a_validation_run_gets_its_own_folder_and_is_never_shipped(mnist, tmp_path):
-    from s6.shipped import export_weights
+    from s6.reading.shipped import export_weights
 
     plan = new_plan(validation=10000)
     assert str(default_out(plan)) == "runs/model2-val10000"  # never runs/model2/, which predict reads
@@ -64,7 +64,7 @@ def test_an_impossible_validation_split_is_one_line_before_any_training(args, me
 
 @pytest.mark.slow
 def test_the_torchvision_pipeline_holds_out_the_same_images(data_dir):
-    from s6.batches import torchvision_loaders
+    from s6.training.batches import torchvision_loaders
 
     train, held_out = torchvision_loaders(data_dir, 128, None, seed=1, validation=1000, num_workers=0)
     assert all(list(loader.dataset.indices) == list(range(59000)) for loader in train.loaders)

@@ -1,8 +1,8 @@
 """An image -> its ink: where, and how strongly, a photo (or a scan, or a drawing) differs from its paper.
 
-The first job of reading your own digits (s6.digits does the second: finding the digits in the ink). A photo of a
-digit on paper is far from an MNIST digit: the paper is grey, lit unevenly or shadowed, the digit is small and
-dark on light. Here:
+The first job of reading your own digits (s6.reading.digits does the second: finding the digits in the ink). A
+photo of a digit on paper is far from an MNIST digit: the paper is grey, lit unevenly or shadowed, the digit is
+small and dark on light. Here:
 
 1. grayscale (transparent pixels count as white paper), shrunk to at most 256 pixels a side;
 2. polarity, judged at up to 1024 pixels a side, where a small digit keeps its contrast: a coarse

@@ -4,7 +4,7 @@ They are a benchmark run's checkpoint less what only resuming needs (optimiser, 
 the weights, the plan and the run's metrics, so predict can say which run they are and how well it did
 (about 80 kB). Regenerate them from a finished run, from the repository root:
 
-    python -m s6.shipped results/model2/seed1
+    python -m s6.reading.shipped results/model2/seed1
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ import sys
 from pathlib import Path
 
 from s6 import S6Error
-from s6.registry import DEFAULT_MODEL
+from s6.models.registry import DEFAULT_MODEL
 
-SHIPPED = Path(__file__).parent / "weights" / f"{DEFAULT_MODEL}.pt"  # package data (pyproject.toml)
+SHIPPED = Path(__file__).parent.parent / "weights" / f"{DEFAULT_MODEL}.pt"  # s6/weights/: package data (pyproject.toml)
 RESUME_ONLY = ("optimizer", "scheduler", "rng")  # what predict never reads
 
 # The checkpoint predict and demo use when none is given: your own run in the current folder, else the
@@ -37,7 +37,7 @@ def default_checkpoint() -> Path:
 
 def export_weights(run: str | os.PathLike, out: str | os.PathLike = SHIPPED) -> dict:
     """Write ``run``'s checkpoint, less its resume-only state, to ``out``; S6Error unless it is a finished run."""
-    from s6.checkpoint import load_checkpoint, save_torch
+    from s6.training.checkpoint import load_checkpoint, save_torch
 
     checkpoint = load_checkpoint(run)
     done, planned = len(checkpoint["metrics"]["epochs"]), checkpoint["plan"]["epochs"]
@@ -52,7 +52,7 @@ def export_weights(run: str | os.PathLike, out: str | os.PathLike = SHIPPED) -> 
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m s6.shipped", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m s6.reading.shipped", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("run", help="a finished run's folder or checkpoint.pt, e.g. results/model2/seed1")
     parser.add_argument("--out", default=str(SHIPPED), help="where to write (default: the package's own copy)")

@@ -1,6 +1,6 @@
 """Layers and spec edits that only the benchmarks' screens use: no other s6 module imports this one.
 
-A layer defined here builds its own modules (``make``), which ``s6.models.Net`` calls in the spec's order like
+A layer defined here builds its own modules (``make``), which ``s6.models.net.Net`` calls in the spec's order like
 any other layer's, so a variant's weights are drawn in the same order as its plain model's.
 """
 
@@ -12,8 +12,8 @@ from dataclasses import dataclass, fields, replace
 import torch
 from torch import nn
 
-from s6.models import Dropout, make_layer
-from s6.spec import ConvBN, Layer, Spec
+from s6.models.net import Dropout, make_layer
+from s6.models.spec import ConvBN, Layer, Spec
 
 
 def changed(spec: Spec, names: Iterable[str], **changes: object) -> Spec:

@@ -18,19 +18,19 @@ import torch
 from torch import nn
 
 from s6 import S6Error, TrainingInterrupted, plural
-from s6.batches import tensor_loaders, torchvision_loaders
-from s6.checkpoint import Resumed, restore_run, save_run
 from s6.device import describe_device, resolve_device
 from s6.files import save_json
-from s6.folder import check_out, claimed, default_out, resume_command
-from s6.mnist import MNISTTensors, load_mnist, resolve_data_dir
-from s6.models import Net, build_model, count_parameters
-from s6.plan import Plan
-from s6.provenance import provenance
-from s6.recipe import Recipe, clean_tail
-from s6.registry import display_name, recipe_for
-from s6.spec import Spec
-from s6.train import Criterion, check_steps, fit, format_epoch, held_out_of, make_optimizer
+from s6.models.net import Net, build_model, count_parameters
+from s6.models.recipe import Recipe, clean_tail
+from s6.models.registry import display_name, recipe_for
+from s6.models.spec import Spec
+from s6.training.batches import tensor_loaders, torchvision_loaders
+from s6.training.checkpoint import Resumed, restore_run, save_run
+from s6.training.folder import check_out, claimed, default_out, resume_command
+from s6.training.mnist import MNISTTensors, load_mnist, resolve_data_dir
+from s6.training.plan import Plan
+from s6.training.provenance import provenance
+from s6.training.train import Criterion, check_steps, fit, format_epoch, held_out_of, make_optimizer
 
 HELD_OUT = {"test": "test", "val": "validation"}  # a history's key prefix, in words
 
@@ -90,8 +90,9 @@ def train_run(plan: Plan | Resumed, *, out: str | os.PathLike | None = None, dat
               device: str | None = None, overwrite: bool = False, stop_after: int | None = None, progress: bool = True,
               log: Callable[[str], None] = print, mnist: MNISTTensors | None = None, spec: Spec | None = None,
               recipe: Recipe | None = None, criterion: Criterion | None = None) -> RunResult:
-    """Train ``plan`` (s6.plan.new_plan) on its fixed schedule, or continue a saved run (s6.checkpoint.resumed);
-    write OUT/metrics.json and checkpoint.pt after every epoch, and curves.png at the end.
+    """Train ``plan`` (s6.training.plan.new_plan) on its fixed schedule, or continue a saved run
+    (s6.training.checkpoint.resumed); write OUT/metrics.json and checkpoint.pt after every epoch, and curves.png at
+    the end.
 
     OUT is ``default_out(plan)``, or the resumed run's folder. A new run into a folder that already holds one is
     refused unless ``overwrite``. ``stop_after=N`` ends after epoch N, as an interruption would; ``mnist`` reuses
@@ -138,7 +139,7 @@ def train_run(plan: Plan | Resumed, *, out: str | os.PathLike | None = None, dat
                           criterion=criterion, held_out="val" if plan.validation else "test",
                           clean_epochs=recipe.clean_epochs)
         if len(history) == plan.epochs:  # the curves, once the schedule is complete
-            from s6.curves import plot_history  # matplotlib only when there is something to draw
+            from s6.training.curves import plot_history  # matplotlib only when there is something to draw
 
             plot_history(history, f"{display_name(plan.model)}, seed {plan.seed}").savefig(out / "curves.png", dpi=100)
         return RunResult(model, metrics, plan, out, len(history) - done, command)

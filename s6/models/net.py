@@ -1,5 +1,5 @@
-"""The models as PyTorch modules: ``Net`` builds a spec (s6.spec) layer by layer, ``build_model`` a registered
-model by name (s6.registry), with s6's cheaper Dropout.
+"""The models as PyTorch modules: ``Net`` builds a spec (s6.models.spec) layer by layer, ``build_model`` a registered
+model by name (s6.models.registry), with s6's cheaper Dropout.
 
 ``Net`` turns a spec into modules in the spec's order, so the weights' names (``block1.0.weight``) and the order
 in which they are drawn at initialisation follow from the list alone.
@@ -10,8 +10,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from s6.registry import REGISTRY, check_model_name
-from s6.spec import GAP, Conv, ConvBN, Head, Layer, Pool, Spec
+from s6.models.registry import REGISTRY, check_model_name
+from s6.models.spec import GAP, Conv, ConvBN, Head, Layer, Pool, Spec
 
 
 class Dropout(nn.Dropout):

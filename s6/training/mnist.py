@@ -1,5 +1,5 @@
 """MNIST's four files: find them, download them if none are there, verify each (header, size, SHA-256), and read
-them into tensors. What feeds a model from those tensors is s6.batches."""
+them into tensors. What feeds a model from those tensors is s6.training.batches."""
 
 from __future__ import annotations
 

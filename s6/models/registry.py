@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from s6 import S6Error
-from s6.recipe import Recipe
-from s6.spec import GAP, Conv, ConvBN, Head, Pool, Spec
+from s6.models.recipe import Recipe
+from s6.models.spec import GAP, Conv, ConvBN, Head, Pool, Spec
 
 EXERCISE_ACCURACY = 99.4  # the exercise's test accuracy, in %, at the final epoch: figures draw every model against it
 
@@ -19,7 +19,8 @@ EXERCISE_ACCURACY = 99.4  # the exercise's test accuracy, in %, at the final epo
 @dataclass(frozen=True)
 class Goal:
     """A model's goal past the exercise, on each role's seeds: every final test accuracy at least ``min`` %, their
-    mean at least ``mean`` %. README's verdicts are generated from it (s6.report), so no page can claim it missed."""
+    mean at least ``mean`` %. README's verdicts are generated from it (s6.records.report), so no page can claim it
+    missed."""
 
     min: float
     mean: float
@@ -30,7 +31,7 @@ class Entry:
     """One model: how README writes it, what it is, how it is trained and what it aims at."""
 
     display: str  # "Model-2": in prose, titles and tables
-    spec: Spec  # its layers (s6.models.Net builds them)
+    spec: Spec  # its layers (s6.models.net.Net builds them)
     recipe: Recipe  # how it is trained (epochs, batch, schedule, augmentation)
     goal: Goal | None = None  # its goal past the exercise, if it has one
 

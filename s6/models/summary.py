@@ -10,8 +10,8 @@ import torch
 from torch import nn
 
 from s6 import plural
-from s6.models import count_parameters
-from s6.recipe import Augment, Recipe, clean_tail
+from s6.models.net import count_parameters
+from s6.models.recipe import Augment, Recipe, clean_tail
 
 
 @dataclass(frozen=True)

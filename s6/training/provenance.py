@@ -13,7 +13,7 @@ from pathlib import Path
 import torch
 
 from s6 import __version__
-from s6.recipe import Recipe
+from s6.models.recipe import Recipe
 
 
 def provenance(recipe: Recipe) -> dict:
@@ -30,7 +30,7 @@ def versions() -> dict:
 def source_commit() -> str | None:
     """The git commit the s6 package runs from, with "+changes" when tracked files differ from it; None when it
     runs from an installed copy or git is missing (costs two git calls, about 10 ms, once per run)."""
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]  # the repository: s6/training/provenance.py is two folders down
     if not (root / ".git").exists():
         return None
     try:

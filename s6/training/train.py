@@ -11,7 +11,7 @@ from torch import nn
 from tqdm import tqdm
 
 from s6 import S6Error, plural
-from s6.recipe import Recipe
+from s6.models.recipe import Recipe
 
 # A training loss from (logits, the batch's images, its labels): the images are there for a loss that needs more
 # than the labels, such as a teacher's soft labels (benchmarks/screen_model3.py).

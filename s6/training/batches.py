@@ -1,4 +1,4 @@
-"""Batches for training and testing, from MNIST's tensors (s6.mnist).
+"""Batches for training and testing, from MNIST's tensors (s6.training.mnist).
 
 Two ways to feed a model:
 
@@ -19,9 +19,9 @@ import torch
 import torch.nn.functional as F
 
 from s6 import S6Error
-from s6.mnist import MNISTTensors, mnist_folder, torchvision_module
-from s6.recipe import Augment
-from s6.spec import MNIST_MEAN, MNIST_STD
+from s6.models.recipe import Augment
+from s6.models.spec import MNIST_MEAN, MNIST_STD
+from s6.training.mnist import MNISTTensors, mnist_folder, torchvision_module
 
 
 def normalise(images: torch.Tensor) -> torch.Tensor:

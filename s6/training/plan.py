@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from s6 import S6Error
-from s6.registry import DEFAULT_MODEL, check_model_name, recipe_for
+from s6.models.registry import DEFAULT_MODEL, check_model_name, recipe_for
 
 TRAIN_IMAGES = 60000  # MNIST's training set
 
@@ -15,7 +15,7 @@ TRAIN_IMAGES = 60000  # MNIST's training set
 class Plan:
     """What one run does, besides its model's recipe: saved in its checkpoint, so a resumed run does the same."""
 
-    model: str  # a name in the registry (s6.registry), whose entry holds its spec and recipe
+    model: str  # a name in the registry (s6.models.registry), whose entry holds its spec and recipe
     seed: int  # seeds the weights, the shuffling, the augmentation and Dropout
     epochs: int  # passes over the training images: the recipe's, unless asked otherwise
     train_subset: int | None  # train on the first N of the 60,000 training images; None: all

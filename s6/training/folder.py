@@ -11,10 +11,10 @@ from dataclasses import asdict
 from pathlib import Path
 
 from s6 import S6Error, plural
-from s6.checkpoint import load_checkpoint
 from s6.files import writable_dir
-from s6.plan import Plan
-from s6.registry import recipe_for
+from s6.models.registry import recipe_for
+from s6.training.checkpoint import load_checkpoint
+from s6.training.plan import Plan
 
 
 def default_out(plan: Plan) -> Path:

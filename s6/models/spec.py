@@ -1,8 +1,8 @@
 """What a model is, in words torch never sees: its layers (a spec) and the pixels it reads.
 
-A spec lists a model's layers in the order its forward pass calls them; ``s6.models.Net`` turns one into modules,
+A spec lists a model's layers in the order its forward pass calls them; ``s6.models.net.Net`` turns one into modules,
 so the weights' names (``block1.0.weight``) and the order in which they are drawn follow from the list alone.
-Torch-free, so the registry (s6.registry) and the command line can name and describe models without importing it.
+Torch-free, so the registry (s6.models.registry) and the command line can name and describe models without importing it.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 # What every model here reads: pixels scaled to [0, 1], then normalised with these. Here, where data, prediction and
-# checkpoints can read them without importing torch or the models (a checkpoint records them; s6.checkpoint).
+# checkpoints can read them without importing torch or the models (a checkpoint records them; s6.training.checkpoint).
 MNIST_MEAN = 0.1307  # mean pixel of the 60k training images, in [0, 1]
 MNIST_STD = 0.3081  # their standard deviation
 

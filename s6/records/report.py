@@ -1,9 +1,9 @@
 """The figures README and docs/ quote, generated from results/ and the notebook instead of typed by hand.
 
 A block between ``<!-- s6:NAME -->`` (or ``<!-- s6:NAME PATH -->``) and ``<!-- /s6:NAME -->`` in a Markdown file
-is output of this module; ``python -m s6.report`` rewrites every such block in place, and ``--check`` (which a
+is output of this module; ``python -m s6.records.report`` rewrites every such block in place, and ``--check`` (which a
 test runs) fails when a block no longer matches its source, so a stale figure cannot reach main.
-``python -m s6.report --list`` names every block, what it writes and what it reads (``blocks``, below).
+``python -m s6.records.report --list`` names every block, what it writes and what it reads (``blocks``, below).
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ from pathlib import Path
 
 from s6 import S6Error, plural
 from s6.files import atomic_write_bytes
-from s6.printout import load_printout
-from s6.registry import DEFAULT_MODEL, EXERCISE_ACCURACY, REGISTRY, display_name
-from s6.results import ROLES, load_seed_results, runs_of, seed_span, summaries
-from s6.spec import GAP, ConvBN, Head
+from s6.models.registry import DEFAULT_MODEL, EXERCISE_ACCURACY, REGISTRY, display_name
+from s6.models.spec import GAP, ConvBN, Head
+from s6.records.printout import load_printout
+from s6.records.results import ROLES, load_seed_results, runs_of, seed_span, summaries
 
 BLOCK = re.compile(r"(<!-- s6:([\w-]+)(?: ([^\s>]+))? -->\n)(.*?)(<!-- /s6:\2 -->)", re.S)
 GOAL_SECONDS = 60  # the goal for the default run, start to exit, on a 2-core CPU
@@ -91,8 +91,8 @@ def requirements_table(results: dict, model: str = DEFAULT_MODEL) -> str:
     """README's first table: each requirement of the exercise, what ``model`` has, and where the proof is; read
     from the model's spec and recipe, the seed record and Part 1's learning rates, never typed."""
     from s6.backprop.network import LEARNING_RATES
-    from s6.models import build_model
-    from s6.summary import receptive_field_table
+    from s6.models.net import build_model
+    from s6.models.summary import receptive_field_table
 
     layers = [layer for _, layer in REGISTRY[model].spec.layers]
     pooled = [row for row in receptive_field_table(build_model(model)) if row.layer != "gap" and row.size > 1][-1]
@@ -110,7 +110,8 @@ def requirements_table(results: dict, model: str = DEFAULT_MODEL) -> str:
             f"| ≥ {EXERCISE_ACCURACY}% test accuracy | at the **final** epoch, on all {seeds} seeds: {accuracy} | "
             "[every seed](#results), [`results/seeds.json`](results/seeds.json) |",
             f"| < 20 epochs | **{REGISTRY[model].recipe.epochs}** | the training log below |",
-            f"| BatchNorm | after every 3×3 convolution ({len(blocks)} of them) | [`s6/registry.py`](s6/registry.py) |",
+            f"| BatchNorm | after every 3×3 convolution ({len(blocks)} of them) | "
+            "[`s6/models/registry.py`](s6/models/registry.py) |",
             f"| Dropout | {'/'.join(f'{p:g}' for p in rates) or 'none'} after blocks "
             f"{' and '.join(str(i) for i in dropped)} | [why there](docs/models.md#model-2s-layers) |",
             f"| global average pooling | {'yes' if any(isinstance(x, GAP) for x in layers) else 'no'}, "
@@ -125,23 +126,23 @@ def requirements_table(results: dict, model: str = DEFAULT_MODEL) -> str:
 
 def epoch_log(metrics: dict) -> str:
     """A run's log as ``python -m s6 train`` printed it, one line per epoch, from its metrics.json."""
-    from s6.train import format_epoch
+    from s6.training.train import format_epoch
 
     return "\n".join(["```", *(format_epoch(record) for record in metrics["epochs"]), "```"])
 
 
 def layers(model: str) -> str:
     """The model's layer table, receptive field and parameter count, as ``python -m s6 summary`` prints them."""
-    from s6.models import build_model
-    from s6.summary import describe
+    from s6.models.net import build_model
+    from s6.models.summary import describe
 
     return "\n".join(["```", describe(build_model(model)), "```"])
 
 
 def block_rows(model: str) -> str:
     """The model's layers as a Markdown table: what each does, its output, receptive field and parameters."""
-    from s6.models import build_model
-    from s6.summary import block_table
+    from s6.models.net import build_model
+    from s6.models.summary import block_table
 
     return block_table(build_model(model))
 
@@ -350,7 +351,7 @@ class Block:
 
 def blocks(results: dict) -> dict[str, Block]:
     """Every block there is, by name: the one place render and --list look them up."""
-    from_printout = {"output": ("a benchmark's printout (s6.printout's record, or a raw .txt), verbatim", output),
+    from_printout = {"output": ("a benchmark's printout (s6.records.printout's record, or a .txt), verbatim", output),
                      "time": ("README's sentence on the time to accuracy (bench_time_to_accuracy.py)",
                               time_to_accuracy),
                      "photos": ("predict's accuracy on photos, a row per condition (bench_predict_photos.py)", photos),
@@ -418,7 +419,7 @@ def documents(root: Path) -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m s6.report", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m s6.records.report", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--root", default=".", help="the repository root (default: the current folder)")
     parser.add_argument("--check", action="store_true", help="change nothing; exit 1 if a block is out of date")

@@ -1,5 +1,5 @@
-"""Figures of the records, for the notebook and README (a run's own curves: s6.curves). Each returns a matplotlib
-Figure (no pyplot state).
+"""Figures of the records, for the notebook and README (a run's own curves: s6.training.curves). Each returns a
+matplotlib Figure (no pyplot state).
 
 Every title names the model, the seed and the measure, so a figure cut out of its page still says what it shows;
 accuracy axes are linear and zoomed to where the runs differ, with whatever falls below the view named on it.
@@ -12,8 +12,8 @@ import statistics
 import torch
 from matplotlib.figure import Figure
 
-from s6.analysis import misclassified, mistakes
-from s6.registry import EXERCISE_ACCURACY, display_name
+from s6.models.registry import EXERCISE_ACCURACY, display_name
+from s6.records.analysis import misclassified, mistakes
 
 
 def plot_digits(images: torch.Tensor, labels: list[str], columns: int = 10, title: str = "") -> Figure:
@@ -70,10 +70,11 @@ def plot_confusion(counts: torch.Tensor, who: str) -> Figure:
 def plot_seed_spread(results: dict, target: float = EXERCISE_ACCURACY) -> Figure:
     """Final-epoch test accuracy of every seed against parameter count: a dot per seed, a bar at each model's median.
 
-    ``results`` is results/seeds.json (see ``s6.results``). The axis is linear and zoomed to the runs; a run below
-    the view (a seed that did not learn) is named on the plot instead of stretching the axis for everyone else.
+    ``results`` is results/seeds.json (see ``s6.records.results``). The axis is linear and zoomed to the runs; a run
+    below the view (a seed that did not learn) is named on the plot instead of stretching the axis for everyone
+    else.
     """
-    from s6.results import ROLES, runs_of
+    from s6.records.results import ROLES, runs_of
 
     fig = Figure(figsize=(7.5, 4.4), layout="constrained")
     ax = fig.subplots()

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from matplotlib.figure import Figure
 
-from s6.registry import EXERCISE_ACCURACY
-from s6.train import held_out_of
+from s6.models.registry import EXERCISE_ACCURACY
+from s6.training.train import held_out_of
 
 
 def plot_history(history: list[dict], who: str = "") -> Figure:
