@@ -5,11 +5,12 @@ schedule, on a batch of the recipe's size that the training loader has already a
 time (the fastest of several timed rounds, the profiler off) and each kind's share of the operators' own time
 (the profiler on), the convolutions first.
 
-It imports whichever s6 is first on the path, so the same script profiles an earlier revision too:
+It imports whichever s6 is first on the path. An earlier revision is profiled with the copy of this script that
+reads its layout: for 558d71b (flat modules), the one at d6ae4fa:
 
     python benchmarks/profile_step.py --data-dir DIR --save results/bench/profile_step.json
-    git worktree add /tmp/old 558d71b
-    PYTHONPATH=/tmp/old python benchmarks/profile_step.py --data-dir DIR --save results/bench/profile_step_before.json
+    git worktree add /tmp/old 558d71b && git show d6ae4fa:benchmarks/profile_step.py > /tmp/old/profile_step.py
+    PYTHONPATH=/tmp/old python /tmp/old/profile_step.py --data-dir DIR --save results/bench/profile_step_558d71b.json
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from torch.profiler import ProfilerActivity, profile
 import s6
 from s6.device import describe_device
 from s6.models.net import build_model, count_parameters
-from s6.models.registry import recipe_for
+from s6.models.registry import DEFAULT_MODEL, recipe_for
 from s6.records.printout import Printout, add_save_option
 from s6.training.batches import tensor_loaders
 from s6.training.mnist import load_mnist, resolve_data_dir
@@ -51,7 +52,7 @@ def kind_of(operator: str) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir", default=None, help="MNIST root (default: $S6_DATA_DIR, else ./data)")
-    parser.add_argument("--model", default="model2")
+    parser.add_argument("--model", default=DEFAULT_MODEL, help="a model of the registry (default: %(default)s)")
     parser.add_argument("--steps", type=int, default=20, help="steps per timed round, and profiled")
     add_save_option(parser)
     args = parser.parse_args()
