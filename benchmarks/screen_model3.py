@@ -1,13 +1,11 @@
-"""Screen Model-3 candidates on a CPU: each candidate, seed by seed, through the CLI's own training loop.
+"""Screen Model-3 candidates on a CPU: each candidate, seed by seed, through the CLI's own train_run.
 
 The protocol (docs/models.md): screen a candidate on 3-4 seeds, keep it only if its mean beats today's Model-3 by
 a clear margin, then run it on 10 seeds through ``python -m s6 train`` (benchmarks/bench_seeds.py).
 
-Why seed by seed and not sweep_model3.py's grouped copies: on this project's 2-core CPU (AMD EPYC, torch 2.14.1)
-one training step of Model-3 at batch 64 took 38.3 ms for one copy and 162.8 ms for four grouped copies with one
-thread (40.7 ms a copy), and 39.0 against 98.8 ms (24.7 ms a copy) with two threads. Two single-thread runs side by
-side, one a core, each took 664-704 s for Model-3's 19 epochs (about 37 ms a step, so a copy's step every ~19 ms):
-the most seeds an hour, and each is the seed a user would type.
+Why seed by seed and not sweep_model3.py's grouped copies: on a 2-core CPU, two single-thread runs side by side,
+one a core, train the most seeds an hour (the timings that showed it: docs/models.md, "The CPU screen"), and each
+is the seed a user would type.
 
 A run here is ``train_run``'s, the CLI's own, with the candidate's spec, recipe and loss; for the registry's
 ``model3`` it ends with the CLI's own final accuracy.
