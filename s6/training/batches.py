@@ -90,6 +90,9 @@ class TensorLoader:
             yield x, self.labels[index]
 
 
+TEST_BATCH = 500  # images per evaluation batch, in both pipelines: evaluation needs no gradients, so big batches
+
+
 def tensor_loaders(
     mnist: MNISTTensors,
     batch_size: int,
@@ -97,7 +100,7 @@ def tensor_loaders(
     device: torch.device | str,
     seed: int,
     train_subset: int | None = None,
-    test_batch_size: int = 500,
+    test_batch_size: int = TEST_BATCH,
     validation: int | None = None,
 ) -> tuple[TensorLoader, TensorLoader]:
     """Training (shuffled, augmented) and evaluation loaders held on ``device``.
@@ -143,7 +146,7 @@ def torchvision_loaders(
     seed: int,
     train_subset: int | None = None,
     num_workers: int = 2,
-    test_batch_size: int = 1000,
+    test_batch_size: int = TEST_BATCH,
     validation: int | None = None,
 ) -> tuple[SwitchableLoader, torch.utils.data.DataLoader]:
     """The textbook pipeline: torchvision MNIST, per-image PIL transforms, a DataLoader; ``validation`` as in
