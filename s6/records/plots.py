@@ -18,7 +18,7 @@ from s6.records.analysis import misclassified, mistakes
 
 def plot_digits(images: torch.Tensor, labels: list[str], columns: int = 10, title: str = "") -> Figure:
     """A grid of digits (N, 28, 28) or (N, 1, 28, 28), each captioned."""
-    images = images.reshape(len(images), 28, 28).float().cpu()
+    images = images.reshape(len(images), 28, 28).float().cpu().numpy()  # matplotlib reads arrays, not tensors
     rows = max(1, (len(images) + columns - 1) // columns)  # an empty grid still carries its title
     fig = Figure(figsize=(columns * 1.0, rows * 1.15 + 0.4), layout="constrained")
     axes = fig.subplots(rows, columns, squeeze=False)
@@ -51,7 +51,7 @@ def plot_confusion(counts: torch.Tensor, who: str) -> Figure:
     ax = fig.subplots()
     wrong = mistakes(counts)
     peak = max(int(wrong.max()), 1)
-    image = ax.imshow(wrong, cmap="Reds", vmin=0, vmax=peak)
+    image = ax.imshow(wrong.numpy(), cmap="Reds", vmin=0, vmax=peak)
     for t in range(counts.shape[0]):
         for p in range(counts.shape[1]):
             value = int(counts[t, p])
