@@ -273,3 +273,27 @@ def test_model2_pools_its_first_convolution_before_batchnorm_and_relu():
     assert [type(m) for m in block1] == [nn.Conv2d, nn.MaxPool2d, nn.BatchNorm2d, nn.ReLU]
     rows = receptive_field_table(build_model("model2"))
     assert [(r.layer, r.size, r.rf, r.jump) for r in rows[1:3]] == [("block1.0", 26, 3, 1), ("block1.1", 13, 4, 2)]
+
+
+def test_the_registrys_size_and_rf_comments_are_what_the_models_compute():
+    """Each layer's comment in s6/models/registry.py (``# 28 -> 26 -> 13, RF 3 -> 4``) is typed by hand: here it is
+    held to the map sizes and receptive fields the built model has."""
+    import itertools
+    import re
+
+    from s6.models import registry
+
+    checked, model = 0, None
+    for line in (ROOT / "s6" / "models" / "registry.py").read_text().splitlines():
+        if start := re.match(r"(MODEL\d) = Spec\(", line):
+            model = start[1].lower()
+        found = re.match(r'\s*\("(\w+)", .*#\s*([\d >-]+), RF ([\d >-]+)$', line)
+        if not found or model not in registry.REGISTRY:
+            continue
+        name, sizes, fields = found[1], re.findall(r"\d+", found[2]), re.findall(r"\d+", found[3])
+        rows = [r for r in receptive_field_table(build_model(model)) if r.layer.split(".")[0] == name]
+        dedup = lambda values: [v for v, _ in itertools.groupby(values)]  # noqa: E731 (a separable block's 1x1)
+        assert dedup(r.size for r in rows) == [int(s) for s in sizes[1:]], (model, name, line)
+        assert dedup(r.rf for r in rows) == [int(f) for f in fields], (model, name, line)
+        checked += 1
+    assert checked >= 20  # every layer with a map of the three models
