@@ -104,3 +104,19 @@ def test_every_relative_link_names_a_file_and_heading_that_exist(page):
                 broken.append(target)
     assert not broken, f"{page.name}: {broken}"
 
+
+def collected(*options: str) -> int:
+    """How many tests pytest collects here, with ``options`` (e.g. -m "not slow")."""
+    done = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", *options],
+                          cwd=ROOT, capture_output=True, text=True, check=True)
+    return int(re.search(r"(\d+)(?:/\d+)? tests? collected", done.stdout)[1])
+
+
+def test_the_test_counts_docs_testing_gives_are_the_suites_own():
+    """docs/testing.md's counts (a CI run's passed + skipped, and the quick loop's) are the suite's as it stands:
+    a test added or removed without the page's figures being rerun fails here."""
+    text = (ROOT / "docs" / "testing.md").read_text()
+    passed, skipped = map(int, re.search(r"(\d+) tests passed and (\d+) were skipped", text).groups())
+    quick = int(re.search(r"runs the other (\d+)", text)[1])
+    assert passed + skipped == collected()
+    assert quick == collected("-m", "not slow")
