@@ -11,7 +11,7 @@ import torch
 from conftest import ROOT, run_cli, run_main
 
 import s6
-from s6.models.registry import recipe_for
+from s6.models.registry import DEFAULT_MODEL, recipe_for
 
 
 @pytest.mark.slow
@@ -109,7 +109,7 @@ def test_help_shows_each_default_once_and_never_none():
         text = run_main(command, "--help").stdout
         assert "(default: None)" not in text and "default: False" not in text, command
     train = run_main("train", "--help").stdout
-    assert train.count("default: model2") == 1
+    assert train.count(f"default: {DEFAULT_MODEL}") == 1
     assert run_main("sheet", "--help").stdout.count("(default: 100)") == 1
 
 

@@ -7,6 +7,7 @@ import torch
 from conftest import run_main
 
 from s6 import S6Error
+from s6.models.registry import DEFAULT_MODEL
 from s6.training.batches import normalise, tensor_loaders
 from s6.training.folder import default_out
 from s6.training.plan import new_plan
@@ -43,7 +44,7 @@ def test_a_validation_run_gets_its_own_folder_and_is_never_shipped(mnist, tmp_pa
     from s6.reading.shipped import export_weights
 
     plan = new_plan(validation=10000)
-    assert str(default_out(plan)) == "runs/model2-val10000"  # never runs/model2/, which predict reads
+    assert str(default_out(plan)) == f"runs/{DEFAULT_MODEL}-val10000"  # never runs/MODEL/, which predict reads
     train_run(new_plan("model2", seed=1, epochs=1, train_subset=512, validation=1000), device="cpu", out=tmp_path,
               progress=False, log=lambda _: None, mnist=mnist)
     with pytest.raises(S6Error, match="validation split"):
