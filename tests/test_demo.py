@@ -24,7 +24,7 @@ import torch
 from conftest import ROOT, require, require_module
 from PIL import Image
 
-from s6.models.registry import recipe_for
+from s6.models.registry import DEFAULT_MODEL, recipe_for
 
 pytestmark = pytest.mark.slow  # every test here starts a server or trains
 
@@ -166,8 +166,9 @@ def save_screenshot(page, path: Path) -> None:
 
 
 def test_the_page_names_the_shipped_weights_when_started_outside_the_repository(page):
-    epochs = recipe_for("model2").epochs
-    assert f"Model: the weights shipped with s6: model2, seed 1, epoch {epochs} of {epochs}" in page.inner_text("body")
+    epochs = recipe_for(DEFAULT_MODEL).epochs
+    shown = f"Model: the weights shipped with s6: {DEFAULT_MODEL}, seed 1, epoch {epochs} of {epochs}"
+    assert shown in page.inner_text("body")
 
 
 def test_a_real_mnist_digit_uploaded_dark_on_light_is_read(page, mnist, tmp_path):

@@ -9,14 +9,14 @@ import torch
 from conftest import ROOT, run_cli, run_main
 from PIL import Image, ImageDraw
 
-from s6.models.registry import recipe_for
+from s6.models.registry import DEFAULT_MODEL, recipe_for
 from s6.reading.photos import CONDITIONS, number_set, photo_set, small_set
 from s6.reading.predict import Classifier, classify, load_classifier, number_of
 from s6.reading.shipped import SHIPPED
 from s6.training.batches import TensorLoader
 from s6.training.train import evaluate
 
-CHECKPOINT = ROOT / "results" / "model2" / "seed1" / "checkpoint.pt"  # written by `python -m s6 train --seed 1`
+CHECKPOINT = ROOT / "results" / DEFAULT_MODEL / "seed1" / "checkpoint.pt"  # `python -m s6 train --seed 1` wrote it
 
 
 def save_digit(image: torch.Tensor, path, invert: bool = False, size: int = 28) -> None:
@@ -182,10 +182,10 @@ def test_several_images_give_a_line_each_and_a_bad_one_fails_the_exit_code(test_
 def test_predict_names_the_checkpoint_and_its_accuracy(test_digit_files):
     result = run_main("predict", str(test_digit_files[0][0]), "--checkpoint", str(CHECKPOINT))
     assert result.returncode == 0
-    epochs = recipe_for("model2").epochs
+    epochs = recipe_for(DEFAULT_MODEL).epochs
     accuracy = torch.load(CHECKPOINT, weights_only=True)["metrics"]["epochs"][-1]["test_acc"]
-    assert f"using {CHECKPOINT}: model2, seed 1, epoch {epochs} of {epochs}; its test accuracy {accuracy:.2f}%" \
-        in result.stderr
+    shown = f"using {CHECKPOINT}: {DEFAULT_MODEL}, seed 1, epoch {epochs} of {epochs}; its test accuracy {accuracy:.2f}"
+    assert shown in result.stderr
 
 
 @pytest.mark.slow
@@ -194,21 +194,21 @@ def test_predict_from_any_folder_uses_your_run_there_else_the_shipped_weights(te
     accuracy = shipped["metrics"]["epochs"][-1]["test_acc"]
     result = run_cli("predict", str(image), cwd=tmp_path)  # a folder outside the repository, with no runs/
     assert result.returncode == 0 and predictions(result) == [label]
-    epochs = recipe_for("model2").epochs
-    header = (f"using the weights shipped with s6: model2, seed 1, epoch {epochs} of {epochs}; its test accuracy "
-              f"{accuracy:.2f}%")
+    epochs = recipe_for(DEFAULT_MODEL).epochs
+    header = (f"using the weights shipped with s6: {DEFAULT_MODEL}, seed 1, epoch {epochs} of {epochs}; its test "
+              f"accuracy {accuracy:.2f}%")
     assert header in result.stderr
     assert header in (ROOT / "README.md").read_text()  # README's example quotes the weights that ship
-    own = tmp_path / "runs" / "model2" / "checkpoint.pt"
+    own = tmp_path / "runs" / DEFAULT_MODEL / "checkpoint.pt"
     own.parent.mkdir(parents=True)
     own.write_bytes(CHECKPOINT.read_bytes())
-    assert "using runs/model2/checkpoint.pt" in run_cli("predict", str(image), cwd=tmp_path).stderr
+    assert f"using runs/{DEFAULT_MODEL}/checkpoint.pt" in run_cli("predict", str(image), cwd=tmp_path).stderr
 
 
 @pytest.mark.slow
 def test_shipped_weights_are_the_committed_seed1_run_and_reach_its_accuracy(mnist):
-    """`python -m s6.reading.shipped results/model2/seed1` made them: same weights, and the accuracy they claim is
-    real."""
+    """`python -m s6.reading.shipped results/MODEL/seed1` made them (MODEL: the default): same weights, and the
+    accuracy they claim is real."""
     model, shipped = load_classifier(SHIPPED)
     run = torch.load(CHECKPOINT, weights_only=True)
     assert shipped["metrics"] == run["metrics"] and shipped["plan"] == run["plan"]
@@ -220,12 +220,12 @@ def test_shipped_weights_are_the_committed_seed1_run_and_reach_its_accuracy(mnis
 
 @pytest.mark.slow
 def test_the_built_package_carries_the_shipped_weights(tmp_path):
-    """What `pip install .` or `pip install git+URL` installs: the wheel must hold s6/weights/model2.pt."""
+    """What `pip install .` or `pip install git+URL` installs: the wheel must hold the default model's weights."""
     subprocess.run([sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps", "-q", "-w", str(tmp_path)],
                    check=True, capture_output=True, timeout=600)
     (wheel,) = tmp_path.glob("s6-*.whl")
     with zipfile.ZipFile(wheel) as archive:
-        assert archive.read("s6/weights/model2.pt") == SHIPPED.read_bytes()
+        assert archive.read(f"s6/weights/{DEFAULT_MODEL}.pt") == SHIPPED.read_bytes()
 
 
 def bad_inputs(tmp_path):
