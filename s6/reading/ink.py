@@ -21,6 +21,7 @@ import os
 import warnings
 from pathlib import Path
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -60,10 +61,24 @@ def load_image(path: str | os.PathLike, name: str | None = None) -> Image.Image:
     # A phone stores a portrait photo's pixels on their side, with an EXIF tag saying how to turn them: turned as
     # the tag says, the digit is upright (untouched, a 7 on its side was read as a 5).
     image = ImageOps.exif_transpose(image)
+    if image.mode.startswith("I") or image.mode == "F":  # 16-bit or wider greys: scaled to 8 bits, not clipped
+        image = eight_bit(image)
     if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
         paper = Image.new("RGBA", image.size, "white")
         image = Image.alpha_composite(paper, image.convert("RGBA"))
     return ImageOps.grayscale(image)
+
+
+def eight_bit(image: Image.Image) -> Image.Image:
+    """A grey image of 16-bit (or wider integer, or float) pixels as an 8-bit one, its range scaled. Pillow's own
+    conversion clips every value above 255 to white, which would leave only pure black as ink (a 16-bit PNG of a 7
+    was read as a 0)."""
+    values = np.asarray(image, dtype=np.float64)
+    if image.mode == "F":
+        top = 1.0 if values.max() <= 1.0 else 255.0  # floats in [0, 1], or in 8-bit units
+    else:
+        top = 65535.0 if image.mode.startswith("I;16") or values.max() > 255 else 255.0
+    return Image.fromarray(np.clip(np.rint(values / top * 255), 0, 255).astype(np.uint8), mode="L")
 
 
 def pixels_of(image: Image.Image) -> torch.Tensor:
