@@ -4,6 +4,7 @@ summary, predict, demo). --help on each command."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -243,10 +244,25 @@ def build_parser() -> Parser:
     return parser
 
 
+def _stdout_to_devnull() -> None:
+    """Point stdout at /dev/null, so the interpreter's last flush at exit has nothing left to fail on."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return args.run(args) or 0
+        code = args.run(args) or 0
+        sys.stdout.flush()  # a closed pipe or a full disk shows here, inside the try, not as a traceback at exit
+        return code
+    except BrokenPipeError:  # the reader stopped reading (| head): stop quietly, as Unix tools do
+        _stdout_to_devnull()
+        return 1
+    except OSError as e:  # the output could not be written (> /dev/full), or a file the OS refused
+        _stdout_to_devnull()
+        where = f"{e.filename}:" if e.filename else "cannot write the output:"
+        print(f"error: {where} {e.strerror or type(e).__name__}", file=sys.stderr)
+        return 1
     except S6Error as e:
         print(f"error: {e}", file=sys.stderr)
         return 130 if isinstance(e, TrainingInterrupted) else 1

@@ -2,6 +2,7 @@
 
 import dataclasses
 import json
+import os
 import re
 import subprocess
 import sys
@@ -178,3 +179,19 @@ def test_part_1_and_help_never_import_torch(argv, tmp_path):
     result = subprocess.run([sys.executable, "-c", code, *argv], cwd=tmp_path, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[-1] == "False", f"{argv} imported torch"
+
+
+def test_output_that_cannot_be_written_is_one_line_or_silence_never_a_traceback():
+    """`s6 summary | head -0` (the reader has gone) stops quietly, as Unix tools do; `> /dev/full` is one line."""
+    read, write = os.pipe()
+    os.close(read)  # a pipe nobody reads: the first write fails with EPIPE
+    closed = subprocess.run([sys.executable, "-m", "s6", "summary"], stdout=write, stderr=subprocess.PIPE, text=True,
+                            cwd=ROOT)
+    os.close(write)
+    assert closed.returncode == 1 and closed.stderr == ""
+    if os.path.exists("/dev/full"):
+        with open("/dev/full", "w") as full:
+            result = subprocess.run([sys.executable, "-m", "s6", "summary"], stdout=full, stderr=subprocess.PIPE,
+                                    text=True, cwd=ROOT)
+        assert result.returncode == 1
+        assert result.stderr == "error: cannot write the output: No space left on device\n"
