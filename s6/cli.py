@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from s6 import S6Error, TrainingInterrupted, __version__, plural
-from s6.backprop.workbook import MAX_ITERATIONS
+from s6.backprop.workbook import ITERATIONS, MAX_ITERATIONS, WORKBOOK
 from s6.files import writable_dir, writable_file
 from s6.models.registry import DEFAULT_MODEL, REGISTRY
 from s6.reading.shipped import DEFAULT_HELP
@@ -159,7 +159,7 @@ def cmd_sheet(args: argparse.Namespace) -> None:
     from s6.backprop.network import WEIGHTS, Inputs
     from s6.backprop.workbook import write_workbook
 
-    out = Path(args.out)
+    out = Path(args.out or workbook_name(args.set, args.iterations))
     if out.suffix.lower() != ".xlsx":  # Excel and LibreOffice go by the name: book.txt would open as garbage
         raise S6Error(f"--out {out}: the workbook is an Excel file; give a name ending in .xlsx, "
                       f"e.g. {out.with_suffix('.xlsx')}")
@@ -169,6 +169,14 @@ def cmd_sheet(args: argparse.Namespace) -> None:
     inputs = replace(inputs, w=weights, **settings)
     path = write_workbook(writable_file(out, "--out"), inputs, args.iterations)
     print(f"wrote {path}: {plural(args.iterations, 'iteration')} for each learning rate")
+
+
+def workbook_name(settings: list[tuple[str, float]], iterations: int) -> str:
+    """The committed workbook's name for its own inputs; a name of its own for other inputs or another length
+    (asgmt_backpropagation-t1=0.01.xlsx), so trying an input never overwrites the committed file."""
+    changes = [f"{name}={value:g}" for name, value in settings]
+    changes += [f"{iterations}iterations"] if iterations != ITERATIONS else []
+    return "-".join([WORKBOOK.removesuffix(".xlsx"), *changes]) + ".xlsx"
 
 
 def cmd_backprop_figures(args: argparse.Namespace) -> None:
@@ -231,8 +239,9 @@ def build_parser() -> Parser:
     demo.set_defaults(run=cmd_demo)
 
     sheet = commands.add_parser("sheet", help="write the Part 1 backpropagation workbook", formatter_class=defaults)
-    sheet.add_argument("--out", default="asgmt_backpropagation.xlsx", help="where to write the .xlsx")
-    sheet.add_argument("--iterations", type=iterations, default=100,
+    sheet.add_argument("--out", help="where to write the .xlsx (default: asgmt_backpropagation.xlsx, or a name "
+                       "that says what --set and --iterations changed, e.g. asgmt_backpropagation-t1=0.01.xlsx)")
+    sheet.add_argument("--iterations", type=iterations, default=ITERATIONS,
                        help=f"gradient-descent rows per learning rate, 1 to {MAX_ITERATIONS}")
     sheet.add_argument("--set", type=input_setting, action="append", default=[], metavar="NAME=VALUE",
                        help="change a default input or starting weight, e.g. --set t1=0.01 (repeatable)")

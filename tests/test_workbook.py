@@ -172,3 +172,10 @@ def test_bad_sheet_arguments_exit_with_one_line(args, tmp_path):
     assert "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "x.xlsx").exists()
+
+
+def test_other_inputs_get_a_workbook_of_their_own_and_leave_the_committed_one(tmp_path):
+    """`s6 sheet --set t1=0.01` (README's hint) used to overwrite asgmt_backpropagation.xlsx; it names its own file."""
+    result = run_cli("sheet", "--set", "t1=0.01", "--iterations", "3", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["asgmt_backpropagation-t1=0.01-3iterations.xlsx"]

@@ -55,6 +55,8 @@ DOC = {
 SUMMARY_ITERATIONS = (1, 10, 50, 100)
 FIXED_TIME = datetime(2026, 1, 1)  # the document's created/modified stamp: regenerating must not change the file
 STAMP = FIXED_TIME.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+WORKBOOK = "asgmt_backpropagation.xlsx"  # the committed workbook: the default inputs, ITERATIONS rows
+ITERATIONS = 100  # rows per LR sheet of the committed workbook
 MAX_ITERATIONS = 1000  # rows per LR sheet; 1,000 already means 192,000 formulas, and spreadsheet apps slow down
 
 
@@ -197,7 +199,7 @@ def _print_layout(wb: Workbook) -> None:
         wb[lr_sheet_title(lr)].print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
 
 
-def build_workbook(inputs: Inputs = Inputs(), iterations: int = 100) -> Workbook:
+def build_workbook(inputs: Inputs = Inputs(), iterations: int = ITERATIONS) -> Workbook:
     if not 1 <= iterations <= MAX_ITERATIONS:
         raise ValueError(f"iterations must be 1 to {MAX_ITERATIONS}, got {iterations}")
     wb = Workbook()
@@ -212,7 +214,7 @@ def build_workbook(inputs: Inputs = Inputs(), iterations: int = 100) -> Workbook
     return wb
 
 
-def formula_values(inputs: Inputs = Inputs(), iterations: int = 100) -> dict[str, dict[str, float]]:
+def formula_values(inputs: Inputs = Inputs(), iterations: int = ITERATIONS) -> dict[str, dict[str, float]]:
     """The value of every cell of the LR sheets, by sheet title and cell, as s6.backprop.network computes it.
 
     Stored in the file as each formula's cached value, so a reader that does not recalculate
@@ -247,7 +249,7 @@ def _fill_cached_values(xml: str, title: str, values: dict[str, dict[str, float]
     return FORMULA_CELL.sub(fill, xml)
 
 
-def workbook_bytes(inputs: Inputs = Inputs(), iterations: int = 100) -> bytes:
+def workbook_bytes(inputs: Inputs = Inputs(), iterations: int = ITERATIONS) -> bytes:
     """The .xlsx file: live formulas with their values cached, and the same bytes for the same inputs.
 
     openpyxl stamps the save time into docProps/core.xml and the zip entries; both are fixed here,
@@ -272,7 +274,7 @@ def workbook_bytes(inputs: Inputs = Inputs(), iterations: int = 100) -> bytes:
     return out.getvalue()
 
 
-def write_workbook(path: str | os.PathLike, inputs: Inputs = Inputs(), iterations: int = 100) -> Path:
+def write_workbook(path: str | os.PathLike, inputs: Inputs = Inputs(), iterations: int = ITERATIONS) -> Path:
     """Build the workbook and write it atomically."""
     atomic_write_bytes(path, workbook_bytes(inputs, iterations))
     return Path(path)
