@@ -47,6 +47,11 @@ def writable_dir(path: str | os.PathLike, what: str) -> Path:
         raise S6Error(f"{what} {path} is a file, not a folder")
     try:
         path.mkdir(parents=True, exist_ok=True)
+    except OSError as e:  # name the folder that refused, not the one that is missing because of it
+        refused = next(parent for parent in path.absolute().parents if parent.exists())
+        raise S6Error(f"cannot create {what} {path}: {refused} does not let a folder be made in it "
+                      f"({e.strerror or type(e).__name__})") from None
+    try:
         with tempfile.TemporaryFile(dir=path):
             pass
     except OSError as e:
