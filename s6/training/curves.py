@@ -7,6 +7,7 @@ whatever falls below the view named on it.
 from __future__ import annotations
 
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from s6.models.registry import EXERCISE_ACCURACY
 from s6.training.train import held_out_of
@@ -34,12 +35,13 @@ def plot_history(history: list[dict], who: str = "") -> Figure:
     later = [v for values in accuracies.values() for v in (values[1:] or values)]
     bottom = min(97.0, min(later) - 0.5)
     acc_ax.set(xlabel="epoch", ylabel="accuracy (%)", title=f"{prefix}accuracy per epoch", ylim=(bottom, 100))
-    for name, values in accuracies.items():
-        for epoch, value in zip(epochs, values):
-            if value < bottom:
-                acc_ax.annotate(f"{name}, epoch {epoch}: {value:.1f}% (below the view)", (epoch, bottom),
-                                xytext=(4, 6 if name == "train" else 18), textcoords="offset points", fontsize=8)
+    below = [f"{name}, epoch {epoch}: {value:.1f}% (below the view)"
+             for name, values in accuracies.items() for epoch, value in zip(epochs, values) if value < bottom]
+    for row, note in enumerate(below):  # in the top-left corner, which the curves reach last, not on a line
+        acc_ax.text(0.02, 0.97 - 0.08 * row, note, transform=acc_ax.transAxes, va="top", fontsize=8)
     for ax in (loss_ax, acc_ax):
         ax.grid(alpha=0.3)
-        ax.legend()
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole: no tick at 1.5
+    loss_ax.legend()
+    acc_ax.legend(loc="lower right")  # the notes hold the top left
     return fig
