@@ -25,8 +25,9 @@ from pathlib import Path
 import torch
 
 from s6.files import save_json
+from s6.models.augment import Augment
 from s6.models.experimental import changed
-from s6.models.recipe import Augment, Recipe
+from s6.models.recipe import Recipe
 from s6.models.registry import REGISTRY, recipe_for
 from s6.models.spec import Spec
 from s6.training.mnist import load_mnist, resolve_data_dir

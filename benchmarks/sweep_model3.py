@@ -30,11 +30,12 @@ from torch import nn
 
 from s6.device import describe_device, resolve_device
 from s6.files import save_json
+from s6.models.augment import Augment, random_affine
 from s6.models.net import Net, count_parameters
-from s6.models.recipe import Augment, Recipe
+from s6.models.recipe import Recipe
 from s6.models.registry import recipe_for
 from s6.models.spec import GAP, ConvBN, Head, Layer, Pool, Spec
-from s6.training.batches import normalise, random_affine
+from s6.training.batches import normalise
 from s6.training.mnist import load_mnist, resolve_data_dir
 from s6.training.train import make_optimizer
 

@@ -9,8 +9,8 @@ import torch
 from torchvision.datasets import MNIST
 
 from s6 import S6Error
-from s6.models.recipe import Augment
-from s6.training.batches import TensorLoader, normalise, random_affine
+from s6.models.augment import Augment, random_affine
+from s6.training.batches import TensorLoader, normalise
 from s6.training.mnist import mnist_folder, raw_dir
 
 

@@ -4,14 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-
-@dataclass(frozen=True)
-class Augment:
-    """Random affine jitter for handwritten digits (no flips: a flipped 2 is not a 2)."""
-
-    degrees: float = 7.0  # max rotation, either way, in degrees
-    translate: float = 0.1  # max shift, either way, as a fraction of the image side
-    scale: float = 0.1  # max zoom in or out, as a fraction
+from s6.models.augment import Augment
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,9 @@ import torch
 from torch import nn
 
 from s6 import plural
+from s6.models.augment import Augment
 from s6.models.net import count_parameters
-from s6.models.recipe import Augment, Recipe, clean_tail
+from s6.models.recipe import Recipe, clean_tail
 
 
 @dataclass(frozen=True)

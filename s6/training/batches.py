@@ -4,7 +4,8 @@ Two ways to feed a model:
 
 * ``TensorLoader`` (the default) keeps the whole dataset as one normalised tensor on the
   training device, shuffles with ``torch.randperm`` and augments whole batches at once
-  with ``affine_grid``/``grid_sample`` (``random_affine``). No per-image Python work, no worker processes.
+  with ``affine_grid``/``grid_sample`` (``s6.models.augment.random_affine``). No per-image Python work, no
+  worker processes.
 * ``torchvision_loaders`` is the textbook ``DataLoader`` + PIL-transform pipeline, kept
   for comparison and teaching (``--loader torchvision``).
 """
@@ -16,10 +17,9 @@ import os
 from collections.abc import Iterator
 
 import torch
-import torch.nn.functional as F
 
 from s6 import S6Error
-from s6.models.recipe import Augment
+from s6.models.augment import Augment, random_affine
 from s6.models.spec import MNIST_MEAN, MNIST_STD
 from s6.training.mnist import MNISTTensors, mnist_folder, torchvision_module
 
@@ -27,24 +27,6 @@ from s6.training.mnist import MNISTTensors, mnist_folder, torchvision_module
 def normalise(images: torch.Tensor) -> torch.Tensor:
     """uint8 (N, 28, 28) -> float32 (N, 1, 28, 28) with MNIST's mean and std."""
     return (images.unsqueeze(1).float() / 255.0 - MNIST_MEAN) / MNIST_STD
-
-
-def random_affine(x: torch.Tensor, augment: Augment, generator: torch.Generator) -> torch.Tensor:
-    """Rotate, shift and zoom every image of a normalised batch by its own random amount."""
-    draws = torch.rand(4, x.shape[0], generator=generator, device=x.device) * 2 - 1  # uniform in [-1, 1)
-    angle = draws[0] * math.radians(augment.degrees)
-    zoom = 1 + draws[1] * augment.scale
-    shift_x = draws[2] * (2 * augment.translate)  # affine_grid spans [-1, 1]: 2 units per side
-    shift_y = draws[3] * (2 * augment.translate)
-    cos = torch.cos(angle) / zoom
-    sin = torch.sin(angle) / zoom
-    theta = torch.stack(
-        [torch.stack([cos, -sin, shift_x], 1), torch.stack([sin, cos, shift_y], 1)], 1
-    )
-    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
-    background = -MNIST_MEAN / MNIST_STD  # a black pixel after normalisation
-    moved = F.grid_sample(x - background, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
-    return moved + background
 
 
 class TensorLoader:
