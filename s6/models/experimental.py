@@ -12,7 +12,7 @@ from dataclasses import dataclass, fields, replace
 import torch
 from torch import nn
 
-from s6.models.net import Dropout, make_layer
+from s6.models.net import conv_bn_block, make_layer
 from s6.models.spec import ConvBN, Layer, Spec
 
 
@@ -74,8 +74,6 @@ class GroupedConvBN(ConvBN):
     groups: int = 2
 
     def make(self, c_in: int) -> nn.Module:
-        convs = [nn.Conv2d(c_in, c_in, 3, padding=self.padding, groups=c_in, bias=False),
-                 nn.Conv2d(c_in, self.width, 1, groups=self.groups, bias=False), nn.ChannelShuffle(self.groups)]
-        dropout = [Dropout(self.dropout)] if self.dropout > 0 else []
-        pool = [nn.MaxPool2d(2)] if self.pool else []
-        return nn.Sequential(*convs, *pool, nn.BatchNorm2d(self.width), nn.ReLU(), *dropout)
+        return conv_bn_block(self, [nn.Conv2d(c_in, c_in, 3, padding=self.padding, groups=c_in, bias=False),
+                                    nn.Conv2d(c_in, self.width, 1, groups=self.groups, bias=False),
+                                    nn.ChannelShuffle(self.groups)])

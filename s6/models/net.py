@@ -49,9 +49,7 @@ def make_layer(layer: Layer, c_in: int) -> nn.Module:
                      nn.Conv2d(c_in, layer.width, 1, bias=False)]
         else:
             convs = [nn.Conv2d(c_in, layer.width, 3, padding=layer.padding, bias=False)]  # BatchNorm has the bias
-        dropout = [Dropout(layer.dropout)] if layer.dropout > 0 else []
-        pool = [nn.MaxPool2d(2)] if layer.pool else []
-        return nn.Sequential(*convs, *pool, nn.BatchNorm2d(layer.width), nn.ReLU(), *dropout)
+        return conv_bn_block(layer, convs)
     if isinstance(layer, Pool):
         return nn.MaxPool2d(2)
     if isinstance(layer, GAP):
@@ -59,6 +57,13 @@ def make_layer(layer: Layer, c_in: int) -> nn.Module:
     if isinstance(layer, Head):
         return nn.Conv2d(c_in, 10, 1)
     raise TypeError(f"not a layer: {layer!r}")
+
+
+def conv_bn_block(layer: ConvBN, convs: list[nn.Module]) -> nn.Sequential:
+    """A ConvBN block from its convolutions: [max-pool ->] BatchNorm -> ReLU [-> Dropout], as ``layer`` says."""
+    dropout = [Dropout(layer.dropout)] if layer.dropout > 0 else []
+    pool = [nn.MaxPool2d(2)] if layer.pool else []
+    return nn.Sequential(*convs, *pool, nn.BatchNorm2d(layer.width), nn.ReLU(), *dropout)
 
 
 class Net(nn.Module):
