@@ -43,13 +43,12 @@ def test_hidden_weight_gradients_use_their_own_hidden_unit():
 def test_the_written_chain_rule_comes_to_the_numbers_autograd_checks(inputs):
     """Every step of the derivation's text (the workbook's comments and Derivation sheet, the figures, docs), read as
     arithmetic, equals the reference's value of what it names; a mistyped index (a_h1 for a_h2) would not."""
-    from s6.backprop.derivation import STEPS, evaluate
+    from s6.backprop.derivation import STEPS, equations, evaluate
 
     v = forward_backward(inputs.i1, inputs.i2, inputs.t1, inputs.t2, inputs.w)
     checked = set()
     for _, text in STEPS:
-        for part in text.split(";   "):
-            name, *sides = [side.strip() for side in part.split("   (")[0].split(" = ")]
+        for name, *sides in equations(text):
             key = name.replace("∂E_total/∂", "dE/d")
             for side in sides:
                 value = evaluate(side, v)

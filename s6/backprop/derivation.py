@@ -64,6 +64,11 @@ STEPS = [
 NOTE = {"w3": "  (a_h2, not a_h1: w3 feeds h2)", "w4": "  (a_h2, not a_h1: w4 feeds h2)"}
 
 
+def equations(step: str) -> list[list[str]]:
+    """A step's equations, each as its sides: "a = b = c;   d = e   (a note)" -> [[a, b, c], [d, e]]."""
+    return [[side.strip() for side in part.split("   (")[0].split(" = ")] for part in step.split(";   ")]
+
+
 def mathtext(expression: str) -> str:
     """An expression of this module in matplotlib's math notation: a_o1 -> a_{o1}, w5 -> w_5, ∂ -> \\partial."""
     text = re.sub(r"\b([whiotE])(\d)\b", r"\1_\2", expression)  # w5 -> w_5 (not the o1 of a_o1: no \b after _)

@@ -272,7 +272,7 @@ def backprop_table(iterations: tuple[int, ...] = (1, 10, 50, 100)) -> str:
 
 def derivation_table() -> str:
     """The Derivation sheet's steps (s6.backprop.derivation), each with what it comes to at the default inputs."""
-    from s6.backprop.derivation import STEPS, evaluate
+    from s6.backprop.derivation import STEPS, equations, evaluate
     from s6.backprop.network import Inputs, forward_backward
 
     inputs = Inputs()
@@ -280,8 +280,7 @@ def derivation_table() -> str:
     rows = ["| for | step | at the defaults |", "|---|---|---|"]
     for target, text in STEPS:
         values = []
-        for part in text.split(";   "):
-            sides = part.split("   (")[0].split(" = ")[1:]
+        for _, *sides in equations(text):
             value = next((x for side in reversed(sides) if (x := evaluate(side, v)) is not None), None)
             values += [] if value is None else [f"{value:.6g}"]
         rows.append(f"| {target} | {text} | {'; '.join(values)} |")
