@@ -255,18 +255,20 @@ def photos_sentence(record: dict) -> str:
             f"digits and {span('small')} of small digits (each a thirtieth of a 2,000-pixel-wide photo).")
 
 
-def backprop_table(iterations: tuple[int, ...] = (1, 10, 50, 100)) -> str:
-    """E_total after k - 1 updates, per learning rate: the numbers the workbook holds (a test proves the workbook
-    equals this reference, in LibreOffice's recalculation)."""
+def backprop_table() -> str:
+    """E_total after k - 1 updates, per learning rate, at the iterations of the workbook's Summary table: the numbers
+    the workbook holds (a test proves the workbook equals this reference, in LibreOffice's recalculation)."""
     from s6.backprop.network import LEARNING_RATES, Inputs, train
+    from s6.backprop.workbook import SUMMARY_ITERATIONS
 
     def plain(x: float) -> str:  # six decimals, or three significant digits once it is that small
         return f"{x:.6f}" if x >= 1e-3 else f"{x:.{2 - math.floor(math.log10(x))}f}"
 
-    rows = ["| η | " + " | ".join(f"k = {k}" for k in iterations) + " |", "|---" * (len(iterations) + 1) + "|"]
+    rows = ["| η | " + " | ".join(f"k = {k}" for k in SUMMARY_ITERATIONS) + " |",
+            "|---" * (len(SUMMARY_ITERATIONS) + 1) + "|"]
     for lr in LEARNING_RATES:
-        errors = train(Inputs(), lr, max(iterations))
-        rows.append(f"| {lr:.1f} | " + " | ".join(plain(errors[k - 1]["E_total"]) for k in iterations) + " |")
+        errors = train(Inputs(), lr, max(SUMMARY_ITERATIONS))
+        rows.append(f"| {lr:.1f} | " + " | ".join(plain(errors[k - 1]["E_total"]) for k in SUMMARY_ITERATIONS) + " |")
     return "\n".join(rows)
 
 

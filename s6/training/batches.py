@@ -22,6 +22,7 @@ from s6 import S6Error
 from s6.models.augment import Augment, random_affine
 from s6.models.spec import MNIST_MEAN, MNIST_STD
 from s6.training.mnist import MNISTTensors, mnist_folder, torchvision_module
+from s6.training.plan import TRAIN_IMAGES
 
 
 def normalise(images: torch.Tensor) -> torch.Tensor:
@@ -157,9 +158,9 @@ def torchvision_loaders(
         return datasets.MNIST(str(root), train=True, transform=transforms.Compose(transform))
 
     test_set = datasets.MNIST(str(root), train=False, transform=transforms.Compose(to_tensor))
-    cut = 60000 - (validation or 0)
+    cut = TRAIN_IMAGES - (validation or 0)
     if validation:
-        test_set = Subset(training_images(to_tensor), range(cut, 60000))
+        test_set = Subset(training_images(to_tensor), range(cut, TRAIN_IMAGES))
     generator = torch.Generator().manual_seed(seed)
     augmented, clean = (DataLoader(Subset(training_images(transform), range(train_subset or cut)),
                                    batch_size=batch_size, shuffle=True, num_workers=num_workers, generator=generator,
