@@ -3,6 +3,7 @@ chunk, the SHA-256 of the file it shows; when that file changes, these fail unti
 (the commands: docs/testing.md, "Images")."""
 
 import hashlib
+import importlib.util
 
 from conftest import ROOT
 from PIL import Image
@@ -20,10 +21,27 @@ def test_the_demo_screenshot_shows_the_shipped_weights():
         'retake it: S6_SCREENSHOT=images/demo.png pytest tests/test_demo.py -k "drawn and 7"'
 
 
-def test_the_workbook_screenshot_shows_the_committed_workbook():
+def test_the_workbook_screenshots_show_the_committed_workbook_at_a_width_github_can_show():
+    spec = importlib.util.spec_from_file_location("workbook_screenshot", ROOT / "tools" / "workbook_screenshot.py")
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
     expected = hashlib.sha256((ROOT / "asgmt_backpropagation.xlsx").read_bytes()).hexdigest()
-    assert shown("workbook_lr0.5.png", "s6-workbook-sha256") == expected, \
-        "retake it: python tools/workbook_screenshot.py"
+    for view in tool.VIEWS:
+        path = tool.view_path(ROOT / "images", "LR=0.5", view)
+        assert shown(path.name, "s6-workbook-sha256") == expected, "retake them: python tools/workbook_screenshot.py"
+        assert Image.open(path).width <= tool.MAX_WIDTH, path.name  # at its own size, readable in GitHub's column
+
+
+def test_the_backprop_figures_are_what_the_derivation_draws_now(tmp_path):
+    """Part 1's figures, redrawn from s6.backprop now, are the committed ones pixel for pixel."""
+    import numpy as np
+
+    from s6.backprop.figures import write_backprop_figures
+
+    for path in write_backprop_figures(tmp_path):
+        committed = np.asarray(Image.open(ROOT / "images" / path.name).convert("RGB"))
+        assert np.array_equal(np.asarray(Image.open(path).convert("RGB")), committed), \
+            f"redraw it: python -m s6 backprop-figures ({path.name})"
 
 
 def test_every_image_in_images_is_named_in_the_docs_with_the_command_that_makes_it():

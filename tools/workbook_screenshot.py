@@ -1,10 +1,13 @@
-"""README's picture of Part 1's workbook: one learning-rate sheet of the committed asgmt_backpropagation.xlsx, as
-headless LibreOffice renders it (its own recalculation of the live formulas, not numbers written by Python).
+"""README's pictures of Part 1's workbook: one learning-rate sheet of the committed asgmt_backpropagation.xlsx, as
+headless LibreOffice renders it (its own recalculation of the live formulas, not numbers written by Python), in
+three views that each fit GitHub's column at their own size: the weights, the forward pass, the gradients.
 
-    python tools/workbook_screenshot.py [--sheet LR=0.5] [--rows 20] [--out images/workbook_lr0.5.png]
+    python tools/workbook_screenshot.py [--sheet LR=0.5] [--rows 12] [--out-dir images]
 
-The picture records the SHA-256 of the workbook it shows (a PNG text chunk), so a test fails when the workbook
-changes and the picture does not. Needs LibreOffice (``soffice``) and poppler's ``pdftoppm``.
+A view is the sheet with the other columns hidden, printed at 100% and rendered at 96 dots per inch, so its text is
+as large as on a screen; each is at most MAX_WIDTH pixels wide. Each picture records the SHA-256 of the workbook it
+shows (a PNG text chunk), so a test fails when the workbook changes and the pictures do not. Needs LibreOffice
+(``soffice``) and poppler's ``pdftoppm``.
 """
 
 from __future__ import annotations
@@ -23,21 +26,37 @@ from PIL import Image, ImageChops
 from PIL.PngImagePlugin import PngInfo
 
 from s6 import S6Error
+from s6.backprop.network import COLUMNS, WEIGHTS
+from s6.backprop.workbook import HEADER_ROW
 from s6.cli import positive_int
-from s6.files import atomic_write_bytes, writable_file
+from s6.files import atomic_write_bytes, writable_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKBOOK = ROOT / "asgmt_backpropagation.xlsx"
 SHA_KEY = "s6-workbook-sha256"  # the PNG text chunk that names the workbook shown
+MAX_WIDTH = 1000  # pixels: wider, and GitHub's column (about 880 px) shrinks the text past reading
+DPI = 96  # a screen's: 10-point text is 13 pixels high
+# Each view's file (images/workbook_<view>.png) and the columns it shows of the LR sheet's table.
+VIEWS = {
+    "weights": ("iteration", *WEIGHTS),
+    "forward": ("iteration", "h1", "a_h1", "h2", "a_h2", "o1", "a_o1", "o2", "a_o2"),
+    "gradients": ("iteration", "E_total", *(f"dE/d{w}" for w in WEIGHTS)),
+}
+WIDTH = 10  # characters a column, the workbook's 11 less one, so nine fit: LibreOffice shows a digit less
 
 
 def workbook_sha256(path: Path = WORKBOOK) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def one_sheet_copy(source: Path, sheet: str, rows: int, out: Path) -> None:
-    """A copy that prints only ``sheet``'s header and first ``rows`` iterations, on one landscape page. The other
-    sheets stay (the formulas read Inputs) but are hidden, so LibreOffice prints none of them."""
+def view_path(folder: Path, sheet: str, view: str) -> Path:
+    return folder / f"workbook_{sheet.replace('=', '').lower()}_{view}.png"  # LR=0.5 -> workbook_lr0.5_weights.png
+
+
+def one_sheet_copy(source: Path, sheet: str, rows: int, columns: tuple[str, ...], out: Path) -> None:
+    """A copy that prints only ``sheet``'s ``columns`` of its header and first ``rows`` iterations, at 100% on one
+    landscape page. The other sheets stay (the formulas read Inputs) but are hidden, so LibreOffice prints none of
+    them; so are the other columns (hidden, not deleted: the formulas read them)."""
     book = openpyxl.load_workbook(source)
     if sheet not in book.sheetnames:
         raise S6Error(f"no sheet {sheet!r} in {source.name}; it has: {', '.join(book.sheetnames)}")
@@ -46,10 +65,14 @@ def one_sheet_copy(source: Path, sheet: str, rows: int, out: Path) -> None:
         if other is not ws:
             other.sheet_state = "hidden"
     book.active = book.sheetnames.index(sheet)
-    ws.print_area = f"A1:{openpyxl.utils.get_column_letter(ws.max_column)}{4 + rows}"
+    for i, name in enumerate(COLUMNS, start=1):
+        column = ws.column_dimensions[openpyxl.utils.get_column_letter(i)]
+        column.hidden, column.width = name not in columns, WIDTH
+    # From the table's header down: rows 1-2 (η, a sentence) would need column B, which holds i1 below them.
+    ws.print_area = f"A{HEADER_ROW}:{openpyxl.utils.get_column_letter(len(COLUMNS))}{HEADER_ROW + rows}"
     ws.page_setup.orientation = "landscape"
-    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 1
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.sheet_properties.pageSetUpPr.fitToPage = False
+    ws.page_setup.scale = 100
     book.save(out)
 
 
@@ -57,7 +80,7 @@ def render(workbook: Path, folder: Path) -> Image.Image:
     """The first page of LibreOffice's PDF of ``workbook``, as an image, cropped to what is printed."""
     pdf = folder / f"{workbook.stem}.pdf"
     for command in (["soffice", "--headless", "--convert-to", "pdf", "--outdir", str(folder), str(workbook)],
-                    ["pdftoppm", "-png", "-r", "220", "-f", "1", "-l", "1", "-singlefile", str(pdf),
+                    ["pdftoppm", "-png", "-r", str(DPI), "-f", "1", "-l", "1", "-singlefile", str(pdf),
                      str(folder / "page")]):
         try:
             subprocess.run(command, check=True, capture_output=True, text=True, timeout=180)
@@ -74,26 +97,32 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sheet", default="LR=0.5", help="the sheet to show (default: %(default)s)")
     parser.add_argument("--rows", type=positive_int, default=12, help="iterations shown (default: %(default)s)")
-    parser.add_argument("--out", default=str(ROOT / "images" / "workbook_lr0.5.png"),
-                        help="where the PNG goes (default: images/workbook_lr0.5.png)")
+    parser.add_argument("--out-dir", default="images", help="where the PNGs go (default: %(default)s)")
     args = parser.parse_args()
     try:
         for tool in ("soffice", "pdftoppm"):
             if shutil.which(tool) is None:
                 raise S6Error(f"{tool} not found (apt-get install libreoffice-calc-nogui poppler-utils)")
-        out = writable_file(args.out, "--out")  # before LibreOffice's seconds, not after
+        folder = writable_dir(args.out_dir, "--out-dir")  # before LibreOffice's seconds, not after
+        images = {}
         with tempfile.TemporaryDirectory() as tmp:
-            copy = Path(tmp) / "sheet.xlsx"
-            one_sheet_copy(WORKBOOK, args.sheet, args.rows, copy)
-            image = render(copy, Path(tmp))
+            for view, columns in VIEWS.items():
+                copy = Path(tmp) / f"{view}.xlsx"
+                one_sheet_copy(WORKBOOK, args.sheet, args.rows, columns, copy)
+                images[view] = render(copy, Path(tmp))
+                if images[view].width > MAX_WIDTH:
+                    raise S6Error(f"the {view} view is {images[view].width} px wide, over {MAX_WIDTH}: show fewer "
+                                  "columns")
     except S6Error as e:
         sys.exit(f"error: {e}")
     info = PngInfo()
     info.add_text(SHA_KEY, workbook_sha256())
-    png = io.BytesIO()
-    image.save(png, format="PNG", pnginfo=info, optimize=True)
-    atomic_write_bytes(out, png.getvalue())  # whole or not at all
-    print(f"wrote {out} ({image.width}x{image.height}) of {WORKBOOK.name}'s sheet {args.sheet}")
+    for view, image in images.items():
+        png = io.BytesIO()
+        image.save(png, format="PNG", pnginfo=info, optimize=True)
+        out = view_path(folder, args.sheet, view)
+        atomic_write_bytes(out, png.getvalue())  # whole or not at all
+        print(f"wrote {out} ({image.width}x{image.height}) of {WORKBOOK.name}'s sheet {args.sheet}")
 
 
 if __name__ == "__main__":

@@ -29,10 +29,8 @@ def _weight_label(name: str) -> str:
     return f"$w_{name[1]}$"
 
 
-def network_and_forward(v: dict[str, float]) -> Figure:
-    """Step 1: the network with its weights, and the forward pass with the default numbers."""
-    fig = Figure(figsize=(11, 5.2))
-    ax = fig.add_axes((0.0, 0.05, 0.5, 0.85))
+def _draw_network(ax, v: dict[str, float] | None = None) -> None:
+    """The 2-2-2 network on ``ax``; with ``v`` (the defaults' values), each input, starting weight and target too."""
     ax.set_xlim(-0.6, 7.4)
     ax.set_ylim(-0.8, 2.8)
     ax.axis("off")
@@ -40,13 +38,36 @@ def network_and_forward(v: dict[str, float]) -> Figure:
         (x0, y0), (x1, y1) = NODES[a], NODES[b]
         ax.plot([x0, x1], [y0, y1], color="grey", lw=1.2, zorder=1)
         t = 0.3 if (y0 != y1) else 0.5
-        ax.text(x0 + t * (x1 - x0), y0 + t * (y1 - y0) + 0.12, _weight_label(w), fontsize=11, ha="center")
+        label = _weight_label(w) + (f" = {v[w]:g}" if v else "")
+        ax.text(x0 + t * (x1 - x0), y0 + t * (y1 - y0) + 0.12, label, fontsize=11, ha="center",
+                bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.5} if v else None)
     for name, (x, y) in NODES.items():
         ax.scatter([x], [y], s=1500, color="#DDEBF7", edgecolors="#1F4E79", zorder=2)
         ax.text(x, y, name if name[0] == "i" else f"{name}\n$\\sigma$", ha="center", va="center", fontsize=10, zorder=3)
+        if v and name[0] == "i":  # the input's value, left of its node
+            ax.text(x - 0.4, y, f"{v[name]:g}", ha="right", va="center", fontsize=11, color="#1F4E79")
     for o, t in (("o1", "t1"), ("o2", "t2")):
         x, y = NODES[o]
-        ax.text(x + 0.45, y, f"$E_{o[1]} = \\frac{{1}}{{2}}({t[0]}_{t[1]} - a_{{{o}}})^2$", fontsize=11, va="center")
+        target = f",  ${t[0]}_{t[1]} = {v[t]:g}$" if v else ""
+        ax.text(x + 0.45, y, f"$E_{o[1]} = \\frac{{1}}{{2}}({t[0]}_{t[1]} - a_{{{o}}})^2${target}", fontsize=11,
+                va="center")
+
+
+def network(v: dict[str, float]) -> Figure:
+    """The network as the exercise gives it: its inputs, its starting weights and its targets."""
+    fig = Figure(figsize=(8.8, 4.2))
+    ax = fig.add_axes((0.03, 0.0, 0.97, 0.9))
+    _draw_network(ax, v)
+    ax.set_xlim(-1.3, 7.6)
+    fig.suptitle("The network: 2 inputs, 2 sigmoid hidden units, 2 sigmoid outputs, no biases (starting values)",
+                 fontsize=13, x=0.02, ha="left")
+    return fig
+
+
+def network_and_forward(v: dict[str, float]) -> Figure:
+    """Step 1: the network with its weights, and the forward pass with the default numbers."""
+    fig = Figure(figsize=(11, 5.2))
+    _draw_network(fig.add_axes((0.0, 0.05, 0.5, 0.85)))
     fig.suptitle("Step 1: the network and the forward pass (default inputs and weights)", fontsize=14, x=0.02, ha="left")
     lines = [
         f"$h_1 = w_1 i_1 + w_2 i_2 = {v['h1']:.6f}$",
@@ -119,11 +140,12 @@ def lr_comparison(inputs: Inputs = Inputs(), iterations: int = 100) -> Figure:
 
 
 def write_backprop_figures(directory: str | os.PathLike = "images", inputs: Inputs = Inputs()) -> list[Path]:
-    """Render backprop_step1..4.png and backprop_lr_comparison.png into ``directory``."""
+    """Render backprop_network.png, backprop_step1..4.png and backprop_lr_comparison.png into ``directory``."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     v = forward_backward(inputs.i1, inputs.i2, inputs.t1, inputs.t2, inputs.w)
     figures = {
+        "backprop_network.png": network(v),
         "backprop_step1.png": network_and_forward(v),
         "backprop_step2.png": w5_term_by_term(v),
         "backprop_step3.png": output_weights(v),
