@@ -82,10 +82,10 @@ def github_anchor(heading: str) -> str:
     return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
 
 
-def test_readme_is_a_front_page_of_at_most_14_kb():
+def test_readme_is_a_front_page_of_at_most_17_kb():
     """The rest belongs in docs/: a front page that says each fact once stays short enough to read."""
     size = len((ROOT / "README.md").read_bytes())
-    assert size <= 14_000, f"README.md is {size:,} bytes"
+    assert size <= 17_000, f"README.md is {size:,} bytes"
 
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)

@@ -83,10 +83,10 @@ def test_the_time_sentence_quotes_the_record_against_the_earlier_revision_and_ju
     assert "took 49.5 s from start to exit on cpu: X, 2 threads (the median of 2 runs," in new
     assert "ending at 99.50%; the earlier default, commit 558d71b's 8-epoch Model-2," in new
     assert "took 120.0 s: 2.42 times as long." in new
-    assert "within 60 s on a 2-core CPU is met here." in new
+    assert "within 60 s on a 2-core CPU is met on that machine." in new
     path = saved_printout(tmp_path, "slow", [], {**figures, "runs": [{}], "s6_seconds": 159.49})
     new = render(f"<!-- s6:time {path} -->\n<!-- /s6:time -->", RECORD, tmp_path)
-    assert "(one run," in new and "missed here, by a factor of 2.7." in new
+    assert "(one run," in new and "missed on that machine, by a factor of 2.7." in new
 
 
 def test_the_validation_screen_table_ranks_candidates_and_pairs_each_with_the_reference(tmp_path):
@@ -163,9 +163,9 @@ def test_a_goal_is_judged_per_role_on_the_min_and_the_exact_mean():
             for s, role, a in ((1, "development", 99.4), (2, "development", 99.6), (11, "confirmation", 99.39),
                                (12, "confirmation", 99.6), (13, "confirmation", 99.5))]
     new = render("<!-- s6:goal-model3 -->\n<!-- /s6:goal-model3 -->", {"model3": {"params": 3918, "runs": runs}})
-    assert ("Development seeds 1-2: each ≥ 99.4% **met** (min 99.40%, seed 1); mean ≥ 99.5% **met** (99.5%). "
+    assert ("Development seeds 1-2: each ≥ 99.4% **met** (min 99.40%, seed 1); mean ≥ 99.5% **met** (99.50%). "
             "Confirmation seeds 11-13: each ≥ 99.4% **missed** (min 99.39%, seed 11); mean ≥ 99.5% **missed** "
-            "(99.4967%).") in new
+            "(99.497%).") in new
 
 
 def test_the_sweep_and_screen_tables_have_a_row_per_candidate(tmp_path):
