@@ -37,12 +37,20 @@ def test_seed_spread_puts_every_learned_seed_in_view_and_names_the_one_that_did_
     assert {t.get_text().split(" (")[0] for t in ax.get_legend().get_texts()} >= {"Model-1", "Model-2"}
 
 
+def test_seed_spread_draws_each_roles_mean_as_the_tables_give_it():
+    (ax,) = plot_seed_spread(RECORD).axes
+    bars = {(round(float(c.get_segments()[0][0][1]), 6), c.get_linestyle()[0][1] is None) for c in ax.collections}
+    # Model-2: development 99.3, 99.5, 99.6 (mean 99.4667, solid); confirmation 99.45, 99.55 (99.5, dotted)
+    assert bars == {(round(55.225, 6), True), (round(298.4 / 3, 6), True), (99.5, False)}
+
+
 def test_history_zooms_to_the_later_epochs_and_names_a_first_epoch_below_the_view():
     history = [epoch(1, 71.0, 96.0), epoch(2, 98.2, 98.9), epoch(3, 99.0, 99.45)]
     loss_ax, acc_ax = plot_history(history, "Model-1, seed 4").axes
     assert acc_ax.get_ylim() == pytest.approx((97.0, 100.0))
-    assert any(t.get_text() == "train, epoch 1: 71.0% (below the view)" for t in acc_ax.texts)
-    assert any(t.get_text() == "test, epoch 1: 96.0% (below the view)" for t in acc_ax.texts)
+    # named under the panel, beside the axis's label, so no curve or the target's line runs over them
+    assert acc_ax.get_xlabel() == "epoch\nbelow the view: train, epoch 1: 71.0%; test, epoch 1: 96.0%"
+    assert loss_ax.get_xlabel() == "epoch" and not acc_ax.texts
     assert acc_ax.get_title() == "Model-1, seed 4: accuracy per epoch"
     assert loss_ax.get_title() == "Model-1, seed 4: loss per epoch"
 

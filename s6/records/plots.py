@@ -68,7 +68,8 @@ def plot_confusion(counts: torch.Tensor, who: str) -> Figure:
 
 
 def plot_seed_spread(results: dict, target: float = EXERCISE_ACCURACY) -> Figure:
-    """Final-epoch test accuracy of every seed against parameter count: a dot per seed, a bar at each model's median.
+    """Final-epoch test accuracy of every seed against parameter count: a dot per seed, a bar at each role's mean
+    (the mean the seed tables give: solid for the development seeds, dotted for the confirmation seeds).
 
     ``results`` is results/seeds.json (see ``s6.records.results``). The axis is linear and zoomed to the runs; a run
     below the view (a seed that did not learn) is named on the plot instead of stretching the axis for everyone
@@ -94,16 +95,16 @@ def plot_seed_spread(results: dict, target: float = EXERCISE_ACCURACY) -> Figure
                               alpha=0.6, color=color, mfc="none" if role == "confirmation" else None,
                               label=f"{display_name(model)} ({counts} seeds)" if color is None else None)
             color = dots.get_color()
+            ax.hlines(statistics.fmean(run["final_test_acc"] for run in runs), x - width, x + width, color=color,
+                      lw=2, ls="-" if role == ROLES[0] else ":")
             for run in runs:
                 if run["final_test_acc"] < bottom:
                     ax.annotate(f"seed {run['seed']}: {run['final_test_acc']:.1f}%, below the view", (x, bottom),
                                 xytext=(8, 4), textcoords="offset points", fontsize=8)
-        ax.hlines(statistics.median(run["final_test_acc"] for run in runs_of(entry)), x - width, x + width,
-                  color=color, lw=2)
     ax.axhline(target, color="grey", ls="--", lw=1, label=f"{target}% target")
     ax.set(xlabel="trainable parameters", ylabel="test accuracy at the final epoch (%)", ylim=(bottom, top),
-           title="Every seed's final test accuracy, by model\n(bar: median; circles: development seeds; "
-                 "squares: confirmation seeds)")
+           title="Every seed's final test accuracy, by model\n(circles: development seeds, bar: their mean; "
+                 "squares: confirmation seeds, dotted bar: their mean)")
     ax.grid(alpha=0.3)
     ax.legend(loc="lower right", fontsize=8)
     return fig
