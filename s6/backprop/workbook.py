@@ -19,7 +19,7 @@ from openpyxl.chart import LineChart, Reference
 from openpyxl.chart.data_source import StrData, StrRef, StrVal
 from openpyxl.chart.series import SeriesLabel
 from openpyxl.comments import Comment
-from openpyxl.styles import Font, PatternFill
+from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from s6.backprop.derivation import FORWARD, NOTE, STEPS, gradient
@@ -34,6 +34,7 @@ SHEET_NAMES_NOTE = ("Sheet names (LR=0.1 ...) are fixed when the workbook is wri
                     "spreadsheet cannot compute a sheet's name).")
 EDITABLE = PatternFill("solid", fgColor="DDEBF7")
 BOLD = Font(bold=True)
+NUMBERS_HEADER = Alignment(horizontal="right")  # over its column's numbers, which a spreadsheet right-aligns
 
 # Cell comments on the LR tables' headers: each column's formula in symbols (the chain rule: s6.backprop.derivation).
 DOC = {
@@ -133,7 +134,7 @@ def _write_lr_sheet(wb: Workbook, lr: float, iterations: int) -> None:
     ws["A2"] = "Each row: forward pass, error and gradients; the next row's weights are w − η·∂E_total/∂w."
     for i, name in enumerate(COLUMNS, start=1):
         cell = ws.cell(HEADER_ROW, i, name)
-        cell.font = BOLD
+        cell.font, cell.alignment = BOLD, NUMBERS_HEADER
         cell.comment = Comment(DOC[name], "s6")
         ws.column_dimensions[get_column_letter(i)].width = 11
     ws.column_dimensions["A"].width = 17  # "η (learning rate)" in A1, uncut on screen and on paper
