@@ -4,6 +4,7 @@ chunk, the SHA-256 of the file it shows; when that file changes, these fail unti
 
 import hashlib
 import importlib.util
+import re
 
 from conftest import ROOT
 from PIL import Image
@@ -48,3 +49,16 @@ def test_every_image_in_images_is_named_in_the_docs_with_the_command_that_makes_
     table = (ROOT / "docs" / "testing.md").read_text().split("## Images", 1)[1]
     missing = [p.name for p in sorted((ROOT / "images").glob("*.png")) if f"`images/{p.name}`" not in table]
     assert missing == []
+
+
+def test_the_formula_views_caption_names_each_column_the_formulas_use_by_its_letter():
+    """README reads the formula picture's cell references for the reader (Q = a_h2, ...): each must be that column."""
+    from openpyxl.utils import get_column_letter
+
+    from s6.backprop.network import COLUMNS
+
+    caption = re.search(r"Behind them, live formulas.*?\n\n", (ROOT / "README.md").read_text(), re.S)[0]
+    named = re.findall(r"\b([A-Z]{1,2}) = (\w+)", caption) + re.findall(r"\bhas ([A-Z]{1,2}), (\w+)\)", caption)
+    assert len(named) == 9
+    for letter, name in named:
+        assert get_column_letter(COLUMNS.index(name) + 1) == letter, (letter, name)

@@ -1,6 +1,7 @@
 """README's pictures of Part 1's workbook: one learning-rate sheet of the committed asgmt_backpropagation.xlsx, as
 headless LibreOffice renders it (its own recalculation of the live formulas, not numbers written by Python), in
-three views that each fit GitHub's column at their own size: the weights, the forward pass, the gradients.
+three views that each fit GitHub's column at their own size (the weights, the forward pass, the gradients), and
+a fourth that shows the formulas behind a few cells, the column letters beside them.
 
     python tools/workbook_screenshot.py [--sheet LR=0.5] [--rows 12] [--out-dir images]
 
@@ -36,12 +37,14 @@ WORKBOOK = ROOT / "asgmt_backpropagation.xlsx"
 SHA_KEY = "s6-workbook-sha256"  # the PNG text chunk that names the workbook shown
 MAX_WIDTH = 1000  # pixels: wider, and GitHub's column (about 880 px) shrinks the text past reading
 DPI = 96  # a screen's: 10-point text is 13 pixels high
-# Each view's file (images/workbook_<view>.png) and the columns it shows of the LR sheet's table.
+# Each view's file (images/workbook_<sheet>_<view>.png) and the columns it shows of the LR sheet's table.
 VIEWS = {
     "weights": ("iteration", *WEIGHTS),
     "forward": ("iteration", "h1", "a_h1", "h2", "a_h2", "o1", "a_o1", "o2", "a_o2"),
     "gradients": ("iteration", "E_total", *(f"dE/d{w}" for w in WEIGHTS)),
+    "formulas": ("iteration", "w3", "a_h2", "dE/dw3"),  # the update, a sigmoid, and the gradient the template slips on
 }
+FORMULA_ROWS = 2  # the first row reads Inputs, the second the row above: every kind of formula the sheet has
 WIDTH = 10  # characters a column, the workbook's 11 less one, so nine fit: LibreOffice shows a digit less
 
 
@@ -53,10 +56,15 @@ def view_path(folder: Path, sheet: str, view: str) -> Path:
     return folder / f"workbook_{sheet.replace('=', '').lower()}_{view}.png"  # LR=0.5 -> workbook_lr0.5_weights.png
 
 
-def one_sheet_copy(source: Path, sheet: str, rows: int, columns: tuple[str, ...], out: Path) -> None:
+def one_sheet_copy(source: Path, sheet: str, rows: int, columns: tuple[str, ...], out: Path,
+                   formulas: bool = False) -> None:
     """A copy that prints only ``sheet``'s ``columns`` of its header and first ``rows`` iterations, at 100% on one
     landscape page. The other sheets stay (the formulas read Inputs) but are hidden, so LibreOffice prints none of
-    them; so are the other columns (hidden, not deleted: the formulas read them)."""
+    them; so are the other columns (hidden, not deleted: the formulas read them).
+
+    ``formulas``: each shown cell holds its formula's text instead (LibreOffice prints values even when the sheet
+    is set to show formulas), each column as wide as its longest, and the column letters the formulas name are
+    printed beside them."""
     book = openpyxl.load_workbook(source)
     if sheet not in book.sheetnames:
         raise S6Error(f"no sheet {sheet!r} in {source.name}; it has: {', '.join(book.sheetnames)}")
@@ -68,6 +76,12 @@ def one_sheet_copy(source: Path, sheet: str, rows: int, columns: tuple[str, ...]
     for i, name in enumerate(COLUMNS, start=1):
         column = ws.column_dimensions[openpyxl.utils.get_column_letter(i)]
         column.hidden, column.width = name not in columns, WIDTH
+        if formulas and name in columns and name != "iteration":
+            cells = [ws.cell(row, i) for row in range(HEADER_ROW + 1, HEADER_ROW + 1 + rows)]
+            for cell in cells:
+                cell.value, cell.data_type = str(cell.value), "s"  # the formula as text: shown, not computed
+            column.width = max(WIDTH, *(len(cell.value) + 2 for cell in cells))
+    ws.print_options.headings = formulas
     # From the table's header down: rows 1-2 (η, a sentence) would need column B, which holds i1 below them.
     ws.print_area = f"A{HEADER_ROW}:{openpyxl.utils.get_column_letter(len(COLUMNS))}{HEADER_ROW + rows}"
     ws.page_setup.orientation = "landscape"
@@ -108,7 +122,8 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             for view, columns in VIEWS.items():
                 copy = Path(tmp) / f"{view}.xlsx"
-                one_sheet_copy(WORKBOOK, args.sheet, args.rows, columns, copy)
+                formulas = view == "formulas"
+                one_sheet_copy(WORKBOOK, args.sheet, FORMULA_ROWS if formulas else args.rows, columns, copy, formulas)
                 images[view] = render(copy, Path(tmp))
                 if images[view].width > MAX_WIDTH:
                     raise S6Error(f"the {view} view is {images[view].width} px wide, over {MAX_WIDTH}: show fewer "
