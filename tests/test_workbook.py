@@ -9,6 +9,7 @@ import pytest
 from autograd_reference import autograd_run
 from conftest import ROOT, run_cli, run_main
 from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
 
 from s6.backprop.network import COLUMNS, LEARNING_RATES, WEIGHTS, Inputs
 from s6.backprop.workbook import HEADER_ROW, build_workbook, inputs_cells, lr_sheet_title, write_workbook
@@ -48,6 +49,44 @@ def test_first_row_w3_w4_gradients_equal_autograd_where_the_template_is_wrong(re
     assert abs(first["dE/dw4"] - grad[3]) < 1e-12
     template_w3 = grad[2] / (first["a_h2"] * (1 - first["a_h2"])) * first["a_h1"] * (1 - first["a_h1"])
     assert abs(template_w3 - grad[2]) > 10 * TOL  # the test tolerance would catch the template's bug
+
+
+def template_slip(row: int) -> tuple[str, str]:
+    """The formula of ∂E/∂w3 in an LR-sheet row, and the widely copied template's version of it: a_h1's sigmoid
+    slope where a_h2's belongs."""
+    cell = {name: f"{get_column_letter(i)}{row}" for i, name in enumerate(COLUMNS, start=1)}
+    right = build_workbook(iterations=row - HEADER_ROW)["LR=0.1"][cell["dE/dw3"]].value
+    slope = "*{0}*(1-{0})"
+    wrong = right.replace(slope.format(cell["a_h2"]), slope.format(cell["a_h1"]))
+    assert wrong != right
+    return right, wrong
+
+
+def plant_formula(book: Path, sheet: str, right: str, wrong: str, copy: Path) -> Path:
+    """A copy of ``book`` with the formula ``right`` of ``sheet`` replaced by ``wrong``, its stored value kept."""
+    index = [lr_sheet_title(lr) for lr in LEARNING_RATES].index(sheet) + 2  # sheet1.xml is Inputs
+    part = f"xl/worksheets/sheet{index}.xml"
+    with zipfile.ZipFile(book) as source, zipfile.ZipFile(copy, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == part:
+                old, new = f"<f>{right[1:]}</f><v>".encode(), f"<f>{wrong[1:]}</f><v>".encode()
+                assert data.count(old) == 1, f"{part} has {data.count(old)} cells with {right}"
+                data = data.replace(old, new)
+            target.writestr(item, data)
+    return copy
+
+
+@pytest.mark.slow
+def test_a_formula_slip_under_a_right_stored_value_fails_the_recalculated_check(recalculate, tmp_path):
+    """The committed workbook's tests see its formulas, not its stored values: the template's slip planted in one
+    cell, the cell's right value kept, is caught (LibreOffice would show that value if it were left in the file)."""
+    right, wrong = template_slip(HEADER_ROW + 1)
+    slipped = plant_formula(ROOT / "asgmt_backpropagation.xlsx", "LR=0.1", right, wrong, tmp_path / "slipped.xlsx")
+    stored = load_workbook(slipped, data_only=True)["LR=0.1"].cell(HEADER_ROW + 1, COLUMNS.index("dE/dw3") + 1)
+    assert abs(stored.value - autograd_run(Inputs(), 0.1, 1)[0][2][2]) < 1e-15  # the stored value is still right
+    with pytest.raises(AssertionError, match="LR=0.1 iteration 1 dE/dw3"):
+        assert_matches_autograd(recalculate(slipped), Inputs())
 
 
 @pytest.mark.slow
