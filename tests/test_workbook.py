@@ -1,5 +1,6 @@
 """asgmt_backpropagation.xlsx, recalculated by LibreOffice, against torch autograd."""
 
+import math
 import re
 import subprocess
 import zipfile
@@ -102,6 +103,60 @@ def test_edited_inputs_recompute_every_sheet(recalculate, tmp_path):
     summary = sheets["Summary"]
     e_total_k100 = [float(row[-1]) for row in summary[2:8]]
     assert e_total_k100 == pytest.approx([table(sheets[lr_sheet_title(lr)])[99]["E_total"] for lr in LEARNING_RATES])
+
+
+# A formula's pieces: all the LR sheets' formulas use (cell references, numbers, + - * / ^ and EXP), nothing else.
+TOKEN = re.compile(r"(?P<ref>(?:(?P<sheet>\w+)!)?\$?(?P<col>[A-Z]+)\$?(?P<row>\d+))|(?P<exp>EXP\()"
+                   r"|(?P<number>\d+(?:\.\d+)?)|(?P<op>[-+*/()])|(?P<power>\^)")
+
+
+def formula_values(book, title: str) -> dict[str, float]:
+    """Every cell of an LR sheet, its formulas evaluated in Python: what a spreadsheet app computes from them, without
+    one (a formula with anything but the pieces in TOKEN fails here, rather than being misread)."""
+    values: dict[str, float] = {}
+
+    def value(sheet: str, cell: str) -> float:
+        key = f"{sheet}!{cell}"
+        if key not in values:
+            content = book[sheet][cell].value
+            if isinstance(content, str) and content.startswith("="):
+                values[key] = evaluate_formula(content[1:], sheet, value)
+            else:
+                values[key] = float(content)
+        return values[key]
+
+    rows = book[title].iter_rows(min_row=HEADER_ROW + 1, max_col=len(COLUMNS))
+    return {cell.coordinate: value(title, cell.coordinate) for row in rows for cell in row}
+
+
+def evaluate_formula(formula: str, sheet: str, value) -> float:
+    """``formula`` (without its "=") as Python arithmetic, each reference read through ``value(sheet, cell)``.
+    Excel's ^ is Python's **; the formulas never put a unary minus before ^, where the two would differ."""
+    python, at = [], 0
+    while at < len(formula):
+        token = TOKEN.match(formula, at)
+        assert token, f"{sheet}: cannot read {formula[at:]!r} in ={formula}"
+        if token["ref"]:
+            python.append(repr(value(token["sheet"] or sheet, token["col"] + token["row"])))
+        else:
+            python.append({"exp": "math.exp(", "power": "**"}.get(token.lastgroup, token[0]))
+        at = token.end()
+    return eval("".join(python), {"math": math})  # only numbers, operators and math.exp, as built above
+
+
+@pytest.mark.parametrize("inputs", [Inputs(), Inputs(t1=0.01, t2=0.99, w=(0.3, 0.2, 0.25, 0.3, 0.4, 0.45, 0.5, 0.55))])
+def test_the_generators_formulas_evaluated_in_python_equal_autograd(inputs):
+    """The quick loop's check of the formulas themselves: those the generator writes, evaluated cell by cell, give
+    autograd's values on every LR sheet (LibreOffice recalculates the committed file in the slow tests)."""
+    iterations = 3
+    book = build_workbook(inputs, iterations=iterations)
+    sheets = {}
+    for lr in LEARNING_RATES:
+        values = formula_values(book, lr_sheet_title(lr))
+        rows = [[repr(values[f"{get_column_letter(col)}{row}"]) for col in range(1, len(COLUMNS) + 1)]
+                for row in range(HEADER_ROW + 1, HEADER_ROW + 1 + iterations)]
+        sheets[lr_sheet_title(lr)] = [[]] * (HEADER_ROW - 1) + [list(COLUMNS)] + rows
+    assert_matches_autograd(sheets, inputs, iterations=iterations)
 
 
 def test_every_number_outside_inputs_is_a_formula():
