@@ -318,3 +318,45 @@ def test_a_run_off_its_recipe_gets_a_folder_named_after_each_way_it_differs():
     assert str(default_out(new_plan("model2", train_subset=2000))) == "runs/model2-subset2000"
     assert str(default_out(new_plan("model1", epochs=1, train_subset=500, validation=1000))) == \
         "runs/model1-epochs1-subset500-val1000"
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf")])
+def test_a_loss_that_is_not_finite_is_named_with_its_epoch_and_batch(bad):
+    from s6 import S6Error
+    from s6.training.train import check_finite
+
+    check_finite(torch.tensor([2.3, 1.9, 0.7]), 1)  # finite: nothing to say
+    with pytest.raises(S6Error, match=f"training diverged: loss is {bad} at epoch 3, batch 2$"):
+        check_finite(torch.tensor([2.3, bad, 0.7, bad]), 3)
+
+
+def test_train_epoch_takes_the_textbook_step_on_each_batch_and_reports_the_mean_loss_over_the_images():
+    """zero the gradients, forward, loss, backward, optimiser step, schedule step: the same weights, bit for bit,
+    as that loop written out here, on the same batches with the same Dropout masks."""
+    import copy
+
+    import torch.nn.functional as F
+
+    from s6.training.train import make_optimizer, train_epoch
+
+    model, loader, recipe = tiny_model(), synthetic_loader(shuffle=True), recipe_for("model2")
+    reference = copy.deepcopy(model)
+    optimizer, scheduler = make_optimizer(model, recipe, len(loader), 2)
+    reference_optimizer, reference_schedule = make_optimizer(reference, recipe, len(loader), 2)
+    batches = list(synthetic_loader(shuffle=True))  # the same seed: the batches of the loader's first epoch
+    torch.manual_seed(5)
+    loss, accuracy = train_epoch(model, loader, optimizer, scheduler, torch.device("cpu"), progress=False)
+    torch.manual_seed(5)
+    losses, correct = [], 0
+    for x, y in batches:
+        reference_optimizer.zero_grad()
+        logits = reference(x)
+        batch_loss = F.cross_entropy(logits, y)
+        batch_loss.backward()
+        reference_optimizer.step()
+        reference_schedule.step()
+        losses.append(batch_loss.item() * len(y))
+        correct += (logits.argmax(1) == y).sum().item()
+    for (name, tensor), expected in zip(model.state_dict().items(), reference.state_dict().values()):
+        assert torch.equal(tensor, expected), name
+    assert loss == pytest.approx(sum(losses) / 50) and accuracy == pytest.approx(100 * correct / 50)
