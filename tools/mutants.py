@@ -172,7 +172,7 @@ def quick_loop(copy: Path, timeout: float) -> Outcome:
         return Outcome(True, f"timed out after {timeout:.0f} s", "", time.perf_counter() - start)
     seconds = time.perf_counter() - start
     lines = done.stdout.strip().splitlines() or [""]
-    failure = re.search(r"^(?:FAILED|ERROR) (\S+)", done.stdout, re.M)
+    failure = re.search(r"^(?:FAILED|ERROR) (.+?)(?: - .*)?$", done.stdout, re.M)  # a test's id may hold spaces
     first = failure[1] if failure else ("" if done.returncode == 0 else f"pytest exit {done.returncode}")
     return Outcome(done.returncode != 0, first, lines[-1].strip("= "), seconds)
 
