@@ -177,6 +177,15 @@ def quick_loop(copy: Path, timeout: float) -> Outcome:
     return Outcome(done.returncode != 0, first, lines[-1].strip("= "), seconds)
 
 
+def copied_from() -> str:
+    """The commit the scratch copy is taken from, named when it is taken: the record's own "commit" is read when it
+    is saved, half an hour later, by which time the repository may have moved on."""
+    from s6.training.provenance import source_commit
+
+    commit = source_commit(ROOT)
+    return "the repository (not a git clone)" if commit is None else f"commit {commit[:7]}{commit[40:]}"
+
+
 def machine() -> str:
     import torch
 
@@ -206,8 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     say = Printout("tools/mutants.py")
     with tempfile.TemporaryDirectory(prefix="s6-mutants-") as scratch:
         copy = scratch_copy(ROOT, Path(scratch))
-        say(f"quick loop: {SHOWN}, in a scratch copy of the repository, one mutation "
-            f"at a time; on {machine()}")
+        say(f"quick loop: {SHOWN}, in a scratch copy of {copied_from()}, one mutation at a time; on {machine()}")
         baseline = quick_loop(copy, args.timeout)
         say(f"no mutation: {baseline.summary} ({baseline.seconds:.0f} s in all)")
         if baseline.failed:
