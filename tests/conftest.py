@@ -11,9 +11,11 @@ import csv
 import importlib
 import io
 import os
+import re
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -59,17 +61,39 @@ def soffice() -> str:
     return path
 
 
+FORMULA_VALUE = re.compile(rb"(<f>[^<]*</f>)(?:<v>[^<]*</v>|<v\s*/>)")  # a formula cell's stored value
+
+
+def without_stored_values(book: Path, copy: Path) -> Path:
+    """A copy of ``book`` whose formula cells hold their formulas only, every stored value removed.
+
+    LibreOffice shows an .xlsx's stored values as they are and recomputes only cells that have none, so a wrong
+    formula under a right stored value would pass any check of what it shows; without them it must compute each
+    one from its formula."""
+    with zipfile.ZipFile(book) as source, zipfile.ZipFile(copy, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename.startswith("xl/worksheets/sheet"):
+                data = FORMULA_VALUE.sub(rb"\1", data)
+                assert b"</f><v" not in data, f"{item.filename}: a formula's stored value was left"
+            target.writestr(item, data)
+    return copy
+
+
 @pytest.fixture
 def recalculate(soffice, tmp_path):
-    """Open an .xlsx in headless LibreOffice, recompute it, return {sheet: rows of strings}."""
+    """Open an .xlsx in headless LibreOffice with its stored values removed, so every formula is computed, and
+    return {sheet: rows of strings}."""
 
     def run(book: Path) -> dict[str, list[list[str]]]:
         out = tmp_path / "csv"
         profile = (tmp_path / "lo-profile").as_uri()
+        (tmp_path / "formulas-only").mkdir(exist_ok=True)
+        formulas = without_stored_values(book, tmp_path / "formulas-only" / book.name)
         subprocess.run(
             [soffice, f"-env:UserInstallation={profile}", "--headless", "--convert-to",
              "csv:Text - txt - csv (StarCalc):44,34,UTF8,1,,0,false,true,false,false,false,-1",
-             "--outdir", str(out), str(book)],
+             "--outdir", str(out), str(formulas)],
             check=True, capture_output=True, timeout=180,
         )
         sheets = {}

@@ -109,6 +109,47 @@ def test_tensor_loader_is_deterministic_under_a_seed(mnist):
     assert not torch.equal(x1, x3)
 
 
+def test_two_epochs_of_a_shuffled_loader_come_in_different_orders_with_different_jitter(mnist):
+    """Each epoch draws on from where the last left off: a loader reseeded every epoch would show the model the
+    same order and the same jittered digits again and again."""
+    loader = TensorLoader(mnist.train_images[:256], torch.arange(256), 64, shuffle=True, augment=Augment(), seed=3)
+    epochs = []
+    for _ in range(2):
+        x, order = map(torch.cat, zip(*loader))
+        epochs.append((order, x[order.argsort()]))  # each image's jittered copy, in image order
+    (first_order, first_images), (second_order, second_images) = epochs
+    assert sorted(first_order.tolist()) == sorted(second_order.tolist()) == list(range(256))
+    assert not torch.equal(first_order, second_order)
+    moved = (first_images - second_images).flatten(1).abs().amax(1) > 0.1
+    assert moved.all(), f"{(~moved).sum().item()} of 256 digits jittered the same way in both epochs"
+
+
+def principal_angle(ink: torch.Tensor) -> torch.Tensor:
+    """Each image's main axis, in degrees from the horizontal, from its ink's second moments."""
+    rows, cols = torch.meshgrid(torch.arange(28.0), torch.arange(28.0), indexing="ij")
+    mass = ink.sum((1, 2))
+    r0, c0 = (ink * rows).sum((1, 2)) / mass, (ink * cols).sum((1, 2)) / mass
+    dr, dc = rows - r0[:, None, None], cols - c0[:, None, None]
+    mu_rr, mu_cc, mu_rc = ((ink * d).sum((1, 2)) / mass for d in (dr * dr, dc * dc, dr * dc))
+    return torch.rad2deg(0.5 * torch.atan2(2 * mu_rc, mu_cc - mu_rr))
+
+
+def test_the_jitter_turns_and_shifts_a_digit_as_far_as_its_augment_says_and_no_further():
+    """A horizontal bar, turned only (or shifted only) by 512 draws: the largest turn is about the recipe's
+    degrees, and the largest shift about its fraction of the 28-pixel side."""
+    bar = torch.zeros(512, 28, 28, dtype=torch.uint8)
+    bar[:, 13:15, 4:24] = 255
+    x = normalise(bar)
+    black = x[0, 0, 0, 0]
+    turned = random_affine(x, Augment(degrees=7, translate=0, scale=0), torch.Generator().manual_seed(0))
+    angles = principal_angle((turned - black)[:, 0]).abs()
+    assert 6.5 < angles.max().item() < 7.3
+    shifted = random_affine(x, Augment(degrees=0, translate=0.1, scale=0), torch.Generator().manual_seed(0))
+    ink = (shifted - black)[:, 0]
+    columns = (ink * torch.arange(28.0)).sum((1, 2)) / ink.sum((1, 2))
+    assert 2.4 < (columns - 13.5).abs().max().item() < 2.9  # 0.1 of 28 pixels is 2.8
+
+
 def test_augmentation_moves_pixels_but_keeps_labels_and_background(mnist):
     x = normalise(mnist.train_images[:256])
     moved = random_affine(x, Augment(), torch.Generator().manual_seed(0))

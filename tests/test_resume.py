@@ -1,4 +1,7 @@
-"""Checkpoints resume exactly, and a crash mid-write never damages the last good one."""
+"""Checkpoints resume exactly, and a crash mid-write never damages the last good one.
+
+The quick loop keeps the tests that train for a second or so (a few batches); the longer runs and those that start
+`python -m s6` are marked slow."""
 
 import json
 import math
@@ -13,21 +16,21 @@ from s6.training.checkpoint import load_checkpoint, resumed, save_torch
 from s6.training.plan import new_plan
 from s6.training.run import train_run
 
-pytestmark = pytest.mark.slow  # every test here trains
-
 
 def without_time(metrics: dict) -> list[dict]:
     return [{k: v for k, v in e.items() if k != "seconds"} for e in metrics["epochs"]]
 
 
-def quiet(**kwargs):
-    return train_run(new_plan("model2", seed=5, epochs=2, train_subset=1500), device="cpu", progress=False,
+def quiet(plan=None, **kwargs):
+    return train_run(plan or new_plan("model2", seed=5, epochs=2, train_subset=1500), device="cpu", progress=False,
                      log=lambda _: None, **kwargs)
 
 
-def test_interrupted_then_resumed_run_equals_an_uninterrupted_one(mnist, tmp_path):
-    whole = quiet(out=tmp_path / "whole", mnist=mnist)
-    first = quiet(out=tmp_path / "split", mnist=mnist, stop_after=1)
+def assert_resumes_exactly(plan, mnist, tmp_path) -> None:
+    """``plan`` stopped after its first epoch and resumed ends with the metrics and weights, bit for bit, of the
+    same plan run without a stop."""
+    whole = quiet(plan, out=tmp_path / "whole", mnist=mnist)
+    first = quiet(plan, out=tmp_path / "split", mnist=mnist, stop_after=1)
     assert len(first.metrics["epochs"]) == 1
     assert not (tmp_path / "split" / "curves.png").exists()
     continued = train_run(resumed(tmp_path / "split"), device="cpu", progress=False, log=lambda _: None, mnist=mnist)
@@ -36,6 +39,18 @@ def test_interrupted_then_resumed_run_equals_an_uninterrupted_one(mnist, tmp_pat
         assert torch.equal(continued.model.state_dict()[name], tensor), name
     saved = json.loads((tmp_path / "split" / "metrics.json").read_text())
     assert without_time(saved) == without_time(whole.metrics)
+
+
+@pytest.mark.slow  # trains for seconds, or starts python -m s6
+def test_interrupted_then_resumed_run_equals_an_uninterrupted_one(mnist, tmp_path):
+    assert_resumes_exactly(new_plan("model2", seed=5, epochs=2, train_subset=1500), mnist, tmp_path)
+
+
+def test_a_tiny_run_interrupted_and_resumed_equals_it_uninterrupted_bit_for_bit(mnist, tmp_path):
+    """The quick loop's resume: 3 batches an epoch, judged on 500 held-out training images, still every state a
+    resume puts back (weights, optimiser momentum, schedule, Dropout's and the loader's random streams, and Model-2's
+    clean last epoch)."""
+    assert_resumes_exactly(new_plan("model2", seed=5, epochs=2, train_subset=384, validation=500), mnist, tmp_path)
 
 
 def test_resume_refuses_a_plan_that_contradicts_the_checkpoint(mnist, tmp_path):
@@ -59,6 +74,7 @@ def test_failure_while_saving_keeps_the_previous_checkpoint(tmp_path, monkeypatc
     assert [p.name for p in tmp_path.iterdir()] == ["checkpoint.pt"]  # no temporary file left behind
 
 
+@pytest.mark.slow  # trains for seconds, or starts python -m s6
 def test_cli_stop_after_then_resume(data_dir, tmp_path):
     out = str(tmp_path / "run")
     common = ["--epochs", "2", "--train-subset", "500", "--data-dir", str(data_dir), "--quiet"]
@@ -95,6 +111,7 @@ def test_diverging_loss_stops_with_epoch_and_batch_and_keeps_the_last_good_epoch
     assert load_checkpoint(tmp_path)["epoch"] == 1
 
 
+@pytest.mark.slow  # trains for seconds, or starts python -m s6
 def test_ctrl_c_saves_the_last_finished_epoch_and_says_how_to_resume(data_dir, tmp_path):
     import signal
     import subprocess
@@ -120,6 +137,7 @@ def test_ctrl_c_saves_the_last_finished_epoch_and_says_how_to_resume(data_dir, t
     assert checkpoint["epoch"] >= 1 and checkpoint["plan"]["epochs"] == 50
 
 
+@pytest.mark.slow  # trains for seconds, or starts python -m s6
 def test_resume_into_another_folder_names_the_real_source(data_dir, tmp_path):
     common = ["--data-dir", str(data_dir), "--quiet"]
     assert run_cli("train", "--epochs", "2", "--train-subset", "500", "--out", str(tmp_path / "a"), "--stop-after", "1",
@@ -131,6 +149,7 @@ def test_resume_into_another_folder_names_the_real_source(data_dir, tmp_path):
     assert load_checkpoint(tmp_path / "a")["epoch"] == 1 and load_checkpoint(tmp_path / "b")["epoch"] == 2
 
 
+@pytest.mark.slow  # trains for seconds, or starts python -m s6
 def test_resuming_a_finished_run_says_so_and_rewrites_nothing(data_dir, tmp_path):
     common = ["--data-dir", str(data_dir), "--quiet"]
     assert run_cli("train", "--epochs", "1", "--train-subset", "500", "--out", str(tmp_path), *common).returncode == 0
@@ -142,6 +161,7 @@ def test_resuming_a_finished_run_says_so_and_rewrites_nothing(data_dir, tmp_path
     assert {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in tmp_path.iterdir()} == before
 
 
+@pytest.mark.slow  # trains for seconds, or starts python -m s6
 @pytest.mark.parametrize("args,message", [
     (["--epochs", "2", "--stop-after", "3"], "--stop-after 3 is outside this run: it plans 2 epochs"),
     (["--epochs", "1", "--train-subset", "100"], "the one-cycle schedule needs at least 3"),  # too few batches
@@ -156,6 +176,7 @@ def folder_bytes(folder) -> dict:
     return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
 
 
+@pytest.mark.slow  # trains for seconds, or starts python -m s6
 def test_a_new_run_into_a_folder_with_a_finished_run_is_refused_and_leaves_it_byte_identical(
     mnist, data_dir, tmp_path
 ):
@@ -177,6 +198,7 @@ def test_a_new_run_into_a_folder_with_a_finished_run_is_refused_and_leaves_it_by
     assert len(json.loads((tmp_path / "metrics.json").read_text())["epochs"]) == 1
 
 
+@pytest.mark.slow  # trains for seconds, or starts python -m s6
 def test_a_new_run_into_its_own_stopped_run_points_to_resume(mnist, tmp_path):
     quiet(out=tmp_path, mnist=mnist, stop_after=1)
     before = folder_bytes(tmp_path)

@@ -5,6 +5,7 @@ import json
 import pytest
 import torch
 
+from s6.models.registry import recipe_for
 from s6.training.checkpoint import load_checkpoint
 from s6.training.plan import new_plan
 from s6.training.run import train_run
@@ -207,3 +208,155 @@ def test_train_run_reads_as_one_page():
 
     lines = inspect.getsource(train_run).splitlines()
     assert len(lines) <= 60, f"train_run is {len(lines)} lines"
+
+
+def tiny_model() -> torch.nn.Module:
+    """A model small enough to train in milliseconds, with the layers whose modes matter: BatchNorm and Dropout."""
+    torch.manual_seed(0)
+    return torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(784, 16), torch.nn.BatchNorm1d(16),
+                               torch.nn.ReLU(), torch.nn.Dropout(0.5), torch.nn.Linear(16, 10))
+
+
+def synthetic_loader(n: int = 50, batch_size: int = 16, **kwargs):
+    """``n`` random 28×28 images with random labels, in batches that do not divide ``n`` (the last is short)."""
+    from s6.training.batches import TensorLoader
+
+    generator = torch.Generator().manual_seed(1)
+    images = torch.randint(0, 256, (n, 28, 28), dtype=torch.uint8, generator=generator)
+    return TensorLoader(images, torch.randint(0, 10, (n,), generator=generator), batch_size, **kwargs)
+
+
+def test_fit_with_clean_epochs_augments_every_epoch_before_them_and_gives_the_loader_back_as_it_came():
+    from s6.models.augment import Augment
+    from s6.models.recipe import Recipe
+    from s6.training.batches import TensorLoader
+    from s6.training.train import fit, make_optimizer
+
+    class RecordingLoader(TensorLoader):
+        """Notes the augmentation each epoch's batches are made with."""
+
+        def __iter__(self):
+            seen.append(self.augment)
+            return super().__iter__()
+
+    jitter, seen = Augment(), []
+    source = synthetic_loader()
+    loader = RecordingLoader(source.images, source.labels, 16, shuffle=True, augment=jitter)
+    model = tiny_model()
+    for clean_epochs, expected in ((1, [jitter, jitter, None]), (2, [jitter, None, None]), (0, [jitter] * 3)):
+        seen.clear()
+        optimizer, scheduler = make_optimizer(model, Recipe(epochs=3, batch_size=16, max_lr=0.1), len(loader), 3)
+        fit(model, optimizer, scheduler, loader, source, torch.device("cpu"), 3, progress=False,
+            clean_epochs=clean_epochs)
+        assert seen == expected, f"clean_epochs={clean_epochs}"
+        assert loader.augment is jitter
+
+
+def test_evaluate_gives_the_cross_entropy_and_accuracy_of_the_whole_set_whatever_its_batches():
+    """Summed over the images, not averaged over batches: the last batch here has 2 images, not 16."""
+    import torch.nn.functional as F
+
+    from s6.training.train import evaluate
+
+    model, loader = tiny_model(), synthetic_loader()
+    loss, accuracy = evaluate(model, loader, torch.device("cpu"))
+    with torch.no_grad():
+        logits = model(loader.images)
+    assert loss == pytest.approx(F.cross_entropy(logits, loader.labels).item(), rel=1e-6)
+    assert accuracy == pytest.approx(100 * (logits.argmax(1) == loader.labels).float().mean().item())
+
+
+def test_evaluate_uses_the_running_batchnorm_statistics_without_updating_them_and_no_dropout():
+    """A model comes to evaluate in training mode (fit calls it after an epoch of training): it must be judged as
+    it will be used, and leave no trace in what it has learned."""
+    import torch.nn.functional as F
+
+    from s6.training.train import evaluate
+
+    model, loader = tiny_model(), synthetic_loader()
+    model.train()
+    for _ in range(3):  # running statistics away from their initial 0 and 1
+        model(loader.images + 1)
+    before = {name: tensor.clone() for name, tensor in model.state_dict().items()}
+    results = [evaluate(model, loader, torch.device("cpu")) for _ in range(2)]
+    assert all(torch.equal(model.state_dict()[name], tensor) for name, tensor in before.items())
+    assert results[0] == results[1]  # no random Dropout mask
+    model.eval()
+    with torch.no_grad():
+        expected = F.cross_entropy(model(loader.images), loader.labels).item()
+    assert results[0][0] == pytest.approx(expected, rel=1e-6)
+
+
+def test_train_epoch_steps_the_one_cycle_schedule_once_per_batch_and_trains_in_training_mode():
+    from s6.models.registry import recipe_for
+    from s6.training.train import make_optimizer, train_epoch
+
+    model, loader = tiny_model(), synthetic_loader(shuffle=True)
+    recipe = recipe_for("model2")
+    optimizer, scheduler = make_optimizer(model, recipe, len(loader), 2)
+    reference, reference_schedule = make_optimizer(tiny_model(), recipe, len(loader), 2)
+    lrs = [reference.param_groups[0]["lr"]]
+    for _ in range(len(loader)):  # what the schedule says the learning rate is after each of the epoch's steps
+        reference.step()
+        reference_schedule.step()
+        lrs.append(reference.param_groups[0]["lr"])
+    model.eval()  # as evaluate leaves it
+    running_mean = model[2].running_mean.clone()
+    train_epoch(model, loader, optimizer, scheduler, torch.device("cpu"), progress=False)
+    assert optimizer.param_groups[0]["lr"] == lrs[-1] != lrs[0]
+    assert model.training and not torch.equal(model[2].running_mean, running_mean)
+
+
+def test_a_run_off_its_recipe_gets_a_folder_named_after_each_way_it_differs():
+    """runs/MODEL is what predict reads, so only a run of the model's own recipe on every image may write there."""
+    from s6.training.folder import default_out
+
+    epochs = recipe_for("model2").epochs
+    assert str(default_out(new_plan("model2"))) == "runs/model2"
+    assert str(default_out(new_plan("model2", seed=7, loader="torchvision"))) == "runs/model2"
+    assert str(default_out(new_plan("model2", epochs=epochs + 1))) == f"runs/model2-epochs{epochs + 1}"
+    assert str(default_out(new_plan("model2", train_subset=2000))) == "runs/model2-subset2000"
+    assert str(default_out(new_plan("model1", epochs=1, train_subset=500, validation=1000))) == \
+        "runs/model1-epochs1-subset500-val1000"
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf")])
+def test_a_loss_that_is_not_finite_is_named_with_its_epoch_and_batch(bad):
+    from s6 import S6Error
+    from s6.training.train import check_finite
+
+    check_finite(torch.tensor([2.3, 1.9, 0.7]), 1)  # finite: nothing to say
+    with pytest.raises(S6Error, match=f"training diverged: loss is {bad} at epoch 3, batch 2$"):
+        check_finite(torch.tensor([2.3, bad, 0.7, bad]), 3)
+
+
+def test_train_epoch_takes_the_textbook_step_on_each_batch_and_reports_the_mean_loss_over_the_images():
+    """zero the gradients, forward, loss, backward, optimiser step, schedule step: the same weights, bit for bit,
+    as that loop written out here, on the same batches with the same Dropout masks."""
+    import copy
+
+    import torch.nn.functional as F
+
+    from s6.training.train import make_optimizer, train_epoch
+
+    model, loader, recipe = tiny_model(), synthetic_loader(shuffle=True), recipe_for("model2")
+    reference = copy.deepcopy(model)
+    optimizer, scheduler = make_optimizer(model, recipe, len(loader), 2)
+    reference_optimizer, reference_schedule = make_optimizer(reference, recipe, len(loader), 2)
+    batches = list(synthetic_loader(shuffle=True))  # the same seed: the batches of the loader's first epoch
+    torch.manual_seed(5)
+    loss, accuracy = train_epoch(model, loader, optimizer, scheduler, torch.device("cpu"), progress=False)
+    torch.manual_seed(5)
+    losses, correct = [], 0
+    for x, y in batches:
+        reference_optimizer.zero_grad()
+        logits = reference(x)
+        batch_loss = F.cross_entropy(logits, y)
+        batch_loss.backward()
+        reference_optimizer.step()
+        reference_schedule.step()
+        losses.append(batch_loss.item() * len(y))
+        correct += (logits.argmax(1) == y).sum().item()
+    for (name, tensor), expected in zip(model.state_dict().items(), reference.state_dict().values()):
+        assert torch.equal(tensor, expected), name
+    assert loss == pytest.approx(sum(losses) / 50) and accuracy == pytest.approx(100 * correct / 50)

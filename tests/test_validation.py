@@ -63,8 +63,7 @@ def test_an_impossible_validation_split_is_one_line_before_any_training(args, me
     assert not (tmp_path / "run").exists()
 
 
-@pytest.mark.slow
-def test_the_torchvision_pipeline_holds_out_the_same_images(data_dir):
+def test_the_torchvision_pipeline_holds_out_the_same_images(data_dir):  # quick: it reads MNIST, trains nothing
     from s6.training.batches import torchvision_loaders
 
     train, held_out = torchvision_loaders(data_dir, 128, None, seed=1, validation=1000, num_workers=0)

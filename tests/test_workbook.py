@@ -1,5 +1,6 @@
 """asgmt_backpropagation.xlsx, recalculated by LibreOffice, against torch autograd."""
 
+import math
 import re
 import subprocess
 import zipfile
@@ -9,6 +10,7 @@ import pytest
 from autograd_reference import autograd_run
 from conftest import ROOT, run_cli, run_main
 from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
 
 from s6.backprop.network import COLUMNS, LEARNING_RATES, WEIGHTS, Inputs
 from s6.backprop.workbook import HEADER_ROW, build_workbook, inputs_cells, lr_sheet_title, write_workbook
@@ -50,6 +52,44 @@ def test_first_row_w3_w4_gradients_equal_autograd_where_the_template_is_wrong(re
     assert abs(template_w3 - grad[2]) > 10 * TOL  # the test tolerance would catch the template's bug
 
 
+def template_slip(row: int) -> tuple[str, str]:
+    """The formula of ∂E/∂w3 in an LR-sheet row, and the widely copied template's version of it: a_h1's sigmoid
+    slope where a_h2's belongs."""
+    cell = {name: f"{get_column_letter(i)}{row}" for i, name in enumerate(COLUMNS, start=1)}
+    right = build_workbook(iterations=row - HEADER_ROW)["LR=0.1"][cell["dE/dw3"]].value
+    slope = "*{0}*(1-{0})"
+    wrong = right.replace(slope.format(cell["a_h2"]), slope.format(cell["a_h1"]))
+    assert wrong != right
+    return right, wrong
+
+
+def plant_formula(book: Path, sheet: str, right: str, wrong: str, copy: Path) -> Path:
+    """A copy of ``book`` with the formula ``right`` of ``sheet`` replaced by ``wrong``, its stored value kept."""
+    index = [lr_sheet_title(lr) for lr in LEARNING_RATES].index(sheet) + 2  # sheet1.xml is Inputs
+    part = f"xl/worksheets/sheet{index}.xml"
+    with zipfile.ZipFile(book) as source, zipfile.ZipFile(copy, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == part:
+                old, new = f"<f>{right[1:]}</f><v>".encode(), f"<f>{wrong[1:]}</f><v>".encode()
+                assert data.count(old) == 1, f"{part} has {data.count(old)} cells with {right}"
+                data = data.replace(old, new)
+            target.writestr(item, data)
+    return copy
+
+
+@pytest.mark.slow
+def test_a_formula_slip_under_a_right_stored_value_fails_the_recalculated_check(recalculate, tmp_path):
+    """The committed workbook's tests see its formulas, not its stored values: the template's slip planted in one
+    cell, the cell's right value kept, is caught (LibreOffice would show that value if it were left in the file)."""
+    right, wrong = template_slip(HEADER_ROW + 1)
+    slipped = plant_formula(ROOT / "asgmt_backpropagation.xlsx", "LR=0.1", right, wrong, tmp_path / "slipped.xlsx")
+    stored = load_workbook(slipped, data_only=True)["LR=0.1"].cell(HEADER_ROW + 1, COLUMNS.index("dE/dw3") + 1)
+    assert abs(stored.value - autograd_run(Inputs(), 0.1, 1)[0][2][2]) < 1e-15  # the stored value is still right
+    with pytest.raises(AssertionError, match="LR=0.1 iteration 1 dE/dw3"):
+        assert_matches_autograd(recalculate(slipped), Inputs())
+
+
 @pytest.mark.slow
 def test_edited_inputs_recompute_every_sheet(recalculate, tmp_path):
     edited = Inputs(t1=0.01, t2=0.99, w=(0.3, 0.2, 0.25, 0.3, 0.4, 0.45, 0.5, 0.55))
@@ -63,6 +103,60 @@ def test_edited_inputs_recompute_every_sheet(recalculate, tmp_path):
     summary = sheets["Summary"]
     e_total_k100 = [float(row[-1]) for row in summary[2:8]]
     assert e_total_k100 == pytest.approx([table(sheets[lr_sheet_title(lr)])[99]["E_total"] for lr in LEARNING_RATES])
+
+
+# A formula's pieces: all the LR sheets' formulas use (cell references, numbers, + - * / ^ and EXP), nothing else.
+TOKEN = re.compile(r"(?P<ref>(?:(?P<sheet>\w+)!)?\$?(?P<col>[A-Z]+)\$?(?P<row>\d+))|(?P<exp>EXP\()"
+                   r"|(?P<number>\d+(?:\.\d+)?)|(?P<op>[-+*/()])|(?P<power>\^)")
+
+
+def formula_values(book, title: str) -> dict[str, float]:
+    """Every cell of an LR sheet, its formulas evaluated in Python: what a spreadsheet app computes from them, without
+    one (a formula with anything but the pieces in TOKEN fails here, rather than being misread)."""
+    values: dict[str, float] = {}
+
+    def value(sheet: str, cell: str) -> float:
+        key = f"{sheet}!{cell}"
+        if key not in values:
+            content = book[sheet][cell].value
+            if isinstance(content, str) and content.startswith("="):
+                values[key] = evaluate_formula(content[1:], sheet, value)
+            else:
+                values[key] = float(content)
+        return values[key]
+
+    rows = book[title].iter_rows(min_row=HEADER_ROW + 1, max_col=len(COLUMNS))
+    return {cell.coordinate: value(title, cell.coordinate) for row in rows for cell in row}
+
+
+def evaluate_formula(formula: str, sheet: str, value) -> float:
+    """``formula`` (without its "=") as Python arithmetic, each reference read through ``value(sheet, cell)``.
+    Excel's ^ is Python's **; the formulas never put a unary minus before ^, where the two would differ."""
+    python, at = [], 0
+    while at < len(formula):
+        token = TOKEN.match(formula, at)
+        assert token, f"{sheet}: cannot read {formula[at:]!r} in ={formula}"
+        if token["ref"]:
+            python.append(repr(value(token["sheet"] or sheet, token["col"] + token["row"])))
+        else:
+            python.append({"exp": "math.exp(", "power": "**"}.get(token.lastgroup, token[0]))
+        at = token.end()
+    return eval("".join(python), {"math": math})  # only numbers, operators and math.exp, as built above
+
+
+@pytest.mark.parametrize("inputs", [Inputs(), Inputs(t1=0.01, t2=0.99, w=(0.3, 0.2, 0.25, 0.3, 0.4, 0.45, 0.5, 0.55))])
+def test_the_generators_formulas_evaluated_in_python_equal_autograd(inputs):
+    """The quick loop's check of the formulas themselves: those the generator writes, evaluated cell by cell, give
+    autograd's values on every LR sheet (LibreOffice recalculates the committed file in the slow tests)."""
+    iterations = 3
+    book = build_workbook(inputs, iterations=iterations)
+    sheets = {}
+    for lr in LEARNING_RATES:
+        values = formula_values(book, lr_sheet_title(lr))
+        rows = [[repr(values[f"{get_column_letter(col)}{row}"]) for col in range(1, len(COLUMNS) + 1)]
+                for row in range(HEADER_ROW + 1, HEADER_ROW + 1 + iterations)]
+        sheets[lr_sheet_title(lr)] = [[]] * (HEADER_ROW - 1) + [list(COLUMNS)] + rows
+    assert_matches_autograd(sheets, inputs, iterations=iterations)
 
 
 def test_every_number_outside_inputs_is_a_formula():
