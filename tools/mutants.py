@@ -191,8 +191,7 @@ def machine() -> str:
 
     from s6.device import describe_device
 
-    cpu = describe_device(torch.device("cpu"))
-    return f"{cpu}, {torch.backends.cpu.get_cpu_capability()}, torch {torch.__version__}"
+    return f"{describe_device(torch.device('cpu'))}, torch {torch.__version__}"  # the device names its vector path
 
 
 def main(argv: list[str] | None = None) -> int:
