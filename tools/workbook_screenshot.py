@@ -111,7 +111,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sheet", default="LR=0.5", help="the sheet to show (default: %(default)s)")
     parser.add_argument("--rows", type=positive_int, default=12, help="iterations shown (default: %(default)s)")
-    parser.add_argument("--out-dir", default="images", help="where the PNGs go (default: %(default)s)")
+    parser.add_argument("--out-dir", default=str(ROOT / "images"),
+                        help="where the PNGs go (default: the repository's images/)")
     args = parser.parse_args()
     try:
         for tool in ("soffice", "pdftoppm"):
