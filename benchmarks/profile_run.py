@@ -74,13 +74,14 @@ def marked(label, function):  # the moment it returns
     return wrapper
 s6.training.run.fit = marked("fit returned", s6.training.run.fit)
 s6.training.run.train_run = marked("train_run returned", s6.training.run.train_run)
+code = 1
 try:
     code = s6.cli.main(sys.argv[3:])
 finally:
     marks["main returned"] = time.time()
     with open(sys.argv[1], "w") as f:
         json.dump({"marks": marks, "seconds": seconds}, f)
-sys.exit(code)
+s6.cli.exit_now(code)  # as the command line ends
 """
 
 

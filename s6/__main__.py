@@ -1,5 +1,3 @@
-import sys
+from s6.cli import run
 
-from s6.cli import main
-
-sys.exit(main())
+run()

@@ -279,3 +279,20 @@ def main(argv: list[str] | None = None) -> int:
         print("interrupted", file=sys.stderr)
         return 130
     return 0
+
+
+def run() -> None:
+    """The command line's entry point (``s6`` and ``python -m s6``)."""
+    exit_now(main())
+
+
+def exit_now(code: int) -> None:
+    """Flush the output and end the process without Python's teardown of the modules torch loads, which took
+    0.6-1.5 s after every command (docs/speed.md). Safe because nothing is left to write: each file s6 writes is
+    complete and renamed into place before ``main`` returns."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a reader gone or a stream closed: main has already said what it could
+            code = code or 1
+    os._exit(code)

@@ -181,6 +181,16 @@ def test_part_1_and_help_never_import_torch(argv, tmp_path):
     assert result.stdout.splitlines()[-1] == "False", f"{argv} imported torch"
 
 
+def test_the_command_line_exits_with_mains_code_and_its_output_whole():
+    """`python -m s6` ends without Python's teardown (s6.cli.exit_now): its output must still all arrive, and its
+    exit code must still be main's."""
+    ok = subprocess.run([sys.executable, "-m", "s6", "summary"], capture_output=True, text=True, cwd=ROOT)
+    assert ok.returncode == 0 and ok.stdout.rstrip().endswith("(none in the last epoch)"), ok.stdout[-200:]
+    refused = subprocess.run([sys.executable, "-m", "s6", "predict", "no-such-digit.png"], capture_output=True,
+                             text=True, cwd=ROOT)
+    assert refused.returncode == 1 and "error: no-such-digit.png: no such file" in refused.stderr, refused.stderr
+
+
 def test_output_that_cannot_be_written_is_one_line_or_silence_never_a_traceback():
     """`s6 summary | head -0` (the reader has gone) stops quietly, as Unix tools do; `> /dev/full` is one line."""
     read, write = os.pipe()
