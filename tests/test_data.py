@@ -9,7 +9,7 @@ import torch
 from torchvision.datasets import MNIST
 
 from s6 import S6Error
-from s6.models.augment import Augment, random_affine
+from s6.models.augment import Augment, affine_grid, random_affine
 from s6.training.batches import TensorLoader, normalise
 from s6.training.mnist import mnist_folder, raw_dir
 
@@ -148,6 +148,14 @@ def test_the_jitter_turns_and_shifts_a_digit_as_far_as_its_augment_says_and_no_f
     ink = (shifted - black)[:, 0]
     columns = (ink * torch.arange(28.0)).sum((1, 2)) / ink.sum((1, 2))
     assert 2.4 < (columns - 13.5).abs().max().item() < 2.9  # 0.1 of 28 pixels is 2.8
+
+
+@pytest.mark.parametrize("n, height, width", [(128, 28, 28), (96, 28, 28), (1, 28, 28), (3, 13, 9), (2, 1, 5)])
+def test_the_cached_affine_grid_equals_torchs_bit_for_bit(n, height, width):
+    """The augmentation's grid is F.affine_grid's exactly, so caching the pixel centres changed no run's numbers."""
+    theta = torch.randn(n, 2, 3, generator=torch.Generator().manual_seed(n + height))
+    expected = torch.nn.functional.affine_grid(theta, [n, 1, height, width], align_corners=False)
+    assert torch.equal(affine_grid(theta, height, width), expected)
 
 
 def test_augmentation_moves_pixels_but_keeps_labels_and_background(mnist):

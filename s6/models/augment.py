@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cache
 from typing import TYPE_CHECKING
 
 from s6.models.spec import MNIST_MEAN, MNIST_STD
@@ -39,7 +40,34 @@ def random_affine(x: torch.Tensor, augment: Augment, generator: torch.Generator)
     theta = torch.stack(
         [torch.stack([cos, -sin, shift_x], 1), torch.stack([sin, cos, shift_y], 1)], 1
     )
-    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+    grid = affine_grid(theta, x.shape[-2], x.shape[-1])
     background = -MNIST_MEAN / MNIST_STD  # a black pixel after normalisation
     moved = F.grid_sample(x - background, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
     return moved + background
+
+
+def affine_grid(theta: torch.Tensor, height: int, width: int) -> torch.Tensor:
+    """``F.affine_grid(theta, (N, C, height, width), align_corners=False)``, bit for bit, in half its time: the
+    pixel centres' grid is built once per size instead of once per batch (1.2 ms a batch of 128 on the AVX2 EPYC,
+    a tenth of an epoch's augmentation; benchmarks/profile_run.py)."""
+    n = theta.shape[0]
+    base = pixel_centres(height, width, theta.dtype, theta.device)
+    return base.view(1, height * width, 3).expand(n, -1, -1).bmm(theta.transpose(1, 2)).view(n, height, width, 2)
+
+
+@cache
+def pixel_centres(height: int, width: int, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+    """(height, width, 3): each pixel centre's (x, y, 1) in affine_grid's [-1, 1] coordinates, computed as ATen's
+    affine_grid_generator computes them (linspace, then scaled by (size - 1) / size), so the grids are equal."""
+    import torch
+
+    def centres(size: int) -> torch.Tensor:
+        if size == 1:
+            return torch.zeros(1, dtype=dtype, device=device)
+        return torch.linspace(-1, 1, size, dtype=dtype, device=device) * (size - 1) / size
+
+    base = torch.empty(height, width, 3, dtype=dtype, device=device)
+    base[..., 0] = centres(width)
+    base[..., 1] = centres(height).unsqueeze(-1)
+    base[..., 2] = 1
+    return base
