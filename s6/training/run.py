@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from s6 import S6Error, TrainingInterrupted, plural
-from s6.device import describe_device, resolve_device
+from s6.device import cpu_path, describe_device, resolve_device
 from s6.files import save_json
 from s6.models.net import Net, build_model, count_parameters
 from s6.models.recipe import Recipe, clean_tail
@@ -122,7 +122,9 @@ def train_run(plan: Plan | Resumed, *, out: str | os.PathLike | None = None, dat
         model = (build_model(plan.model) if spec is None else Net(spec)).to(dev)
         optimizer, scheduler = make_optimizer(model, recipe, len(train_loader), plan.epochs)
         metrics = {"model": plan.model, "params": count_parameters(model), "seed": plan.seed,
-                   "validation": plan.validation, "device": describe_device(dev), **provenance(recipe), "epochs": []}
+                   "validation": plan.validation, "device": describe_device(dev),
+                   "cpu_path": cpu_path() if dev.type == "cpu" else None,  # which kernels: seeds end apart on two
+                   **provenance(recipe), "epochs": []}
         if saved:  # its weights and every random state back, so it continues bit for bit
             restore_run(saved.checkpoint, model, optimizer, scheduler, train_loader.generator, dev)
             metrics["epochs"] = saved.checkpoint["metrics"]["epochs"]
