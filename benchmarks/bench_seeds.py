@@ -3,9 +3,9 @@
 Each run is `python -m s6 train --model M --seed S --out results/M/seedS`, exactly what a user types,
 so results/M/seedS/metrics.json is that run's own record. results/seeds.json collects them, each run
 with its device, its CPU path and its role, and is rewritten (atomically) after every run, so an
-interrupted benchmark keeps what it finished. A run on another path than ATen's AVX2 goes to
-results/M/seedS-avx512 (s6.records.results.run_folder): the same seed ends a few hundredths apart on two
-paths, and both runs are kept.
+interrupted benchmark keeps what it finished. The same seed ends a few hundredths apart on two CPU
+paths (AVX2, AVX-512), so one record holds one path per model: a run on another path is refused, to be
+recorded beside it (--out results/avx512).
 
 A role is "development" (seeds that may steer the design: decide on them) or "confirmation" (seeds
 run once after the design is fixed, reported as they come): a claim about every seed needs both.
@@ -25,7 +25,7 @@ from pathlib import Path
 from s6.files import save_json
 from s6.models.registry import REGISTRY
 from s6.records.report import seeds_table
-from s6.records.results import ROLES, run_folder
+from s6.records.results import ROLES
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -56,9 +56,14 @@ def main() -> None:
     summary_path = out / "seeds.json"
     results = json.loads(summary_path.read_text()) if summary_path.exists() else {}
     for model in args.models:
+        kept = {run.get("path") for run in results.get(model, {}).get("runs", [])} - {None, path}
+        if kept:
+            sys.exit(f"error: {summary_path} holds {model} on {kept.pop()}, and this CPU runs {path}; "
+                     "record this path beside it: --out results/<path>")
+    for model in args.models:
         for seed in args.seeds:
             try:
-                metrics = run_seed(model, seed, out / model / run_folder(seed, path), args.data_dir)
+                metrics = run_seed(model, seed, out / model / f"seed{seed}", args.data_dir)
             except subprocess.CalledProcessError as e:  # the run has said why, in one line, just above
                 kept = f"{summary_path} keeps the seeds finished before it" if summary_path.exists() else \
                     "nothing was recorded"
@@ -68,9 +73,7 @@ def main() -> None:
             if entry["params"] != metrics["params"]:  # another design: the runs recorded so far are of another model
                 entry["runs"] = []
             entry["params"] = metrics["params"]
-            # the run this one's folder held is replaced, in seeds.json too
-            replaced = run_folder(seed, path)
-            entry["runs"] = [r for r in entry["runs"] if run_folder(r["seed"], r.get("path")) != replaced] + [{
+            entry["runs"] = [r for r in entry["runs"] if r["seed"] != seed] + [{
                 "seed": seed,
                 "role": args.role,
                 "epochs": len(epochs),

@@ -3,6 +3,8 @@
 benchmarks/bench_seeds.py writes it; the notebook and README read it. The layout:
 ``{model: {"params": int, "runs": [{"seed", "role", "epochs", "final_test_acc", "seconds_per_epoch", "device",
 "path"}]}}``; ``path`` is the CPU's vector path (s6.device.cpu_path; absent from records made before it was kept).
+One model's runs are all of one path: the same seed ends a few hundredths apart on two, so a record of another path
+is a record of its own (bench_seeds.py --out).
 A run's role is "development" (a seed that helped choose the design) or "confirmation" (a seed run once,
 after the design was fixed, and reported as it came): the two are summarised apart, never pooled.
 """
@@ -26,13 +28,6 @@ def load_seed_results(path: str | os.PathLike = SEEDS_FILE) -> dict:
 def runs_of(entry: dict, role: str | None = None) -> list[dict]:
     """One model's runs in seed order; only those of ``role`` when it is given."""
     return sorted((run for run in entry["runs"] if role in (None, run["role"])), key=lambda run: run["seed"])
-
-
-def run_folder(seed: int, path: str | None) -> str:
-    """A run's folder under results/MODEL/: ``seed7`` on ATen's AVX2 path (the path of most students' laptops, and of
-    a record older than the path), ``seed7-avx512`` on another, so a seed run on two paths keeps both runs."""
-    capability = (path or "ATen AVX2").split(",")[0].removeprefix("ATen ").lower()
-    return f"seed{seed}" if capability == "avx2" else f"seed{seed}-{capability}"
 
 
 def seed_span(seeds: list[int]) -> str:
