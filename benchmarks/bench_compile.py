@@ -47,13 +47,13 @@ def child(data_dir: str | None, compiled: bool, steps: int, rounds: int) -> dict
     torch.manual_seed(1)
     model = build_model(DEFAULT_MODEL)
     model = torch.compile(model) if compiled else model
-    optimizer, scheduler = make_optimizer(model, recipe, len(batches), 1 + 2 * rounds)
-    train_epoch(model, batches[:2], optimizer, scheduler, device, progress=False)
+    optimizer = make_optimizer(model, recipe, len(batches), 1 + 2 * rounds)
+    train_epoch(model, batches[:2], optimizer, device, progress=False)
     first = time.time()  # the parent subtracts the moment it started this process
     step_ms = []
     for _ in range(rounds):
         start = time.perf_counter()
-        train_epoch(model, batches, optimizer, scheduler, device, progress=False)
+        train_epoch(model, batches, optimizer, device, progress=False)
         step_ms.append((time.perf_counter() - start) / steps * 1000)
     return {"first_steps_at": first, "step_ms": min(step_ms)}
 

@@ -31,10 +31,10 @@ def time_epoch(name: str, train_loader, test_loader, device: torch.device, seed:
     """(train seconds, eval seconds, test accuracy) for one epoch of model2 from a fresh init."""
     torch.manual_seed(seed)
     model = build_model("model2").to(device)
-    optimizer, scheduler = make_optimizer(model, recipe_for("model2"), len(train_loader), 1)
+    optimizer = make_optimizer(model, recipe_for("model2"), len(train_loader), 1)
     sync(device)
     start = time.perf_counter()
-    train_epoch(model, train_loader, optimizer, scheduler, device, progress=False)
+    train_epoch(model, train_loader, optimizer, device, progress=False)
     sync(device)
     middle = time.perf_counter()
     _, accuracy = evaluate(model, test_loader, device)

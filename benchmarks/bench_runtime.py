@@ -72,13 +72,13 @@ def epoch_seconds(
     trainer = torch.compile(trainer, dynamic=False) if compile else trainer
     warmup, _ = tensor_loaders(mnist, batch_size, recipe.augment, device, 0, train_subset=batch_size * 10)
     timed, _ = tensor_loaders(mnist, batch_size, recipe.augment, device, 0, train_subset=batch_size * batches)
-    optimizer, scheduler = make_optimizer(model, recipe, len(warmup) + 100 * len(timed), 1)
-    train_epoch(trainer, warmup, optimizer, scheduler, device, progress=False)
+    optimizer = make_optimizer(model, recipe, len(warmup) + 100 * len(timed), 1)
+    train_epoch(trainer, warmup, optimizer, device, progress=False)
 
     def timer() -> float:
         sync(device)
         start = time.perf_counter()
-        train_epoch(trainer, timed, optimizer, scheduler, device, progress=False)
+        train_epoch(trainer, timed, optimizer, device, progress=False)
         sync(device)
         return (time.perf_counter() - start) / (batch_size * batches) * 60000
 

@@ -38,7 +38,7 @@ KINDS = {
     "Dropout's random mask": ("bernoulli", "uniform_", "random_"),
     "max-pool": ("max_pool",),
     "ReLU": ("relu", "threshold", "clamp_min"),
-    "optimiser and schedule": ("optimizer", "sgd", "_foreach", "lr_scheduler"),
+    "optimiser and schedule": ("optimizer", "sgd", "_foreach", "lr_scheduler"),  # OneCycleSGD.step, too
 }
 
 
@@ -64,10 +64,10 @@ def main() -> None:
     model = build_model(args.model)
     loader, _ = tensor_loaders(mnist, recipe.batch_size, recipe.augment, device, 1,
                                train_subset=recipe.batch_size * args.steps)
-    optimizer, scheduler = make_optimizer(model, recipe, len(loader), 20)
+    optimizer = make_optimizer(model, recipe, len(loader), 20)
 
     def steps() -> None:
-        train_epoch(model, list(loader), optimizer, scheduler, device, progress=False)  # augmented beforehand
+        train_epoch(model, list(loader), optimizer, device, progress=False)  # augmented beforehand
 
     steps()  # warm-up: the first steps allocate and pick kernels
     rounds = []

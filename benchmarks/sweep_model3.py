@@ -133,7 +133,7 @@ def sweep(name: str, candidate: Candidate, copies: int, mnist, device: torch.dev
     generator = torch.Generator(device=device)
     generator.manual_seed(7919)
     recipe, n = candidate.recipe, len(labels)
-    optimizer, scheduler = make_optimizer(model, recipe, math.ceil(n / recipe.batch_size), recipe.epochs)
+    optimizer = make_optimizer(model, recipe, math.ceil(n / recipe.batch_size), recipe.epochs)
     start = time.perf_counter()
     for _ in range(recipe.epochs):
         model.train()
@@ -148,10 +148,9 @@ def sweep(name: str, candidate: Candidate, copies: int, mnist, device: torch.dev
             y = labels[index].T.reshape(-1)
             logits = model(x).view(batch * copies, 10)
             loss = F.cross_entropy(logits, y, reduction="sum", label_smoothing=candidate.label_smoothing) / batch
-            optimizer.zero_grad(set_to_none=True)
+            optimizer.zero_grad()
             loss.backward()
             optimizer.step()
-            scheduler.step()
     model.eval()
     correct = torch.zeros(copies, device=device)
     with torch.inference_mode():

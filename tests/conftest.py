@@ -135,3 +135,18 @@ def run_main(*args: str, cwd: Path | None = None, env: dict | None = None) -> su
         os.environ.clear()
         os.environ.update(before_env)
     return subprocess.CompletedProcess(["s6", *args], code, out.getvalue(), err.getvalue())
+
+
+def torch_one_cycle_sgd(model, recipe, total_steps: int):
+    """torch.optim's SGD under OneCycleLR, set as s6 trained with them until 2026-12-03: the reference that
+    s6.training.sgd.OneCycleSGD must equal bit for bit."""
+    import torch
+
+    optimizer = torch.optim.SGD(model.parameters(), lr=recipe.max_lr, momentum=recipe.momentum[1],
+                                nesterov=recipe.nesterov, weight_decay=recipe.weight_decay)
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(
+        optimizer, max_lr=recipe.max_lr, total_steps=total_steps, pct_start=max(recipe.warmup, 2 / total_steps),
+        anneal_strategy=recipe.anneal, div_factor=recipe.start_div, final_div_factor=recipe.end_div,
+        base_momentum=recipe.momentum[0], max_momentum=recipe.momentum[1],
+    )
+    return optimizer, scheduler

@@ -115,10 +115,10 @@ def test_training_reads_from_the_device_a_fixed_number_of_times_not_once_per_bat
     counts = []
     for batches in (4, 12):
         loader = TensorLoader(mnist.train_images[: 32 * batches], mnist.train_labels[: 32 * batches], 32, shuffle=True)
-        optimizer, scheduler = make_optimizer(model, recipe_for("model2"), len(loader), 1)
+        optimizer = make_optimizer(model, recipe_for("model2"), len(loader), 1)
         reads["n"] = 0
         monkeypatch.setattr(torch.Tensor, "item", counting_item)
-        train_epoch(model, loader, optimizer, scheduler, torch.device("cpu"), progress=False)
+        train_epoch(model, loader, optimizer, torch.device("cpu"), progress=False)
         monkeypatch.setattr(torch.Tensor, "item", item)
         counts.append(reads["n"])
     assert counts[0] == counts[1] <= 4  # a host read per batch would make the CPU wait for a GPU every step
@@ -148,19 +148,14 @@ def test_model3_learns_in_a_short_run(mnist, tmp_path):
 @pytest.mark.parametrize("nesterov, anneal", [(True, "linear"), (False, "cos")])
 def test_the_optimiser_and_schedule_follow_every_knob_of_the_recipe(nesterov, anneal):
     from s6.models.recipe import Recipe
+    from s6.training.sgd import one_cycle
     from s6.training.train import make_optimizer
 
     recipe = Recipe(epochs=2, batch_size=8, max_lr=0.4, momentum=(0.7, 0.8), nesterov=nesterov, weight_decay=1e-3,
                     warmup=0.25, start_div=4, end_div=50, anneal=anneal)
-    optimizer, scheduler = make_optimizer(torch.nn.Linear(1, 1), recipe, steps_per_epoch=10, epochs=2)
-    group = optimizer.param_groups[0]
-    assert (group["momentum"], group["nesterov"], group["weight_decay"]) == (0.8, nesterov, 1e-3)
-    lrs, momenta = [group["lr"]], [group["momentum"]]
-    for _ in range(19):  # the learning rate and momentum of each of the 20 steps
-        optimizer.step()
-        scheduler.step()
-        lrs.append(group["lr"])
-        momenta.append(group["momentum"])
+    optimizer = make_optimizer(torch.nn.Linear(1, 1), recipe, steps_per_epoch=10, epochs=2)
+    assert optimizer.total_steps == 20 and optimizer.recipe is recipe  # its nesterov and weight decay
+    lrs, momenta = zip(*(one_cycle(step, recipe, 20) for step in range(20)))  # each of the 20 steps'
     assert (momenta[0], momenta[4], momenta[-1]) == pytest.approx((0.8, 0.7, 0.8))  # low at the peak, high at the ends
     assert lrs[0] == pytest.approx(0.4 / 4)  # starts at max_lr / start_div
     assert max(lrs) == pytest.approx(0.4) and lrs.index(max(lrs)) == 4  # peaks after a quarter of the 20 steps
@@ -245,8 +240,8 @@ def test_fit_with_clean_epochs_augments_every_epoch_before_them_and_gives_the_lo
     model = tiny_model()
     for clean_epochs, expected in ((1, [jitter, jitter, None]), (2, [jitter, None, None]), (0, [jitter] * 3)):
         seen.clear()
-        optimizer, scheduler = make_optimizer(model, Recipe(epochs=3, batch_size=16, max_lr=0.1), len(loader), 3)
-        fit(model, optimizer, scheduler, loader, source, torch.device("cpu"), 3, progress=False,
+        optimizer = make_optimizer(model, Recipe(epochs=3, batch_size=16, max_lr=0.1), len(loader), 3)
+        fit(model, optimizer, loader, source, torch.device("cpu"), 3, progress=False,
             clean_epochs=clean_epochs)
         assert seen == expected, f"clean_epochs={clean_epochs}"
         assert loader.augment is jitter
@@ -289,21 +284,18 @@ def test_evaluate_uses_the_running_batchnorm_statistics_without_updating_them_an
 
 def test_train_epoch_steps_the_one_cycle_schedule_once_per_batch_and_trains_in_training_mode():
     from s6.models.registry import recipe_for
+    from s6.training.sgd import one_cycle
     from s6.training.train import make_optimizer, train_epoch
 
     model, loader = tiny_model(), synthetic_loader(shuffle=True)
     recipe = recipe_for("model2")
-    optimizer, scheduler = make_optimizer(model, recipe, len(loader), 2)
-    reference, reference_schedule = make_optimizer(tiny_model(), recipe, len(loader), 2)
-    lrs = [reference.param_groups[0]["lr"]]
-    for _ in range(len(loader)):  # what the schedule says the learning rate is after each of the epoch's steps
-        reference.step()
-        reference_schedule.step()
-        lrs.append(reference.param_groups[0]["lr"])
+    optimizer = make_optimizer(model, recipe, len(loader), 2)
+    first = optimizer.lr
     model.eval()  # as evaluate leaves it
     running_mean = model[2].running_mean.clone()
-    train_epoch(model, loader, optimizer, scheduler, torch.device("cpu"), progress=False)
-    assert optimizer.param_groups[0]["lr"] == lrs[-1] != lrs[0]
+    train_epoch(model, loader, optimizer, torch.device("cpu"), progress=False)
+    assert optimizer.steps == len(loader)  # one step per batch, so the schedule moved on as far
+    assert optimizer.lr == one_cycle(len(loader), recipe, 2 * len(loader))[0] != first
     assert model.training and not torch.equal(model[2].running_mean, running_mean)
 
 
@@ -332,20 +324,22 @@ def test_a_loss_that_is_not_finite_is_named_with_its_epoch_and_batch(bad):
 
 def test_train_epoch_takes_the_textbook_step_on_each_batch_and_reports_the_mean_loss_over_the_images():
     """zero the gradients, forward, loss, backward, optimiser step, schedule step: the same weights, bit for bit,
-    as that loop written out here, on the same batches with the same Dropout masks."""
+    as that loop written out here with torch.optim's SGD and OneCycleLR, on the same batches with the same Dropout
+    masks."""
     import copy
 
     import torch.nn.functional as F
+    from conftest import torch_one_cycle_sgd
 
     from s6.training.train import make_optimizer, train_epoch
 
     model, loader, recipe = tiny_model(), synthetic_loader(shuffle=True), recipe_for("model2")
     reference = copy.deepcopy(model)
-    optimizer, scheduler = make_optimizer(model, recipe, len(loader), 2)
-    reference_optimizer, reference_schedule = make_optimizer(reference, recipe, len(loader), 2)
+    optimizer = make_optimizer(model, recipe, len(loader), 2)
+    reference_optimizer, reference_schedule = torch_one_cycle_sgd(reference, recipe, 2 * len(loader))
     batches = list(synthetic_loader(shuffle=True))  # the same seed: the batches of the loader's first epoch
     torch.manual_seed(5)
-    loss, accuracy = train_epoch(model, loader, optimizer, scheduler, torch.device("cpu"), progress=False)
+    loss, accuracy = train_epoch(model, loader, optimizer, torch.device("cpu"), progress=False)
     torch.manual_seed(5)
     losses, correct = [], 0
     for x, y in batches:

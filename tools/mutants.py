@@ -40,7 +40,7 @@ def mutation(name: str, bug: str, *edits: tuple[str, str, str]) -> Mutation:
 
 
 TRAIN, BATCHES, WORKBOOK = "s6/training/train.py", "s6/training/batches.py", "s6/backprop/workbook.py"
-CHECKPOINT = "s6/training/checkpoint.py"
+CHECKPOINT, SGD = "s6/training/checkpoint.py", "s6/training/sgd.py"
 
 MUTATIONS = (
     # the planted bugs of issue 39, in its order
@@ -52,14 +52,14 @@ MUTATIONS = (
     mutation("model2-peak-lr", "Model-2's peak learning rate 0.3 -> 0.2",
              ("s6/models/registry.py", "Recipe(epochs=5, batch_size=128, max_lr=0.3",
               "Recipe(epochs=5, batch_size=128, max_lr=0.2")),
-    mutation("no-scheduler-step", "train_epoch never steps the one-cycle schedule",
-             (TRAIN, "        optimizer.step()\n        scheduler.step()\n", "        optimizer.step()\n")),
+    mutation("no-scheduler-step", "the optimiser never steps the one-cycle schedule",
+             (SGD, "        self.steps += 1\n", "")),
     mutation("evaluate-without-eval", "evaluate() without model.eval(): BatchNorm's batch statistics, Dropout on",
              (TRAIN, "    model.eval()\n    total_loss", "    total_loss")),
     mutation("resume-without-torch-rng", "resume without the torch RNG state (Dropout's masks)",
              (CHECKPOINT, '    torch.set_rng_state(checkpoint["rng"]["torch"])\n', "")),
     mutation("resume-without-optimizer", "resume without the optimiser state (momentum)",
-             (CHECKPOINT, '    optimizer.load_state_dict(checkpoint["optimizer"])\n', "")),
+             (CHECKPOINT, "    optimizer.load_state_dict(optimizer_state(checkpoint))\n", "")),
     mutation("workbook-template-slip", "the workbook's dE/dw3 with a_h1's slope (the template's slip)",
              (WORKBOOK, "f[\"dE/dw3\"] = f\"={d_a_h2}*{c['a_h2']}*(1-{c['a_h2']})*{c['i1']}\"",
               "f[\"dE/dw3\"] = f\"={d_a_h2}*{c['a_h1']}*(1-{c['a_h1']})*{c['i1']}\"")),
@@ -107,13 +107,13 @@ MUTATIONS = (
     mutation("resume-without-loader-rng", "resume without the loader's random stream (order, jitter)",
              (CHECKPOINT, '    loader_generator.set_state(checkpoint["rng"]["loader"])\n', "")),
     mutation("resume-without-schedule", "resume without the schedule's state: the one-cycle restarts",
-             (CHECKPOINT, '    scheduler.load_state_dict(checkpoint["scheduler"])\n', "")),
+             (SGD, '        self.steps = state["steps"]\n', "")),
     mutation("train-without-train-mode", "train_epoch without model.train(): after evaluate, training in eval mode",
              (TRAIN, "    model.train()\n    losses", "    losses")),
     mutation("no-seed", "a run's weights not seeded: same seed, other weights",
              ("s6/training/run.py", "torch.manual_seed(plan.seed)  # the weights'", "None  # the weights'")),
     mutation("no-zero-grad", "gradients never zeroed: each step adds every earlier batch's",
-             (TRAIN, "        optimizer.zero_grad(set_to_none=True)\n", "")),
+             (TRAIN, "        optimizer.zero_grad()\n", "")),
     mutation("network-update-sign", "Part 1's reference network climbs its gradient: w + lr*dE/dw",
              ("s6/backprop/network.py", "w = tuple(wi - lr * row", "w = tuple(wi + lr * row")),
     mutation("augment-shift-half", "the augmentation shifts half as far as its recipe says",

@@ -15,7 +15,7 @@ class Recipe:
     batch_size: int  # images per optimiser step
     max_lr: float  # peak learning rate of the one-cycle schedule
     momentum: tuple[float, float] = (0.85, 0.95)  # SGD momentum, cycled against the learning rate: the second
-    # at the start and the end, the first at the peak (OneCycleLR's own cycle, so the schedule never overrides it)
+    # at the start and the end, the first at the peak (s6.training.sgd.one_cycle, as torch's OneCycleLR cycles it)
     nesterov: bool = True  # Nesterov momentum: the gradient taken a momentum step ahead
     weight_decay: float = 0.0  # L2 penalty on all weights, per step
     warmup: float = 0.2  # fraction of all steps spent rising to max_lr

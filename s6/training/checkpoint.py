@@ -14,6 +14,7 @@ from s6 import S6Error, __version__
 from s6.files import atomic_write_bytes
 from s6.models.spec import MNIST_MEAN, MNIST_STD
 from s6.training.plan import Plan, plan_from
+from s6.training.sgd import OneCycleSGD
 
 
 def save_torch(path: str | os.PathLike, obj: object) -> None:
@@ -26,8 +27,8 @@ CHECKPOINT_FORMAT = 1  # bump when the layout below changes incompatibly
 
 
 def save_run(
-    path: Path, plan: dict, metrics: dict, model: nn.Module, optimizer: torch.optim.Optimizer,
-    scheduler: torch.optim.lr_scheduler.LRScheduler, loader_generator: torch.Generator, device: torch.device,
+    path: Path, plan: dict, metrics: dict, model: nn.Module, optimizer: OneCycleSGD, loader_generator: torch.Generator,
+    device: torch.device,
 ) -> None:
     """Write a run's checkpoint atomically: everything ``restore_run`` needs to continue it exactly,
     and what ``predict`` needs to use it (model name, weights, input normalisation)."""
@@ -41,7 +42,6 @@ def save_run(
         "epoch": len(metrics["epochs"]),
         "state_dict": model.state_dict(),
         "optimizer": optimizer.state_dict(),
-        "scheduler": scheduler.state_dict(),
         "rng": {
             "torch": torch.get_rng_state(),
             "loader": loader_generator.get_state(),
@@ -52,17 +52,28 @@ def save_run(
 
 
 def restore_run(
-    checkpoint: dict, model: nn.Module, optimizer: torch.optim.Optimizer,
-    scheduler: torch.optim.lr_scheduler.LRScheduler, loader_generator: torch.Generator, device: torch.device,
+    checkpoint: dict, model: nn.Module, optimizer: OneCycleSGD, loader_generator: torch.Generator,
+    device: torch.device,
 ) -> None:
-    """Put a saved run's weights, optimiser, schedule and random states back, so it continues bit for bit."""
+    """Put a saved run's weights, optimiser (its place in the schedule, its velocities) and random states back, so
+    it continues bit for bit."""
     model.load_state_dict(checkpoint["state_dict"])
-    optimizer.load_state_dict(checkpoint["optimizer"])
-    scheduler.load_state_dict(checkpoint["scheduler"])
+    optimizer.load_state_dict(optimizer_state(checkpoint))
     torch.set_rng_state(checkpoint["rng"]["torch"])
     loader_generator.set_state(checkpoint["rng"]["loader"])
     if device.type == "cuda" and checkpoint["rng"].get("cuda") is not None:
         torch.cuda.set_rng_state(checkpoint["rng"]["cuda"])
+
+
+def optimizer_state(checkpoint: dict) -> dict:
+    """The optimiser's state as OneCycleSGD keeps it. A checkpoint written while s6 trained with torch.optim (until
+    2026-12-03) holds SGD's and OneCycleLR's state dicts instead: the same numbers, read from where those kept them."""
+    state = checkpoint["optimizer"]
+    if "steps" in state:
+        return state
+    buffers = state["state"]
+    return {"steps": checkpoint["scheduler"]["last_epoch"],
+            "velocity": [buffers.get(i, {}).get("momentum_buffer") for i in state["param_groups"][0]["params"]]}
 
 
 def checkpoint_file(path: str | os.PathLike) -> Path:

@@ -2,7 +2,7 @@
 
 The CLI, the notebook and the benchmarks all train through ``train_run``. After every epoch
 it writes OUT/metrics.json and OUT/checkpoint.pt atomically; the checkpoint holds the whole
-plan and every optimiser, scheduler and random state, so ``resume=OUT`` continues the same
+plan and the optimiser's and every random state, so ``resume=OUT`` continues the same
 schedule and ends with exactly the metrics of an uninterrupted run (same device).
 """
 
@@ -30,6 +30,7 @@ from s6.training.folder import check_out, claimed, default_out, resume_command
 from s6.training.mnist import MNISTTensors, load_mnist, resolve_data_dir
 from s6.training.plan import Plan
 from s6.training.provenance import provenance
+from s6.training.sgd import OneCycleSGD
 from s6.training.train import Criterion, check_steps, fit, format_epoch, held_out_of, make_optimizer
 
 HELD_OUT = {"test": "test", "val": "validation"}  # a history's key prefix, in words
@@ -120,13 +121,13 @@ def train_run(plan: Plan | Resumed, *, out: str | os.PathLike | None = None, dat
     with claimed(out):  # one run at a time in a folder: a second would interleave its epochs with ours
         torch.manual_seed(plan.seed)  # the weights' initialisation, and Dropout's masks
         model = (build_model(plan.model) if spec is None else Net(spec)).to(dev)
-        optimizer, scheduler = make_optimizer(model, recipe, len(train_loader), plan.epochs)
+        optimizer = make_optimizer(model, recipe, len(train_loader), plan.epochs)
         metrics = {"model": plan.model, "params": count_parameters(model), "seed": plan.seed,
                    "validation": plan.validation, "device": describe_device(dev),
                    "cpu_path": cpu_path() if dev.type == "cpu" else None,  # which kernels: seeds end apart on two
                    **provenance(recipe), "epochs": []}
         if saved:  # its weights and every random state back, so it continues bit for bit
-            restore_run(saved.checkpoint, model, optimizer, scheduler, train_loader.generator, dev)
+            restore_run(saved.checkpoint, model, optimizer, train_loader.generator, dev)
             metrics["epochs"] = saved.checkpoint["metrics"]["epochs"]
             log(f"resuming {plan.model} from epoch {done} of {plan.epochs} ({saved.source}); writing to {out}/")
         else:
@@ -134,9 +135,9 @@ def train_run(plan: Plan | Resumed, *, out: str | os.PathLike | None = None, dat
                 f"on {metrics['device']}, seed {plan.seed}; writing to {out}/")
         log(f"lr: the learning rate at the start of the epoch (one-cycle schedule); train: {batches(recipe)}; "
             f"{held_out_legend(plan)}, after it")
-        saver = EpochSaver(out, plan, metrics, model, optimizer, scheduler, train_loader.generator, dev, log)
+        saver = EpochSaver(out, plan, metrics, model, optimizer, train_loader.generator, dev, log)
         with saver.on_failure(command):
-            history = fit(model, optimizer, scheduler, train_loader, test_loader, dev, plan.epochs,
+            history = fit(model, optimizer, train_loader, test_loader, dev, plan.epochs,
                           history=metrics["epochs"], stop_after=stop_after, progress=progress, on_epoch=saver,
                           criterion=criterion, held_out="val" if plan.validation else "test",
                           clean_epochs=recipe.clean_epochs)
@@ -169,11 +170,10 @@ class EpochSaver:
     """Saves the run after every epoch (checkpoint.pt, then metrics.json, each atomically), so an interruption or
     a crash loses at most the epoch under way; ``on_failure`` says what was kept."""
 
-    def __init__(self, out: Path, plan: Plan, metrics: dict, model: nn.Module, optimizer: torch.optim.Optimizer,
-                 scheduler: torch.optim.lr_scheduler.LRScheduler, generator: torch.Generator, device: torch.device,
-                 log: Callable[[str], None]) -> None:
+    def __init__(self, out: Path, plan: Plan, metrics: dict, model: nn.Module, optimizer: OneCycleSGD,
+                 generator: torch.Generator, device: torch.device, log: Callable[[str], None]) -> None:
         self.out, self.plan, self.metrics, self.log = out, plan, metrics, log
-        self.state = (model, optimizer, scheduler, generator, device)
+        self.state = (model, optimizer, generator, device)
         self.saved = len(metrics["epochs"])  # epochs safely in OUT/checkpoint.pt
 
     def __call__(self, history: list[dict]) -> None:

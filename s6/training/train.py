@@ -12,6 +12,7 @@ from tqdm import tqdm
 
 from s6 import S6Error, plural
 from s6.models.recipe import Recipe
+from s6.training.sgd import OneCycleSGD
 
 # A training loss from (logits, the batch's images, its labels): the images are there for a loss that needs more
 # than the labels, such as a teacher's soft labels (benchmarks/screen_model3.py).
@@ -28,32 +29,16 @@ def check_steps(recipe: Recipe, steps_per_epoch: int, epochs: int) -> int:
     return steps
 
 
-def make_optimizer(
-    model: nn.Module, recipe: Recipe, steps_per_epoch: int, epochs: int
-) -> tuple[torch.optim.Optimizer, torch.optim.lr_scheduler.LRScheduler]:
+def make_optimizer(model: nn.Module, recipe: Recipe, steps_per_epoch: int, epochs: int) -> OneCycleSGD:
     """SGD (Nesterov momentum by default) under a one-cycle learning-rate schedule, stepped per batch, all as
-    ``recipe`` says.
-
-    A very short run (a small --train-subset for one epoch) still gets a warm-up of at least two steps.
-    """
-    steps = check_steps(recipe, steps_per_epoch, epochs)
-    optimizer = torch.optim.SGD(
-        model.parameters(), lr=recipe.max_lr, momentum=recipe.momentum[1],
-        nesterov=recipe.nesterov, weight_decay=recipe.weight_decay,
-    )
-    scheduler = torch.optim.lr_scheduler.OneCycleLR(
-        optimizer, max_lr=recipe.max_lr, epochs=epochs, steps_per_epoch=steps_per_epoch,
-        pct_start=max(recipe.warmup, 2 / steps), anneal_strategy=recipe.anneal, div_factor=recipe.start_div,
-        final_div_factor=recipe.end_div, base_momentum=recipe.momentum[0], max_momentum=recipe.momentum[1],
-    )
-    return optimizer, scheduler
+    ``recipe`` says (s6.training.sgd)."""
+    return OneCycleSGD(model.parameters(), recipe, check_steps(recipe, steps_per_epoch, epochs))
 
 
 def train_epoch(
     model: nn.Module,
     loader: Iterable[tuple[torch.Tensor, torch.Tensor]],
-    optimizer: torch.optim.Optimizer,
-    scheduler: torch.optim.lr_scheduler.LRScheduler,
+    optimizer: OneCycleSGD,
     device: torch.device,
     epoch: int = 1,
     progress: bool = True,
@@ -77,10 +62,9 @@ def train_epoch(
         y = y.to(device, non_blocking=True)
         logits = model(x)
         loss = F.cross_entropy(logits, y) if criterion is None else criterion(logits, x, y)
-        optimizer.zero_grad(set_to_none=True)
+        optimizer.zero_grad()
         loss.backward()
-        optimizer.step()
-        scheduler.step()
+        optimizer.step()  # at the schedule's rate for this step
         losses[batch] = loss.detach() * len(y)
         correct += (logits.argmax(1) == y).sum()
         seen += len(y)
@@ -120,8 +104,7 @@ def evaluate(
 
 def fit(
     model: nn.Module,
-    optimizer: torch.optim.Optimizer,
-    scheduler: torch.optim.lr_scheduler.LRScheduler,
+    optimizer: OneCycleSGD,
     train_loader: Iterable[tuple[torch.Tensor, torch.Tensor]],
     test_loader: Iterable[tuple[torch.Tensor, torch.Tensor]],
     device: torch.device,
@@ -148,12 +131,11 @@ def fit(
     last = min(epochs, stop_after or epochs)
     augment = getattr(train_loader, "augment", None)
     for epoch in range(len(history) + 1, last + 1):
-        lr = scheduler.get_last_lr()[0]
+        lr = optimizer.lr
         start = time.perf_counter()
         if clean_epochs:  # the schedule ends on digits as the test set shows them, not jittered
             train_loader.augment = None if epoch > epochs - clean_epochs else augment
-        train_loss, train_acc = train_epoch(model, train_loader, optimizer, scheduler, device, epoch, progress,
-                                            criterion)
+        train_loss, train_acc = train_epoch(model, train_loader, optimizer, device, epoch, progress, criterion)
         held_out_loss, held_out_acc = evaluate(model, test_loader, device)
         history.append({
             "epoch": epoch,
