@@ -22,6 +22,7 @@ from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from s6.backprop import ITERATIONS, MAX_ITERATIONS
 from s6.backprop.derivation import FORWARD, NOTE, STEPS, gradient
 from s6.backprop.network import COLUMNS, LEARNING_RATES, WEIGHTS, Inputs, train
 from s6.files import atomic_write_bytes
@@ -56,9 +57,6 @@ DOC = {
 SUMMARY_ITERATIONS = (1, 10, 50, 100)
 FIXED_TIME = datetime(2026, 1, 1)  # the document's created/modified stamp: regenerating must not change the file
 STAMP = FIXED_TIME.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
-WORKBOOK = "asgmt_backpropagation.xlsx"  # the committed workbook: the default inputs, ITERATIONS rows
-ITERATIONS = 100  # rows per LR sheet of the committed workbook
-MAX_ITERATIONS = 1000  # rows per LR sheet; 1,000 already means 192,000 formulas, and spreadsheet apps slow down
 
 
 def inputs_cells() -> dict[str, str]:

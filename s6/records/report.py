@@ -285,8 +285,8 @@ def backprop_table() -> str:
 def backprop_reading() -> str:
     """README's sentence under the loss chart: how far E_total falls in the workbook's iterations at three learning
     rates, and whether any curve ever rises (a step too large overshoots), read from the reference."""
+    from s6.backprop import ITERATIONS
     from s6.backprop.network import LEARNING_RATES, Inputs, train
-    from s6.backprop.workbook import ITERATIONS
 
     errors = {lr: [row["E_total"] for row in train(Inputs(), lr, ITERATIONS)] for lr in LEARNING_RATES}
     low, middle, high = (f"{100 * errors[lr][-1] / errors[lr][0]:.3g}% with η = {lr}" for lr in (0.1, 0.5, 2.0))
