@@ -261,3 +261,20 @@ def test_the_photo_sentence_gives_each_sets_range_over_the_conditions(tmp_path):
     new = render(f"<!-- s6:photos-sentence {path} -->\n<!-- /s6:photos-sentence -->", RECORD, tmp_path)
     assert "On 200 photos per condition, rendered from MNIST test digits under 2 kinds of light, it reads 100% of " \
            "single digits, 95–98.5% of numbers of 2–4 digits and 97–100% of small digits" in new
+
+
+def test_the_paths_sentence_names_the_records_path_and_how_far_a_pinned_seed_moved(tmp_path):
+    record = {"model2": {"params": 1, "runs": [
+        {"seed": s, "role": "development", "epochs": 5, "final_test_acc": a, "seconds_per_epoch": 9.0,
+         "device": "cpu: E, 2 threads, ATen AVX2", "path": "ATen AVX2"} for s, a in ((1, 99.48), (2, 99.57))]}}
+    settings = {"ATEN_CPU_CAPABILITY": "default", "ONEDNN_MAX_CPU_ISA": "SSE41"}
+    figures = {"device": "cpu: AMD EPYC, 2 threads, ATen AVX2", "model": "model2",
+               "record": {"1": record["model2"]["runs"][0], "2": record["model2"]["runs"][1]},
+               "runs": [{"seed": s, "settings": settings, "path": "ATen DEFAULT, oneDNN max SSE41", "seconds": 1.0,
+                         "test_acc": [98.0, a]} for s, a in ((1, 99.51), (2, 99.57))]}
+    path = saved_printout(tmp_path, "paths", [], figures)
+    new = render(f"<!-- s6:paths {path} -->\n<!-- /s6:paths -->", record, tmp_path)
+    assert "Model-2's 2 seeds on record ran on ATen AVX2. Pinned to another path of AMD EPYC" in new
+    assert "`ATEN_CPU_CAPABILITY=default ONEDNN_MAX_CPU_ISA=SSE41`, which reads ATen DEFAULT, oneDNN max SSE41" in new
+    assert "seed 1 ended at 99.51% (on record: 99.48%), seed 2 ended at 99.57% (on record: 99.57%)" in new
+    assert new.rstrip().endswith("the same seed moved 0.03 points at most.\n<!-- /s6:paths -->".rstrip())

@@ -240,6 +240,34 @@ def time_to_accuracy(record: dict) -> str:
     return text
 
 
+def settings_text(settings: dict) -> str:
+    return " ".join(f"{name}={value}" for name, value in settings.items()) or "no settings"
+
+
+def paths_sentence(record: dict, results: dict) -> str:
+    """README's sentence on CPU paths: which path the seed record's runs took, and how far the same seeds moved when
+    bench_paths.py pinned them to another path of a CPU."""
+    f = record["figures"]
+    model, runs = f["model"], f["runs"]
+    recorded = {run.get("path", "a path not recorded") for run in results[model]["runs"]}
+    text = (f"**CPU paths.** {display_name(model)}'s {len(results[model]['runs'])} seeds on record ran on "
+            f"{' and '.join(sorted(recorded))}.")
+    moves, parts = [], []
+    for run in runs:
+        kept = f["record"].get(str(run["seed"]))
+        if kept is None:
+            continue
+        moves.append(abs(run["test_acc"][-1] - kept["final_test_acc"]))
+        parts.append(f"seed {run['seed']} ended at {run['test_acc'][-1]:.2f}% (on record: "
+                     f"{kept['final_test_acc']:.2f}%)")
+    if parts:
+        pinned = sorted({f"`{settings_text(run['settings'])}`, which reads {run['path']}" for run in runs})
+        text += (f" Pinned to another path of {f['device'].split(',')[0].removeprefix('cpu: ')} "
+                 f"({'; '.join(pinned)}; {record['date']}), {', '.join(parts)}: the same seed moved "
+                 f"{max(moves):.2f} points at most.")
+    return text
+
+
 def photos(record: dict) -> str:
     """A Markdown table: the share of photos read right, per condition and set, then the clean digits."""
     f = record["figures"]
@@ -394,6 +422,9 @@ def blocks(results: dict) -> dict[str, Block]:
              for name, (what, write) in from_printout.items()}
     table |= {name: Block(what, lambda path, write=write: write(read_json(path)), reads_file=True)
               for name, (what, write) in from_json.items()}
+    table["paths"] = Block("README's sentence on CPU paths: the seed record's, and a seed moved to another "
+                           "(bench_paths.py)", lambda path: paths_sentence(load_printout(path), results),
+                           reads_file=True)
     table |= {
         "seeds": Block("a row per model and role: final test accuracy over its seeds", lambda: seeds_table(results)),
         "requirements": Block("README's first table: the exercise's requirements against Model-2",
