@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PARTS = {
     "reading MNIST": [("s6.training.mnist", "load_mnist")],
     "building the model": [("s6.models.net", "build_model")],
-    "the optimiser (its first call imports torch._dynamo)": [("s6.training.train", "make_optimizer")],
+    "building the optimiser": [("s6.training.train", "make_optimizer")],  # torch.optim imported torch._dynamo
     "augmentation": [("s6.models.augment", "random_affine")],
     "training epochs": [("s6.training.train", "train_epoch")],
     "test passes": [("s6.training.train", "evaluate")],
