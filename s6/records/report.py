@@ -228,6 +228,9 @@ def time_to_accuracy(record: dict) -> str:
     runs = f"the median of {len(f['runs'])} runs" if len(f["runs"]) > 1 else "one run"
     text = (f"**Time.** `python -m s6 train` took {f['s6_seconds']:.1f} s from start to exit on {f['device']} "
             f"({runs}, {record['date']}), ending at {f['s6_accuracy']:.2f}%")
+    starts = [run["before_epoch_1"] for run in f["runs"] if run.get("before_epoch_1")]
+    if starts:
+        text += f" ({min(starts):.1f} s before epoch 1 at best)"
     if "against" in f:
         epochs = f["against_runs"][0]["epochs"]
         text += (f"; the earlier default, commit {f['against']}'s {epochs}-epoch Model-2, timed alternately with it in "
@@ -261,7 +264,7 @@ def paths_sentence(record: dict, results: dict) -> str:
         parts.append(f"seed {run['seed']} ended at {run['test_acc'][-1]:.2f}% (on record: "
                      f"{kept['final_test_acc']:.2f}%)")
     if parts:
-        pinned = sorted({f"`{settings_text(run['settings'])}`, which reads {run['path']}" for run in runs})
+        pinned = sorted({f"`{settings_text(run['settings'])}`" for run in runs})
         text += (f" Pinned to another path of {f['device'].split(',')[0].removeprefix('cpu: ')} "
                  f"({'; '.join(pinned)}; {record['date']}), {', '.join(parts)}: the same seed moved "
                  f"{max(moves):.2f} points at most.")
