@@ -280,3 +280,6 @@ def test_the_paths_sentence_names_the_records_path_and_how_far_a_pinned_seed_mov
     assert "(`ATEN_CPU_CAPABILITY=default ONEDNN_MAX_CPU_ISA=SSE41`; " in new
     assert "seed 1 ended at 99.51% (on record: 99.48%), seed 2 ended at 99.57% (on record: 99.57%)" in new
     assert new.rstrip().endswith("the same seed moved 0.03 points at most.\n<!-- /s6:paths -->".rstrip())
+    one = {**figures, "runs": figures["runs"][:1]}
+    new = render(f"<!-- s6:paths {saved_printout(tmp_path, 'one', [], one)} -->\n<!-- /s6:paths -->", record, tmp_path)
+    assert "seed 1 ended at 99.51% (on record: 99.48%): the same seed moved 0.03 points." in new  # no "at most"

@@ -267,7 +267,7 @@ def paths_sentence(record: dict, results: dict) -> str:
         pinned = sorted({f"`{settings_text(run['settings'])}`" for run in runs})
         text += (f" Pinned to another path of {f['device'].split(',')[0].removeprefix('cpu: ')} "
                  f"({'; '.join(pinned)}; {record['date']}), {', '.join(parts)}: the same seed moved "
-                 f"{max(moves):.2f} points at most.")
+                 f"{max(moves):.2f} points" + (" at most." if len(moves) > 1 else "."))
     return text
 
 
