@@ -34,9 +34,14 @@ def batch(step: int) -> tuple[torch.Tensor, torch.Tensor]:
     return torch.randn(16, 1, 8, 8, generator=generator), torch.randint(0, 10, (16,), generator=generator)
 
 
-def backward(model: torch.nn.Module, step: int) -> None:
+def take_step(model: torch.nn.Module, optimizer, step: int, schedule=None) -> None:
+    """One training step on batch ``step``; ``schedule``: torch's OneCycleLR, stepped after its optimiser."""
     x, y = batch(step)
+    optimizer.zero_grad()
     F.cross_entropy(model(x), y).backward()
+    optimizer.step()
+    if schedule is not None:
+        schedule.step()
 
 
 @pytest.mark.parametrize("name", RECIPES)
@@ -48,11 +53,8 @@ def test_each_step_equals_torch_optims_sgd_under_one_cycle_lr_bit_for_bit(name):
     for step in range(total):
         group = reference.param_groups[0]
         assert (optimizer.lr, one_cycle(step, recipe, total)[1]) == (group["lr"], group["momentum"]), step
-        for model, opt in ((ours, optimizer), (theirs, reference)):
-            opt.zero_grad()
-            backward(model, step)
-            opt.step()
-        schedule.step()
+        take_step(ours, optimizer, step)
+        take_step(theirs, reference, step, schedule)
         for a, b in zip(ours.parameters(), theirs.parameters(), strict=True):
             assert torch.equal(a, b), f"step {step}"
 
@@ -71,10 +73,7 @@ def test_a_checkpoint_written_with_torch_optim_resumes_to_the_same_numbers():
     theirs = small_net()
     reference, schedule = torch_one_cycle_sgd(theirs, recipe, total)
     for step in range(saved_at):
-        reference.zero_grad()
-        backward(theirs, step)
-        reference.step()
-        schedule.step()
+        take_step(theirs, reference, step, schedule)
     buffer = io.BytesIO()
     torch.save({"optimizer": reference.state_dict(), "scheduler": schedule.state_dict()}, buffer)
     buffer.seek(0)
@@ -86,11 +85,8 @@ def test_a_checkpoint_written_with_torch_optim_resumes_to_the_same_numbers():
     optimizer.load_state_dict(optimizer_state(checkpoint))
     assert optimizer.steps == saved_at
     for step in range(saved_at, total):
-        for model, opt in ((ours, optimizer), (theirs, reference)):
-            opt.zero_grad()
-            backward(model, step)
-            opt.step()
-        schedule.step()
+        take_step(ours, optimizer, step)
+        take_step(theirs, reference, step, schedule)
     for a, b in zip(ours.parameters(), theirs.parameters(), strict=True):
         assert torch.equal(a, b)
 
