@@ -15,28 +15,20 @@ PyTorch's own Dropout before Model-2's cheaper one existed, ran on the code of c
 from __future__ import annotations
 
 import argparse
-import fcntl
-import json
 import tempfile
-import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-import torch
+from screening import record, screen
 
-from s6.files import save_json
 from s6.models.augment import Augment
 from s6.models.experimental import changed
 from s6.models.recipe import Recipe
 from s6.models.registry import REGISTRY, recipe_for
 from s6.models.spec import Spec
 from s6.training.mnist import load_mnist, resolve_data_dir
-from s6.training.plan import new_plan
-from s6.training.provenance import provenance
-from s6.training.run import train_run
 
 ROOT = Path(__file__).resolve().parent.parent
-VALIDATION = 10000  # the last 10,000 of the 60,000 training images
 REFERENCE = "el5-clean1-drop56"  # today's Model-2, as the record names it: each candidate is compared with it
 
 
@@ -82,29 +74,6 @@ CANDIDATES = {
 }
 
 
-def screen(name: str, seed: int, mnist, out_dir: Path) -> dict:
-    """One validation run of one candidate on one seed: its row of the record."""
-    candidate = CANDIDATES[name]
-    start = time.perf_counter()
-    result = train_run(new_plan("model2", seed=seed, epochs=candidate.recipe.epochs, validation=VALIDATION),
-                       out=out_dir, device="cpu", progress=False, log=lambda _: None, mnist=mnist,
-                       overwrite=True, spec=candidate.spec, recipe=candidate.recipe)
-    return {"candidate": name, "note": candidate.note, "seed": seed, "params": result.metrics["params"],
-            "epochs": len(result.metrics["epochs"]), "final_val_acc": result.final_accuracy,
-            "val_accs": [e["val_acc"] for e in result.metrics["epochs"]],
-            "seconds": round(time.perf_counter() - start, 1), "threads": torch.get_num_threads(),
-            "device": result.metrics["device"], **provenance(candidate.recipe)}
-
-
-def record(out: Path, row: dict) -> None:
-    """Add one row to the record, under a lock: two screens may run side by side, one a core."""
-    with open(out.with_suffix(".lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        rows = json.loads(out.read_text())["runs"] if out.exists() else []
-        rows = [r for r in rows if (r["candidate"], r["seed"]) != (row["candidate"], row["seed"])] + [row]
-        save_json(out, {"reference": REFERENCE, "runs": sorted(rows, key=lambda r: (r["candidate"], r["seed"]))})
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--candidates", nargs="+", choices=list(CANDIDATES), required=True)
@@ -115,9 +84,11 @@ def main() -> None:
     out, mnist = Path(args.out), load_mnist(resolve_data_dir(args.data_dir))
     for seed in args.seeds:
         for name in args.candidates:
+            candidate = CANDIDATES[name]
             with tempfile.TemporaryDirectory() as scratch:
-                row = screen(name, seed, mnist, Path(scratch))
-            record(out, row)
+                row = screen("model2", name, candidate.note, candidate.spec, candidate.recipe, seed, mnist,
+                             Path(scratch))
+            record(out, row, REFERENCE)
             print(f"{name} seed {seed}: {row['final_val_acc']:.2f}% validation ({row['seconds']:.0f} s, "
                   f"{row['params']:,} parameters)", flush=True)
 

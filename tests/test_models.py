@@ -93,20 +93,6 @@ def test_the_sweeps_copies_train_independently(monkeypatch, mnist):
     assert first > 80 and second > 80 and first != second  # both learn; different batches, different models
 
 
-@pytest.mark.slow
-def test_the_screens_model3_ends_where_the_clis_own_run_does(monkeypatch, data_dir, mnist, tmp_path):
-    """benchmarks/screen_model3.py trains through train_run with a candidate's spec, recipe and loss: its baseline,
-    given Model-3's own, ends a dry run where `train --epochs 1 --train-subset 2000` does, to the digit."""
-    from s6.training.plan import new_plan
-    from s6.training.run import train_run
-
-    screen = load_benchmark(monkeypatch, "screen_model3")
-    row = screen.screen("model3", 1, mnist, tmp_path / "screen", dry_run=True)
-    cli = train_run(new_plan("model3", seed=1, epochs=1, train_subset=2000), data_dir=data_dir, out=tmp_path / "cli",
-                    device="cpu", progress=False, log=lambda _: None)
-    assert row["final_test_acc"] == cli.final_test_acc and row["params"] == 3918
-
-
 @pytest.mark.parametrize("name", [n for n in REGISTRY if n != "model1"])
 def test_final_models_normalise_pool_globally_and_classify_with_a_1x1_conv(name):
     model = build_model(name)

@@ -1,0 +1,50 @@
+"""What the two validation screens share: one run of a candidate on one seed, and the record it is added to.
+
+A run trains on the first 50,000 training images and is scored on the last 10,000 (``--validation``), so no choice
+made with a screen ever looks at the test set. A row keeps every epoch's validation accuracy: the final epoch is the
+result, and the last few say whether it held there or only touched it.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import time
+from pathlib import Path
+
+import torch
+
+from s6.files import save_json
+from s6.models.recipe import Recipe
+from s6.models.spec import Spec
+from s6.training.mnist import MNISTTensors
+from s6.training.plan import new_plan
+from s6.training.provenance import provenance
+from s6.training.run import train_run
+
+VALIDATION = 10000  # the last 10,000 of the 60,000 training images
+
+
+def screen(model: str, candidate: str, note: str, spec: Spec, recipe: Recipe, seed: int, mnist: MNISTTensors,
+           out_dir: Path) -> dict:
+    """One validation run of ``spec`` trained by ``recipe`` (through the CLI's own ``train_run``, as ``model``):
+    its row of the record."""
+    start = time.perf_counter()
+    result = train_run(new_plan(model, seed=seed, epochs=recipe.epochs, validation=VALIDATION),
+                       out=out_dir, device="cpu", progress=False, log=lambda _: None, mnist=mnist,
+                       overwrite=True, spec=spec, recipe=recipe)
+    return {"candidate": candidate, "note": note, "seed": seed, "params": result.metrics["params"],
+            "epochs": len(result.metrics["epochs"]), "final_val_acc": result.final_accuracy,
+            "val_accs": [e["val_acc"] for e in result.metrics["epochs"]],
+            "seconds": round(time.perf_counter() - start, 1), "threads": torch.get_num_threads(),
+            "device": result.metrics["device"], **provenance(recipe)}
+
+
+def record(out: Path, row: dict, reference: str) -> None:
+    """Add one row to the record at ``out`` (replacing that candidate's row for that seed), under a lock: two
+    screens may run side by side, one a core."""
+    with open(out.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        rows = json.loads(out.read_text())["runs"] if out.exists() else []
+        rows = [r for r in rows if (r["candidate"], r["seed"]) != (row["candidate"], row["seed"])] + [row]
+        save_json(out, {"reference": reference, "runs": sorted(rows, key=lambda r: (r["candidate"], r["seed"]))})
