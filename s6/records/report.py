@@ -211,6 +211,34 @@ def validation_screen(record: dict) -> str:
     return "\n".join(rows + ["", f"Device: {', '.join(machines)}."])
 
 
+def frontier_table(record: dict) -> str:
+    """A row per candidate of a screen that tried several sizes, smallest first in each family: each seed's final
+    validation accuracy, mean, worst, the lowest in any seed's last epochs, the paired difference from the
+    reference; then which is the smallest size that held the bar on every seed, and the machines."""
+    from s6.records.frontier import LAST, frontier, smallest_holding
+
+    points = frontier(record)
+    reference = {run["seed"]: run["final_val_acc"] for run in record["runs"] if run["candidate"] == record["reference"]}
+    rows = ["| candidate | what it is | parameters | seed: validation accuracy at the final epoch (%) | mean | worst "
+            f"(seed) | lowest in the last {LAST} epochs | vs {record['reference']}, same seeds | minutes a run |",
+            "|---|---|---|---|---|---|---|---|---|"]
+    for p in points:
+        runs = sorted((r for r in record["runs"] if r["candidate"] == p.candidate), key=lambda r: r["seed"])
+        pairs = [r["final_val_acc"] - reference[r["seed"]] for r in runs if r["seed"] in reference]
+        paired = "" if p.candidate == record["reference"] else f"{sum(pairs) / len(pairs):+.3f} ({len(pairs)} seeds)"
+        each = " · ".join(f"{r['seed']}: {r['final_val_acc']:.2f}" for r in runs)
+        minutes = sum(r["seconds"] for r in runs) / len(runs) / 60
+        rows.append(f"| {p.candidate} | {runs[0]['note']} | {p.params:,} | {each} | {p.mean:.3f} | {p.worst:.2f} "
+                    f"({p.worst_seed}) | {p.held:.2f} | {paired} | {minutes:.1f} |")
+    best = smallest_holding(points)
+    verdict = (f"The smallest candidate on which every seed held {EXERCISE_ACCURACY}% in each of its last {LAST} "
+               f"epochs: **{best.candidate}**, {best.params:,} parameters." if best else
+               f"No candidate held {EXERCISE_ACCURACY}% on every seed in each of its last {LAST} epochs.")
+    machines = sorted({f"{run['device'].replace(', 1 thread', '')}, {plural(run['threads'], 'thread')} a run "
+                       f"(torch {run['torch']})" for run in record["runs"]})
+    return "\n".join(rows + ["", verdict, "", f"Device: {', '.join(machines)}."])
+
+
 def seed_record(results: dict) -> str:
     """A seed record kept from an earlier design: its summary table, then each model's seeds."""
     return "\n\n".join([seeds_table(results), *(seed_runs(entry) for entry in results.values())])
@@ -420,6 +448,8 @@ def blocks(results: dict) -> dict[str, Block]:
                  "screen": ("every candidate of screen_model3.py's record: seeds, mean, min", screen_table),
                  "validation-screen": ("screen_model2.py's record on the validation split, against its reference",
                                        validation_screen),
+                 "frontier": ("a screen of several sizes (screen_model3.py): each size's worst and mean seed, "
+                              "the smallest that held", frontier_table),
                  "seed-record": ("a seed record kept from an earlier design: its table and every seed", seed_record)}
     table = {name: Block(what, lambda path, write=write: write(load_printout(path)), reads_file=True)
              for name, (what, write) in from_printout.items()}
