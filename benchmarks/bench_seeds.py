@@ -17,6 +17,7 @@ run once after the design is fixed, reported as they come): a claim about every 
 from __future__ import annotations
 
 import argparse
+import fcntl
 import json
 import subprocess
 import sys
@@ -39,6 +40,32 @@ def run_seed(model: str, seed: int, out: Path, data_dir: str | None) -> dict:
     return json.loads((out / "metrics.json").read_text())
 
 
+def record(summary_path: Path, model: str, metrics: dict, role: str) -> dict:
+    """Add one run to the seed record (replacing that seed's), under a lock and re-read: two benchmarks may run
+    side by side, one a core (OMP_NUM_THREADS=1), and neither may drop the other's runs. Returns the record."""
+    with open(summary_path.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        results = json.loads(summary_path.read_text()) if summary_path.exists() else {}
+        epochs = metrics["epochs"]
+        entry = results.setdefault(model, {"params": metrics["params"], "runs": []})
+        if entry["params"] != metrics["params"]:  # another design: the runs recorded so far are of another model
+            entry["runs"] = []
+        entry["params"] = metrics["params"]
+        entry["runs"] = [r for r in entry["runs"] if r["seed"] != metrics["seed"]] + [{
+            "seed": metrics["seed"],
+            "role": role,
+            "epochs": len(epochs),
+            "final_test_acc": epochs[-1]["test_acc"],
+            "test_accs": [e["test_acc"] for e in epochs],  # every epoch's: did it hold through the last few?
+            "seconds_per_epoch": round(sum(e["seconds"] for e in epochs) / len(epochs), 2),
+            "device": metrics["device"],
+            "path": metrics["cpu_path"],
+        }]
+        entry["runs"].sort(key=lambda r: r["seed"])
+        save_json(summary_path, results)
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     # No defaults: a run replaces the committed record of each seed it names, so it names them on purpose.
@@ -55,6 +82,7 @@ def main() -> None:
     out, path = Path(args.out), cpu_path()
     summary_path = out / "seeds.json"
     results = json.loads(summary_path.read_text()) if summary_path.exists() else {}
+    out.mkdir(parents=True, exist_ok=True)
     for model in args.models:
         kept = {run.get("path") for run in results.get(model, {}).get("runs", [])} - {None, path}
         if kept:
@@ -68,22 +96,8 @@ def main() -> None:
                 kept = f"{summary_path} keeps the seeds finished before it" if summary_path.exists() else \
                     "nothing was recorded"
                 sys.exit(f"error: {model} seed {seed} stopped (exit {e.returncode}); {kept}")
+            results = record(summary_path, model, metrics, args.role)
             epochs = metrics["epochs"]
-            entry = results.setdefault(model, {"params": metrics["params"], "runs": []})
-            if entry["params"] != metrics["params"]:  # another design: the runs recorded so far are of another model
-                entry["runs"] = []
-            entry["params"] = metrics["params"]
-            entry["runs"] = [r for r in entry["runs"] if r["seed"] != seed] + [{
-                "seed": seed,
-                "role": args.role,
-                "epochs": len(epochs),
-                "final_test_acc": epochs[-1]["test_acc"],
-                "seconds_per_epoch": round(sum(e["seconds"] for e in epochs) / len(epochs), 2),
-                "device": metrics["device"],
-                "path": metrics["cpu_path"],
-            }]
-            entry["runs"].sort(key=lambda r: r["seed"])
-            save_json(summary_path, results)
             print(f"{model} seed {seed}: final test accuracy {epochs[-1]['test_acc']:.2f}% after {len(epochs)} epochs")
     print(seeds_table(results))
 

@@ -1,6 +1,7 @@
 """README's and docs' result figures are generated from results/seeds.json, and a stale one fails here."""
 
 import json
+from dataclasses import replace
 
 import pytest
 from conftest import ROOT
@@ -168,6 +169,21 @@ def test_a_goal_is_judged_per_role_on_the_min_and_the_exact_mean():
     assert ("Development seeds 1-2: each ≥ 99.4% **met** (min 99.40%, seed 1); mean ≥ 99.5% **met** (99.50%). "
             "Confirmation seeds 11-13: each ≥ 99.4% **missed** (min 99.39%, seed 11); mean ≥ 99.5% **missed** "
             "(99.497%).") in new
+
+
+def test_a_goal_over_the_last_epochs_is_judged_on_each_seeds_lowest_of_them_and_listed_seed_by_seed(monkeypatch):
+    """Seed 2 ends above the bar but dipped under it two epochs before: "consistently" is missed there."""
+    from s6.models.registry import REGISTRY, Goal
+
+    monkeypatch.setitem(REGISTRY, "model3", replace(REGISTRY["model3"], goal=Goal(min=99.4, last=3)))
+    runs = [{"seed": s, "role": "development", "epochs": 4, "final_test_acc": accs[-1], "test_accs": accs,
+             "seconds_per_epoch": 9.0, "device": "c"}
+            for s, accs in ((1, [98.0, 99.4, 99.5, 99.45]), (2, [98.5, 99.38, 99.5, 99.6]))]
+    text = "".join(f"<!-- s6:{name}-model3 -->\n<!-- /s6:{name}-model3 -->\n" for name in ("goal", "last-epochs"))
+    new = render(text, {"model3": {"params": 5000, "runs": runs}})
+    assert "Development seeds 1-2: each ≥ 99.4% in each of its last 3 epochs **missed** (lowest 99.38%, seed 2)." in new
+    assert "mean" not in new  # this goal has no mean
+    assert "Development seeds 1-2, the lowest of the last 3 epochs: 99.40 · 99.38 (1 of 2 at ≥ 99.4%)." in new
 
 
 def test_the_sweep_and_screen_tables_have_a_row_per_candidate(tmp_path):

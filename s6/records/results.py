@@ -1,8 +1,9 @@
 """The benchmark record: results/seeds.json, the final-epoch test accuracy of every benchmark run.
 
 benchmarks/bench_seeds.py writes it; the notebook and README read it. The layout:
-``{model: {"params": int, "runs": [{"seed", "role", "epochs", "final_test_acc", "seconds_per_epoch", "device",
-"path"}]}}``; ``path`` is the CPU's vector path (s6.device.cpu_path; absent from records made before it was kept).
+``{model: {"params": int, "runs": [{"seed", "role", "epochs", "final_test_acc", "test_accs", "seconds_per_epoch",
+"device", "path"}]}}``; ``test_accs`` is every epoch's test accuracy and ``path`` the CPU's vector path
+(s6.device.cpu_path); records made before they were kept lack them.
 One model's runs are all of one path: the same seed ends a few hundredths apart on two, so a record of another path
 is a record of its own (bench_seeds.py --out).
 A run's role is "development" (a seed that helped choose the design) or "confirmation" (a seed run once,
@@ -68,3 +69,11 @@ def summaries(results: dict) -> list[tuple[str, str, Summary]]:
                     seconds=sum(run["seconds_per_epoch"] for run in runs) / len(runs),
                     epochs="/".join(sorted({str(run["epochs"]) for run in runs})))))
     return rows
+
+
+def lowest_of_last(run: dict, last: int) -> float:
+    """A run's lowest test accuracy over its last ``last`` epochs: whether it held a bar there, not only at the end.
+    A record made before every epoch was kept gives only its final epoch, so ``last`` must then be 1."""
+    if last == 1:
+        return run["final_test_acc"]
+    return min(run["test_accs"][-last:])
