@@ -37,7 +37,8 @@ def screen(model: str, candidate: str, note: str, spec: Spec, recipe: Recipe, se
             "epochs": len(result.metrics["epochs"]), "final_val_acc": result.final_accuracy,
             "val_accs": [e["val_acc"] for e in result.metrics["epochs"]],
             "seconds": round(time.perf_counter() - start, 1), "threads": torch.get_num_threads(),
-            "device": result.metrics["device"], **provenance(recipe)}
+            "device": result.metrics["device"],
+            **{key: result.metrics[key] for key in provenance(recipe)}}  # as the run began: the code it ran
 
 
 def record(out: Path, row: dict, reference: str) -> None:
