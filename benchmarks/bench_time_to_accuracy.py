@@ -5,7 +5,9 @@ command at an earlier revision (and, optionally, the best published peer recipe 
     model) is read off the moment its first line appears.
 (b) ``--against REV``: the default run of revision REV, from a git worktree of it, in the same benchmark run,
     alternating with (a) round by round (A B A B), so both see the same machine.
-(c) ``--peer-epochs N``: the best published run of the Session 6 exercise, written from its description: a
+(c) ``--beside MODEL``: ``python -m s6 train --model MODEL`` of this checkout, alternating with (a) round by round;
+    prints its median time over the default's (``MODEL/default: X.XX``).
+(d) ``--peer-epochs N``: the best published run of the Session 6 exercise, written from its description: a
     3x3-conv network with BatchNorm and Dropout (PeerNet below; its parameter count is printed), batch 256,
     SGD lr 0.01 then 0.001 after epoch 15, 20 epochs, torchvision MNIST with per-image transforms through a
     DataLoader. N < 20 trains N epochs and projects the 20-epoch time from their mean (said so in the output);
@@ -36,6 +38,7 @@ from torch import nn
 
 from s6.device import describe_device, resolve_device, sync
 from s6.models.net import count_parameters
+from s6.models.registry import REGISTRY
 from s6.models.spec import MNIST_MEAN, MNIST_STD
 from s6.records.printout import Printout, add_save_option
 from s6.training.mnist import mnist_folder, resolve_data_dir
@@ -113,10 +116,12 @@ def run_peer(root: Path, device: torch.device, epochs: int, say: Printout) -> tu
     return time.perf_counter() - start, accuracy, seconds
 
 
-def run_default(source: Path, data_dir: str | None, device: str | None) -> dict:
-    """`python -m s6 train` of the s6 in folder ``source``, timed from start to exit."""
+def run_default(source: Path, data_dir: str | None, device: str | None, model: str | None = None) -> dict:
+    """`python -m s6 train` of the s6 in folder ``source`` (with ``--model model`` when given), timed from start to
+    exit."""
     with tempfile.TemporaryDirectory() as out:
         command = [sys.executable, "-m", "s6", "train", "--out", out, "--quiet"]
+        command += ["--model", model] if model else []
         command += ["--data-dir", str(Path(data_dir).resolve())] if data_dir else []
         command += ["--device", device] if device else []
         # -m looks in the working folder first, so ``source``'s package runs, whatever the environment installed
@@ -161,6 +166,8 @@ def main() -> None:
     parser.add_argument("--device", choices=["cpu", "cuda"], default=None)
     parser.add_argument("--against", metavar="REV", help="also time the default run of this git revision")
     parser.add_argument("--rounds", type=int, default=1, help="runs of each revision, alternating")
+    parser.add_argument("--beside", metavar="MODEL", choices=list(REGISTRY),
+                        help="also time `s6 train --model MODEL` of this revision, alternating with the default")
     parser.add_argument("--peer-epochs", type=int, default=0,
                         help=f"peer epochs to time (0: no peer); fewer than {PEER_EPOCHS} projects its schedule")
     add_save_option(parser)
@@ -169,7 +176,7 @@ def main() -> None:
 
     device = resolve_device(args.device)
     say(f"on {describe_device(device)}; torch {torch.__version__}")
-    ours, theirs = [], []
+    ours, theirs, beside = [], [], []
     with worktree(args.against) if args.against else nullcontext() as earlier:
         for _ in range(args.rounds):
             if earlier is not None:
@@ -177,6 +184,9 @@ def main() -> None:
                 say(describe_run(f"s6 default at {args.against}", theirs[-1]))
             ours.append(run_default(ROOT, args.data_dir, args.device))
             say(describe_run("s6 default (this revision)", ours[-1]))
+            if args.beside:
+                beside.append(run_default(ROOT, args.data_dir, args.device, args.beside))
+                say(describe_run(f"s6 --model {args.beside} (this revision)", beside[-1]))
     figures = {"device": describe_device(device), "runs": ours,
                "s6_seconds": statistics.median(r["seconds"] for r in ours), "s6_accuracy": ours[-1]["accuracy"]}
     if theirs:
@@ -186,6 +196,13 @@ def main() -> None:
         say(f"median of {args.rounds}: {figures['s6_seconds']:.1f} s against {figures['against_seconds']:.1f} s at "
             f"{args.against}")
         say(f"speed-up: {figures['speedup']:.2f}")
+    if beside:
+        seconds = statistics.median(r["seconds"] for r in beside)
+        figures["beside"] = {"model": args.beside, "runs": beside, "seconds": seconds,
+                             "ratio": seconds / figures["s6_seconds"]}
+        say(f"median of {args.rounds}: {seconds:.1f} s for {args.beside} against {figures['s6_seconds']:.1f} s for "
+            f"the default")
+        say(f"{args.beside}/default: {figures['beside']['ratio']:.2f}")
     if args.peer_epochs:
         peer_seconds, peer_accuracy, epochs = run_peer(resolve_data_dir(args.data_dir), device, args.peer_epochs, say)
         if args.peer_epochs < PEER_EPOCHS:
