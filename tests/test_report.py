@@ -299,3 +299,21 @@ def test_the_paths_sentence_names_the_records_path_and_how_far_a_pinned_seed_mov
     one = {**figures, "runs": figures["runs"][:1]}
     new = render(f"<!-- s6:paths {saved_printout(tmp_path, 'one', [], one)} -->\n<!-- /s6:paths -->", record, tmp_path)
     assert "seed 1 ended at 99.51% (on record: 99.48%): the same seed moved 0.03 points." in new  # no "at most"
+
+
+def test_readmes_model_table_is_read_from_the_registry_a_new_model_a_new_column(monkeypatch):
+    from s6.models.recipe import Recipe
+    from s6.models.registry import REGISTRY, Entry
+    from s6.models.spec import GAP, ConvBN, Head, Pool, Spec
+
+    spec = Spec((("block1", ConvBN(4)), ("pool", Pool()), ("block2", ConvBN(6, separable=True, dropout=0.1)),
+                 ("block3", ConvBN(6, separable=True)), ("gap", GAP()), ("head", Head())))
+    monkeypatch.setitem(REGISTRY, "tiny", Entry("Model-T", spec, Recipe(epochs=7, batch_size=32, max_lr=0.1,
+                                                                         clean_epochs=2), role="a test's"))
+    rows = {line.split(" | ")[0].strip("| "): line.split(" | ")[-1].rstrip(" |")
+            for line in render("<!-- s6:models -->\n<!-- /s6:models -->", {}).splitlines() if line.startswith("| ")}
+    assert rows[""] == "Model-T" and rows["role"] == "a test's"
+    assert rows["parameters"] == f"**{(9 * 4 + 2 * 4) + (9 * 4 + 4 * 6 + 2 * 6) + (9 * 6 + 6 * 6 + 2 * 6) + 70}**"
+    assert rows["channels"] == "4 · pool · 6-6 (convolutions 2-3 separable)"
+    assert rows["BatchNorm · Dropout"] == "yes · 0.1 after blocks 3"
+    assert rows["schedule"] == "7 epochs, batch 32, the last 2 epochs without augmentation"

@@ -35,6 +35,7 @@ class Entry:
     spec: Spec  # its layers (s6.models.net.Net builds them)
     recipe: Recipe  # how it is trained (epochs, batch, schedule, augmentation)
     goal: Goal | None = None  # its goal past the exercise, if it has one
+    role: str = ""  # what it is for, in a few words: README's model table
 
 
 # Model-1, the first working design: plain convolutions, no normalisation. The skeleton the later models build on:
@@ -93,11 +94,12 @@ MODEL3 = Spec((
 ))
 
 REGISTRY: dict[str, Entry] = {
-    "model1": Entry("Model-1", MODEL1, Recipe(epochs=15, batch_size=128, max_lr=0.05, augment=None)),
+    "model1": Entry("Model-1", MODEL1, Recipe(epochs=15, batch_size=128, max_lr=0.05, augment=None),
+                    role="the first working skeleton"),
     "model2": Entry("Model-2", MODEL2, Recipe(epochs=5, batch_size=128, max_lr=0.3, weight_decay=1e-4, clean_epochs=1),
-                    Goal(min=EXERCISE_ACCURACY, mean=99.55)),
+                    Goal(min=EXERCISE_ACCURACY, mean=99.55), role="the final design"),
     "model3": Entry("Model-3", MODEL3, Recipe(epochs=19, batch_size=64, max_lr=0.2, weight_decay=5e-5),
-                    Goal(min=EXERCISE_ACCURACY, mean=99.5)),
+                    Goal(min=EXERCISE_ACCURACY, mean=99.5), role="the tiny one"),
 }
 DEFAULT_MODEL = "model2"  # what `s6 train`, `summary`, predict and the demo use when no model is named
 

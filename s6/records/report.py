@@ -20,8 +20,8 @@ from pathlib import Path
 
 from s6 import S6Error, plural
 from s6.files import atomic_write_bytes
-from s6.models.registry import DEFAULT_MODEL, EXERCISE_ACCURACY, REGISTRY, display_name
-from s6.models.spec import GAP, ConvBN, Head
+from s6.models.registry import DEFAULT_MODEL, EXERCISE_ACCURACY, REGISTRY, Entry, display_name
+from s6.models.spec import GAP, Conv, ConvBN, Head, Pool, Spec
 from s6.records.printout import load_printout
 from s6.records.results import ROLES, load_seed_results, lowest_of_last, runs_of, seed_span, summaries
 
@@ -177,6 +177,60 @@ def block_rows(model: str) -> str:
     from s6.models.summary import block_table
 
     return block_table(build_model(model))
+
+
+def channels(spec: Spec) -> str:
+    """A spec's widths in order, the max-pool where it falls: "8 · pool · 16-20-24" (convolutions N-M separable,
+    counted from the first)."""
+    segments: list[list[str]] = [[]]
+    separable, count = [], 0
+    for _, layer in spec.layers:
+        if isinstance(layer, Pool):
+            segments.append([])
+        elif isinstance(layer, Conv | ConvBN):
+            count += 1
+            segments[-1].append(f"{layer.width}{' (1×1)' if getattr(layer, 'kernel', 3) == 1 else ''}")
+            separable += [count] if getattr(layer, "separable", False) else []
+            if getattr(layer, "pool", False):
+                segments.append([])
+    text = " · pool · ".join("-".join(segment) for segment in segments)
+    return text + (f" (convolutions {seed_span(separable)} separable)" if separable else "")
+
+
+def models_table() -> str:
+    """README's table of the models, each column read from the registry: its role, size, layers and schedule."""
+    from s6.models.net import build_model, count_parameters
+    from s6.models.recipe import clean_tail
+
+    entries = list(REGISTRY.items())
+
+    def row(label: str, cell: Callable[[str, Entry], str]) -> str:
+        return f"| {label} | " + " | ".join(cell(name, entry) for name, entry in entries) + " |"
+
+    def normalised(entry: Entry) -> str:
+        blocks = [(i, layer) for i, (_, layer) in enumerate(entry.spec.layers, 1) if isinstance(layer, ConvBN)]
+        if not blocks:
+            return "no · no"
+        dropped = [i for i, layer in blocks if layer.dropout]
+        rates = "/".join(f"{p:g}" for p in sorted({layer.dropout for _, layer in blocks if layer.dropout}))
+        return "yes · " + (f"{rates} after blocks {' and '.join(map(str, dropped))}" if dropped else "none")
+
+    def schedule(entry: Entry) -> str:
+        r = entry.recipe
+        parts = [f"{r.epochs} epochs, batch {r.batch_size}"]
+        parts += [clean_tail(r) + " without augmentation"] if r.clean_epochs else []
+        parts += ["no augmentation"] if r.augment is None else []
+        parts += ["He initialisation"] if entry.spec.he_init else []
+        return ", ".join(parts)
+
+    return "\n".join([
+        "| | " + " | ".join(entry.display for _, entry in entries) + " |", "|---|" + "---|" * len(entries),
+        row("role", lambda name, entry: entry.role),
+        row("parameters", lambda name, entry: f"**{count_parameters(build_model(name)):,}**"),
+        row("channels", lambda name, entry: channels(entry.spec)),
+        row("BatchNorm · Dropout", lambda name, entry: normalised(entry)),
+        row("schedule", lambda name, entry: schedule(entry)),
+    ])
 
 
 def sweep_table(record: dict) -> str:
@@ -482,6 +536,8 @@ def blocks(results: dict) -> dict[str, Block]:
                            reads_file=True)
     table |= {
         "seeds": Block("a row per model and role: final test accuracy over its seeds", lambda: seeds_table(results)),
+        "models": Block("README's table of the models: role, parameters, channels, normalisation, schedule",
+                        models_table),
         "requirements": Block("README's first table: the exercise's requirements against Model-2",
                               lambda: requirements_table(results)),
         "backprop": Block("E_total at a few iterations for each learning rate (Part 1)", backprop_table),
