@@ -7,6 +7,7 @@ import pytest
 from conftest import ROOT
 
 from s6 import S6Error
+from s6.models.net import build_model, count_parameters
 from s6.records.report import documents, main, render
 
 RECORD = {"model2": {"params": 19584, "runs": [
@@ -317,3 +318,18 @@ def test_readmes_model_table_is_read_from_the_registry_a_new_model_a_new_column(
     assert rows["channels"] == "4 · pool · 6-6 (convolutions 2-3 separable)"
     assert rows["BatchNorm · Dropout"] == "yes · 0.1 after blocks 3"
     assert rows["schedule"] == "7 epochs, batch 32, the last 2 epochs without augmentation"
+
+
+def test_the_next_exercises_rows_count_the_seeds_that_held_in_each_of_their_last_epochs(monkeypatch):
+    from s6.models.registry import REGISTRY, Goal
+
+    monkeypatch.setitem(REGISTRY, "model3", replace(REGISTRY["model3"], goal=Goal(min=99.4, last=3)))
+    runs = [{"seed": s, "role": role, "epochs": 4, "final_test_acc": accs[-1], "test_accs": accs,
+             "seconds_per_epoch": 9.0, "device": "c"}
+            for s, role, accs in ((1, "development", [98.0, 99.4, 99.5, 99.45]),
+                                  (2, "development", [98.5, 99.38, 99.5, 99.6]),
+                                  (21, "confirmation", [98.5, 99.41, 99.5, 99.6]))]
+    new = render("<!-- s6:next-exercise -->\n<!-- /s6:next-exercise -->", {"model3": {"params": 1, "runs": runs}})
+    assert "| ≥ 99.4% in each of the last 3 epochs, not once | on 1 of 2 development seeds (lowest 99.38%); " \
+           "1 of 1 confirmation seeds (lowest 99.41%) |" in new
+    assert f"| < 8,000 parameters | **{count_parameters(build_model('model3')):,}** ✓ |" in new

@@ -20,7 +20,15 @@ from pathlib import Path
 
 from s6 import S6Error, plural
 from s6.files import atomic_write_bytes
-from s6.models.registry import DEFAULT_MODEL, EXERCISE_ACCURACY, REGISTRY, Entry, display_name
+from s6.models.registry import (
+    DEFAULT_MODEL,
+    EXERCISE_ACCURACY,
+    NEXT_EPOCHS,
+    NEXT_PARAMETERS,
+    REGISTRY,
+    Entry,
+    display_name,
+)
 from s6.models.spec import GAP, Conv, ConvBN, Head, Pool, Spec
 from s6.records.printout import load_printout
 from s6.records.results import ROLES, load_seed_results, lowest_of_last, runs_of, seed_span, summaries
@@ -154,6 +162,30 @@ def requirements_table(results: dict, model: str = DEFAULT_MODEL) -> str:
             f"{len(LEARNING_RATES)} learning-rate sheets ({', '.join(f'{lr:.1f}' for lr in LEARNING_RATES)}), "
             "beside `Inputs`, `Summary` (the loss chart) and `Derivation` | [Part 1](#part-1--backpropagation) |"]
     return "\n".join(rows)
+
+
+def next_exercise_table(results: dict, model: str = "model3") -> str:
+    """README's rows for the course's next exercise: what it asks, what ``model`` has, and where the proof is; read
+    from the registry and the seed record."""
+    from s6.models.net import build_model, count_parameters
+
+    goal, name = REGISTRY[model].goal, display_name(model)
+    params, epochs = count_parameters(build_model(model)), REGISTRY[model].recipe.epochs
+    held = []
+    for role in ROLES:
+        runs = runs_of(results[model], role)
+        if runs:
+            lows = [lowest_of_last(run, goal.last) for run in runs]
+            held.append(f"{sum(low >= goal.min for low in lows)} of {len(runs)} {role} seeds (lowest "
+                        f"{min(lows):.2f}%)")
+    return "\n".join([
+        f"| the next exercise asks for | {name} has | proof |", "|---|---|---|",
+        f"| < {NEXT_PARAMETERS:,} parameters | **{params:,}** {'✓' if params < NEXT_PARAMETERS else '✗'} | "
+        f"`python -m s6 summary --model {model}` |",
+        f"| ≤ {NEXT_EPOCHS} epochs | **{epochs}** {'✓' if epochs <= NEXT_EPOCHS else '✗'} | "
+        "[`s6/models/registry.py`](s6/models/registry.py) |",
+        f"| ≥ {goal.min:g}% in each of the last {goal.last} epochs, not once | on {'; '.join(held)} | "
+        "[every seed](docs/models.md#model-3-the-next-exercise-on-every-seed) |"])
 
 
 def epoch_log(metrics: dict) -> str:
@@ -536,6 +568,8 @@ def blocks(results: dict) -> dict[str, Block]:
                            reads_file=True)
     table |= {
         "seeds": Block("a row per model and role: final test accuracy over its seeds", lambda: seeds_table(results)),
+        "next-exercise": Block("README's rows for the course's next exercise, against Model-3",
+                               lambda: next_exercise_table(results)),
         "models": Block("README's table of the models: role, parameters, channels, normalisation, schedule",
                         models_table),
         "requirements": Block("README's first table: the exercise's requirements against Model-2",
