@@ -120,10 +120,12 @@ def last_epochs(model: str, results: dict) -> str:
         runs = runs_of(results[model], role)
         if runs:
             lows = [lowest_of_last(run, last) for run in runs]
-            held = sum(low >= bar for low in lows)
+            missed = [f"{run['seed']} ({low:.2f}%)" for run, low in zip(runs, lows, strict=True) if low < bar]
             lines.append(f"{role.capitalize()} seeds {seed_span([run['seed'] for run in runs])}, the lowest of the "
-                         f"last {last} epochs: {' · '.join(f'{low:.2f}' for low in lows)} ({held} of {len(runs)} "
-                         f"at ≥ {bar:g}%).")
+                         f"last {last} epochs: {' · '.join(f'{low:.2f}' for low in lows)} (held ≥ {bar:g}% on "
+                         f"{len(runs) - len(missed)} of {len(runs)}"
+                         + (f"; missed on seed{'s' if len(missed) > 1 else ''} {', '.join(missed)})." if missed
+                            else ")."))
     return "\n".join(lines)
 
 
