@@ -31,7 +31,7 @@ from s6.training.mnist import MNISTTensors, load_mnist, resolve_data_dir
 from s6.training.plan import Plan
 from s6.training.provenance import provenance
 from s6.training.sgd import OneCycleSGD
-from s6.training.train import Criterion, check_steps, fit, format_epoch, held_out_of, make_optimizer
+from s6.training.train import check_steps, fit, format_epoch, held_out_of, make_optimizer
 
 HELD_OUT = {"test": "test", "val": "validation"}  # a history's key prefix, in words
 
@@ -90,15 +90,14 @@ def _loaders(plan: Plan, recipe: Recipe, device: torch.device, root: Path, mnist
 def train_run(plan: Plan | Resumed, *, out: str | os.PathLike | None = None, data_dir: str | os.PathLike | None = None,
               device: str | None = None, overwrite: bool = False, stop_after: int | None = None, progress: bool = True,
               log: Callable[[str], None] = print, mnist: MNISTTensors | None = None, spec: Spec | None = None,
-              recipe: Recipe | None = None, criterion: Criterion | None = None) -> RunResult:
+              recipe: Recipe | None = None) -> RunResult:
     """Train ``plan`` (s6.training.plan.new_plan) on its fixed schedule, or continue a saved run
     (s6.training.checkpoint.resumed); write OUT/metrics.json and checkpoint.pt after every epoch, and curves.png at
     the end.
 
     OUT is ``default_out(plan)``, or the resumed run's folder. A new run into a folder that already holds one is
     refused unless ``overwrite``. ``stop_after=N`` ends after epoch N, as an interruption would; ``mnist`` reuses
-    tensors already loaded. For experiments (benchmarks/): ``spec`` and ``recipe`` replace the model's own, and
-    ``criterion(logits, images, labels)`` replaces cross-entropy as the training loss.
+    tensors already loaded. For experiments (benchmarks/): ``spec`` and ``recipe`` replace the model's own.
     """
     saved = plan if isinstance(plan, Resumed) else None
     plan, done = (saved.plan, saved.done) if saved else (plan, 0)
@@ -139,7 +138,7 @@ def train_run(plan: Plan | Resumed, *, out: str | os.PathLike | None = None, dat
         with saver.on_failure(command):
             history = fit(model, optimizer, train_loader, test_loader, dev, plan.epochs,
                           history=metrics["epochs"], stop_after=stop_after, progress=progress, on_epoch=saver,
-                          criterion=criterion, held_out="val" if plan.validation else "test",
+                          held_out="val" if plan.validation else "test",
                           clean_epochs=recipe.clean_epochs)
         if len(history) == plan.epochs:  # the curves, once the schedule is complete
             from s6.training.curves import plot_history  # matplotlib only when there is something to draw

@@ -16,7 +16,6 @@ from s6.training.sgd import OneCycleSGD
 
 # A training loss from (logits, the batch's images, its labels): the images are there for a loss that needs more
 # than the labels, such as a teacher's soft labels (benchmarks/screen_model3.py).
-Criterion = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
 
 
 def check_steps(recipe: Recipe, steps_per_epoch: int, epochs: int) -> int:
@@ -42,11 +41,9 @@ def train_epoch(
     device: torch.device,
     epoch: int = 1,
     progress: bool = True,
-    criterion: Criterion | None = None,
 ) -> tuple[float, float]:
-    """One pass over ``loader``; returns (mean loss, accuracy in percent) on the training batches.
-
-    ``criterion(logits, images, labels)`` is the loss to minimise; None: cross-entropy with the labels.
+    """One pass over ``loader``, minimising cross-entropy; returns (mean loss, accuracy in percent) on the training
+    batches.
 
     Losses stay on the device until the epoch ends: reading one per batch would make the
     CPU wait for the GPU after every step. A non-finite loss is reported, with its batch,
@@ -61,7 +58,7 @@ def train_epoch(
         x = x.to(device, non_blocking=True)
         y = y.to(device, non_blocking=True)
         logits = model(x)
-        loss = F.cross_entropy(logits, y) if criterion is None else criterion(logits, x, y)
+        loss = F.cross_entropy(logits, y)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()  # at the schedule's rate for this step
@@ -113,7 +110,6 @@ def fit(
     stop_after: int | None = None,
     progress: bool = True,
     on_epoch: Callable[[list[dict]], None] | None = None,
-    criterion: Criterion | None = None,
     held_out: str = "test",
     clean_epochs: int = 0,
 ) -> list[dict]:
@@ -121,8 +117,7 @@ def fit(
 
     Returns the per-epoch history. ``history`` holds epochs already done (when resuming);
     ``stop_after`` ends early after that epoch, as an interruption would. The model after
-    the last epoch is the result: nothing is selected or stopped on the test set. ``criterion`` as in
-    ``train_epoch``; the evaluation loss is always cross-entropy with the labels. ``held_out`` names what
+    the last epoch is the result: nothing is selected or stopped on the test set. ``held_out`` names what
     ``test_loader`` holds, "test" or "val" (a validation split): the history's keys say which it was, so a
     validation accuracy can never be read as a test accuracy. The last ``clean_epochs`` epochs train without
     the loader's augmentation.
@@ -135,7 +130,7 @@ def fit(
         start = time.perf_counter()
         if clean_epochs:  # the schedule ends on digits as the test set shows them, not jittered
             train_loader.augment = None if epoch > epochs - clean_epochs else augment
-        train_loss, train_acc = train_epoch(model, train_loader, optimizer, device, epoch, progress, criterion)
+        train_loss, train_acc = train_epoch(model, train_loader, optimizer, device, epoch, progress)
         held_out_loss, held_out_acc = evaluate(model, test_loader, device)
         history.append({
             "epoch": epoch,
