@@ -162,7 +162,10 @@ def test_a_models_summary_gives_mean_min_with_its_seed_and_max_per_role():
            "mean **99.60%**, min **99.60%** (seed 21), max 99.60%." in new
 
 
-def test_a_goal_is_judged_per_role_on_the_min_and_the_exact_mean():
+def test_a_goal_is_judged_per_role_on_the_min_and_the_exact_mean(monkeypatch):
+    from s6.models.registry import REGISTRY, Goal
+
+    monkeypatch.setitem(REGISTRY, "model3", replace(REGISTRY["model3"], goal=Goal(min=99.4, mean=99.5)))
     runs = [{"seed": s, "role": role, "epochs": 19, "final_test_acc": a, "seconds_per_epoch": 20.0, "device": "c"}
             for s, role, a in ((1, "development", 99.4), (2, "development", 99.6), (11, "confirmation", 99.39),
                                (12, "confirmation", 99.6), (13, "confirmation", 99.5))]

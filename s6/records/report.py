@@ -24,6 +24,7 @@ from s6.models.registry import (
     DEFAULT_MODEL,
     EXERCISE_ACCURACY,
     NEXT_EPOCHS,
+    NEXT_MODEL,
     NEXT_PARAMETERS,
     REGISTRY,
     Entry,
@@ -166,7 +167,7 @@ def requirements_table(results: dict, model: str = DEFAULT_MODEL) -> str:
     return "\n".join(rows)
 
 
-def next_exercise_table(results: dict, model: str = "model3") -> str:
+def next_exercise_table(results: dict, model: str = NEXT_MODEL) -> str:
     """README's rows for the course's next exercise: what it asks, what ``model`` has, and where the proof is; read
     from the registry and the seed record."""
     from s6.models.net import build_model, count_parameters
