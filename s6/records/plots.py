@@ -111,29 +111,28 @@ def plot_seed_spread(results: dict, target: float = EXERCISE_ACCURACY) -> Figure
 
 
 def plot_frontier(record: dict, target: float = EXERCISE_ACCURACY) -> Figure:
-    """A validation screen's sizes: each candidate's worst seed (filled) and mean (hollow) final validation accuracy
-    against its parameters, a line per family, and the bar every seed must reach.
+    """A validation screen's sizes: each candidate's worst seed (filled, solid) and mean (hollow, dashed) final
+    validation accuracy against its parameters, a line per family, and the bar every seed must reach.
 
     ``record`` is a screen's record (results/model3_screen.json; s6.records.frontier reads it).
     """
     from s6.records.frontier import frontier
 
     points = frontier(record)
-    fig = Figure(figsize=(7.5, 4.4), layout="constrained")
+    fig = Figure(figsize=(9.5, 4.6), layout="constrained")
     ax = fig.subplots()
     for family in dict.fromkeys(p.family for p in points):
         line = [p for p in points if p.family == family]
         seeds = sorted({len(p.seeds) for p in line})
         runs = str(seeds[0]) if len(seeds) == 1 else f"{seeds[0]}-{seeds[-1]}"
-        (worst,) = ax.plot([p.params for p in line], [p.worst for p in line], "o-",
-                           label=f"{family}: worst seed ({runs} seeds each)")
-        ax.plot([p.params for p in line], [p.mean for p in line], "o--", mfc="none", color=worst.get_color(),
-                label=f"{family}: mean")
+        (worst,) = ax.plot([p.params for p in line], [p.worst for p in line], "o-", label=f"{family} ({runs} seeds)")
+        ax.plot([p.params for p in line], [p.mean for p in line], "o--", mfc="none", color=worst.get_color())
     accs = [p.worst for p in points] + [p.mean for p in points]
     ax.axhline(target, color="grey", ls=":", lw=1, label=f"{target}%: the bar on every seed")
     ax.set(xlabel="trainable parameters", ylabel="validation accuracy at the final epoch (%)",
            ylim=(min(min(accs), target) - 0.05, max(accs) + 0.05),
-           title="Model-3's candidates on the validation split:\nthe worst seed and the mean, by size")
+           title="Model-3's candidates on the validation split, by size\n"
+                 "(filled, solid: the worst seed; hollow, dashed: the mean)")
     ax.grid(alpha=0.3)
-    ax.legend(loc="lower right", fontsize=8)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8)
     return fig
