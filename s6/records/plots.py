@@ -112,11 +112,12 @@ def plot_seed_spread(results: dict, target: float = EXERCISE_ACCURACY) -> Figure
 
 def plot_frontier(record: dict, target: float = EXERCISE_ACCURACY) -> Figure:
     """A validation screen's sizes: each candidate's worst seed (filled, solid) and mean (hollow, dashed) final
-    validation accuracy against its parameters, a line per family, and the bar every seed must reach.
+    validation accuracy against its parameters, and the lowest accuracy of any seed in its last epochs (triangles,
+    dotted: the next exercise's "consistently"), a line per family, and the bar every seed must reach.
 
     ``record`` is a screen's record (results/model3_screen.json; s6.records.frontier reads it).
     """
-    from s6.records.frontier import frontier
+    from s6.records.frontier import LAST, frontier
 
     points = frontier(record)
     fig = Figure(figsize=(9.5, 4.6), layout="constrained")
@@ -127,12 +128,13 @@ def plot_frontier(record: dict, target: float = EXERCISE_ACCURACY) -> Figure:
         runs = str(seeds[0]) if len(seeds) == 1 else f"{seeds[0]}-{seeds[-1]}"
         (worst,) = ax.plot([p.params for p in line], [p.worst for p in line], "o-", label=f"{family} ({runs} seeds)")
         ax.plot([p.params for p in line], [p.mean for p in line], "o--", mfc="none", color=worst.get_color())
-    accs = [p.worst for p in points] + [p.mean for p in points]
+        ax.plot([p.params for p in line], [p.held for p in line], "v:", color=worst.get_color())
+    accs = [p.worst for p in points] + [p.mean for p in points] + [p.held for p in points]
     ax.axhline(target, color="grey", ls=":", lw=1, label=f"{target}%: the bar on every seed")
-    ax.set(xlabel="trainable parameters", ylabel="validation accuracy at the final epoch (%)",
+    ax.set(xlabel="trainable parameters", ylabel="validation accuracy (%)",
            ylim=(min(min(accs), target) - 0.05, max(accs) + 0.05),
-           title="Model-3's candidates on the validation split, by size\n"
-                 "(filled, solid: the worst seed; hollow, dashed: the mean)")
+           title="Model-3's candidates on the validation split, by size\nfilled: the worst seed at the final "
+                 f"epoch; hollow: the mean;\ntriangles: the lowest of any seed in its last {LAST} epochs")
     ax.grid(alpha=0.3)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8)
     return fig
