@@ -335,5 +335,5 @@ def test_the_next_exercises_rows_count_the_seeds_that_held_in_each_of_their_last
                                   (21, "confirmation", [98.5, 99.41, 99.5, 99.6]))]
     new = render("<!-- s6:next-exercise -->\n<!-- /s6:next-exercise -->", {"model3": {"params": 1, "runs": runs}})
     assert "| ≥ 99.4% in each of the last 3 epochs, not once | on 1 of 2 development seeds (lowest 99.38%); " \
-           "1 of 1 confirmation seeds (lowest 99.41%) |" in new
+           "1 of 1 confirmation seeds (lowest 99.41%) ✗ |" in new
     assert f"| < 8,000 parameters | **{count_parameters(build_model('model3')):,}** ✓ |" in new

@@ -174,11 +174,12 @@ def next_exercise_table(results: dict, model: str = NEXT_MODEL) -> str:
 
     goal, name = REGISTRY[model].goal, display_name(model)
     params, epochs = count_parameters(build_model(model)), REGISTRY[model].recipe.epochs
-    held = []
+    held, every = [], True
     for role in ROLES:
         runs = runs_of(results[model], role)
         if runs:
             lows = [lowest_of_last(run, goal.last) for run in runs]
+            every &= min(lows) >= goal.min
             held.append(f"{sum(low >= goal.min for low in lows)} of {len(runs)} {role} seeds (lowest "
                         f"{min(lows):.2f}%)")
     return "\n".join([
@@ -187,7 +188,8 @@ def next_exercise_table(results: dict, model: str = NEXT_MODEL) -> str:
         f"`python -m s6 summary --model {model}` |",
         f"| ≤ {NEXT_EPOCHS} epochs | **{epochs}** {'✓' if epochs <= NEXT_EPOCHS else '✗'} | "
         "[`s6/models/registry.py`](s6/models/registry.py) |",
-        f"| ≥ {goal.min:g}% in each of the last {goal.last} epochs, not once | on {'; '.join(held)} | "
+        f"| ≥ {goal.min:g}% in each of the last {goal.last} epochs, not once | on {'; '.join(held)} "
+        f"{'✓' if every else '✗'} | "
         "[every seed](docs/models.md#model-3-the-next-exercise-on-every-seed) |"])
 
 
