@@ -121,12 +121,15 @@ def last_epochs(model: str, results: dict) -> str:
         runs = runs_of(results[model], role)
         if runs:
             lows = [lowest_of_last(run, last) for run in runs]
-            missed = [f"{run['seed']} ({low:.2f}%)" for run, low in zip(runs, lows, strict=True) if low < bar]
+            held = [run["seed"] for run, low in zip(runs, lows, strict=True) if low >= bar]
+            missed = [run["seed"] for run, low in zip(runs, lows, strict=True) if low < bar]
+            # name the shorter list: the seeds that held when most missed, else those that missed
+            which = (f"; held on seed{'s' if len(held) > 1 else ''} {seed_span(held)}"
+                     if held and len(held) < len(missed) else
+                     f"; missed on seed{'s' if len(missed) > 1 else ''} {seed_span(missed)}" if missed else "")
             lines.append(f"{role.capitalize()} seeds {seed_span([run['seed'] for run in runs])}, the lowest of the "
-                         f"last {last} epochs: {' · '.join(f'{low:.2f}' for low in lows)} (held ≥ {bar:g}% on "
-                         f"{len(runs) - len(missed)} of {len(runs)}"
-                         + (f"; missed on seed{'s' if len(missed) > 1 else ''} {', '.join(missed)})." if missed
-                            else ")."))
+                         f"last {last} epochs: {' · '.join(f'{low:.2f}' for low in lows)} ({len(held)} of "
+                         f"{len(runs)} at ≥ {bar:g}%{which}).")
     return "\n".join(lines)
 
 
