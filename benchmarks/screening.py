@@ -41,11 +41,13 @@ def screen(model: str, candidate: str, note: str, spec: Spec, recipe: Recipe, se
             **{key: result.metrics[key] for key in provenance(recipe)}}  # as the run began: the code it ran
 
 
-def record(out: Path, row: dict, reference: str) -> None:
+def record(out: Path, row: dict, reference: str, chosen: str | None = None) -> None:
     """Add one row to the record at ``out`` (replacing that candidate's row for that seed), under a lock: two
-    screens may run side by side, one a core."""
+    screens may run side by side, one a core. ``reference``: the candidate the others are compared with;
+    ``chosen``: the one that became the model, once there is one."""
     with open(out.with_suffix(".lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         rows = json.loads(out.read_text())["runs"] if out.exists() else []
         rows = [r for r in rows if (r["candidate"], r["seed"]) != (row["candidate"], row["seed"])] + [row]
-        save_json(out, {"reference": reference, "runs": sorted(rows, key=lambda r: (r["candidate"], r["seed"]))})
+        save_json(out, {"reference": reference, **({"chosen": chosen} if chosen else {}),
+                        "runs": sorted(rows, key=lambda r: (r["candidate"], r["seed"]))})

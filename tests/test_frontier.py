@@ -14,7 +14,7 @@ def row(candidate: str, family: str, params: int, seed: int, val_accs: list[floa
             "device": "cpu: test, 1 thread", "torch": "2.x"}
 
 
-RECORD = {"reference": "plain-big", "runs": [
+RECORD = {"reference": "plain-big", "chosen": "sep-small", "runs": [
     # an early low epoch is not one of the last three: it holds
     row("plain-big", "plain", 7000, 1, [97.0, 99.45, 99.5, 99.6]),
     row("plain-big", "plain", 7000, 2, [98.0, 99.4, 99.41, 99.5]),
@@ -42,17 +42,19 @@ def test_the_smallest_holding_size_is_the_fewest_parameters_that_held_and_none_w
 
 def test_the_frontier_figure_draws_each_familys_worst_and_mean_seed_at_its_parameters():
     (ax,) = plot_frontier(RECORD).axes
-    worst = {line.get_label(): line for line in ax.get_lines() if line.get_marker() == "o"
-             and line.get_markerfacecolor() != "none"}
-    held = [list(line.get_ydata()) for line in ax.get_lines() if line.get_marker() == "v"]
+    drawn = [line for line in ax.get_lines() if len(line.get_xdata())]  # not the legend's keys to the markers
+    worst = {line.get_label(): line for line in drawn
+             if line.get_marker() == "o" and line.get_markerfacecolor() != "none"}
+    held = [list(line.get_ydata()) for line in drawn if line.get_marker() == "v"]
     assert held == [pytest.approx([99.39, 99.4]), pytest.approx([99.3])]  # each seed's lowest of its last 3
-    means = [line for line in ax.get_lines() if line.get_markerfacecolor() == "none"]
+    means = [line for line in drawn if line.get_markerfacecolor() == "none"]
     plain = worst["plain (2 seeds)"]
     assert list(plain.get_xdata()) == [4000, 7000] and list(plain.get_ydata()) == pytest.approx([99.45, 99.5])
     assert [list(line.get_ydata()) for line in means] == [pytest.approx([99.475, 99.55]), pytest.approx([99.45])]
     assert means[0].get_color() == plain.get_color()  # a family's mean in its worst seed's colour
     low, high = ax.get_ylim()
     assert low < 99.3 and high > 99.55  # every point, and the bar, in view
+    assert [t.get_text() for t in ax.texts] == ["Model-3 (sep-small)"]  # the record's chosen candidate, pointed out
 
 
 def test_the_frontier_table_names_the_smallest_size_that_held_and_compares_seed_by_seed():

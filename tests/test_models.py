@@ -1,6 +1,7 @@
 """Model shapes, budgets, ingredients and receptive fields."""
 
 import importlib.util
+import json
 import sys
 from dataclasses import replace
 
@@ -117,8 +118,9 @@ def test_model3_answers_the_next_exercise_under_8000_parameters_in_at_most_15_ep
 
 def test_the_screens_chosen_candidate_is_the_registrys_model3(monkeypatch):
     """docs/models.md reads the choice off results/model3_screen.json: its row must be the model students train."""
+    assert json.loads((ROOT / "results" / "model3_screen.json").read_text())["chosen"] == "sep-6.0k"
     screen = load_benchmark(monkeypatch, "screen_model3")
-    chosen = screen.CANDIDATES["sep-6.0k"]
+    chosen = screen.CANDIDATES[screen.CHOSEN]
     assert chosen.spec == REGISTRY["model3"].spec and chosen.recipe == recipe_for("model3")
 
 

@@ -87,10 +87,11 @@ def plot_seed_spread(results: dict, target: float = EXERCISE_ACCURACY) -> Figure
         x, width = entry["params"], entry["params"] * 0.05
         counts = ", ".join(f"{len(runs_of(entry, role))} {role}" for role in ROLES if runs_of(entry, role))
         color = None
-        for role, marker in zip(ROLES, ("o", "s")):  # development seeds round, confirmation seeds square
+        for shift, (role, marker) in enumerate(zip(ROLES, ("o", "s"))):  # development round, confirmation square
             runs = runs_of(entry, role)
             if not runs:
                 continue
+            x = entry["params"] * (1 + 0.04 * shift)  # confirmation seeds beside the development ones, not on them
             (dots,) = ax.plot([x] * len(runs), [run["final_test_acc"] for run in runs], marker, ls="None",
                               alpha=0.6, color=color, mfc="none" if role == "confirmation" else None,
                               label=f"{display_name(model)} ({counts} seeds)" if color is None else None)
@@ -103,8 +104,8 @@ def plot_seed_spread(results: dict, target: float = EXERCISE_ACCURACY) -> Figure
                                 xytext=(8, 4), textcoords="offset points", fontsize=8)
     ax.axhline(target, color="grey", ls="--", lw=1, label=f"{target}% target")
     ax.set(xlabel="trainable parameters", ylabel="test accuracy at the final epoch (%)", ylim=(bottom, top),
-           title="Every seed's final test accuracy, by model\n(circles: development seeds, bar: their mean; "
-                 "squares: confirmation seeds, dotted bar: their mean)")
+           title="Every seed's final test accuracy, by model\ncircles: development seeds, bar: their mean;\n"
+                 "squares (just right): confirmation seeds, dotted bar: their mean")
     ax.grid(alpha=0.3)
     ax.legend(loc="lower right", fontsize=8)
     return fig
@@ -115,7 +116,8 @@ def plot_frontier(record: dict, target: float = EXERCISE_ACCURACY) -> Figure:
     validation accuracy against its parameters, and the lowest accuracy of any seed in its last epochs (triangles,
     dotted: the next exercise's "consistently"), a line per family, and the bar every seed must reach.
 
-    ``record`` is a screen's record (results/model3_screen.json; s6.records.frontier reads it).
+    ``record`` is a screen's record (results/model3_screen.json; s6.records.frontier reads it); the candidate it
+    names as ``chosen``, the one that became the model, is pointed out.
     """
     from s6.records.frontier import LAST, frontier
 
@@ -130,11 +132,17 @@ def plot_frontier(record: dict, target: float = EXERCISE_ACCURACY) -> Figure:
         ax.plot([p.params for p in line], [p.mean for p in line], "o--", mfc="none", color=worst.get_color())
         ax.plot([p.params for p in line], [p.held for p in line], "v:", color=worst.get_color())
     accs = [p.worst for p in points] + [p.mean for p in points] + [p.held for p in points]
-    ax.axhline(target, color="grey", ls=":", lw=1, label=f"{target}%: the bar on every seed")
+    for style, label in (("o-", "the worst seed, final epoch"), ("o--", "the mean, final epoch"),
+                         ("v:", f"the lowest of any seed's last {LAST} epochs")):
+        ax.plot([], [], style, color="black", mfc="none" if "--" in style else None, label=label)
+    if record.get("chosen"):
+        point = next(p for p in points if p.candidate == record["chosen"])
+        ax.annotate(f"Model-3 ({point.candidate})", (point.params, point.worst), xytext=(0, -22),
+                    textcoords="offset points", ha="center", fontsize=8, arrowprops={"arrowstyle": "->", "lw": 0.8})
+    ax.axhline(target, color="grey", ls="-.", lw=1, label=f"{target}%: the bar on every seed")
     ax.set(xlabel="trainable parameters", ylabel="validation accuracy (%)",
            ylim=(min(min(accs), target) - 0.05, max(accs) + 0.05),
-           title="Model-3's candidates on the validation split, by size\nfilled: the worst seed at the final "
-                 f"epoch; hollow: the mean;\ntriangles: the lowest of any seed in its last {LAST} epochs")
+           title="Model-3's candidates on the validation split, by size: a colour per family")
     ax.grid(alpha=0.3)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8)
     return fig
