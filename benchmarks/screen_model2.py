@@ -14,19 +14,16 @@ PyTorch's own Dropout before Model-2's cheaper one existed, ran on the code of c
 
 from __future__ import annotations
 
-import argparse
-import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from screening import record, screen
+from screening import main
 
 from s6.models.augment import Augment
 from s6.models.experimental import changed
 from s6.models.recipe import Recipe
 from s6.models.registry import REGISTRY, recipe_for
 from s6.models.spec import Spec
-from s6.training.mnist import load_mnist, resolve_data_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = "el5-clean1-drop56"  # today's Model-2, as the record names it: each candidate is compared with it
@@ -74,24 +71,5 @@ CANDIDATES = {
 }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--candidates", nargs="+", choices=list(CANDIDATES), required=True)
-    parser.add_argument("--seeds", nargs="+", type=int, required=True)
-    parser.add_argument("--data-dir", default=None, help="MNIST root (default: $S6_DATA_DIR, else ./data)")
-    parser.add_argument("--out", default=str(ROOT / "results" / "model2_screen.json"))
-    args = parser.parse_args()
-    out, mnist = Path(args.out), load_mnist(resolve_data_dir(args.data_dir))
-    for seed in args.seeds:
-        for name in args.candidates:
-            candidate = CANDIDATES[name]
-            with tempfile.TemporaryDirectory() as scratch:
-                row = screen("model2", name, candidate.note, candidate.spec, candidate.recipe, seed, mnist,
-                             Path(scratch))
-            record(out, row, REFERENCE)
-            print(f"{name} seed {seed}: {row['final_val_acc']:.2f}% validation ({row['seconds']:.0f} s, "
-                  f"{row['params']:,} parameters)", flush=True)
-
-
 if __name__ == "__main__":
-    main()
+    main("model2", __doc__, CANDIDATES, ROOT / "results" / "model2_screen.json", REFERENCE)

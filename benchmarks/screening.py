@@ -7,8 +7,10 @@ result, and the last few say whether it held there or only touched it.
 
 from __future__ import annotations
 
+import argparse
 import fcntl
 import json
+import tempfile
 import time
 from pathlib import Path
 
@@ -17,12 +19,13 @@ import torch
 from s6.files import save_json
 from s6.models.recipe import Recipe
 from s6.models.spec import Spec
-from s6.training.mnist import MNISTTensors
+from s6.training.mnist import MNISTTensors, load_mnist, resolve_data_dir
 from s6.training.plan import new_plan
 from s6.training.provenance import provenance
 from s6.training.run import train_run
 
 VALIDATION = 10000  # the last 10,000 of the 60,000 training images
+LAST = 3  # the last epochs a progress line reports the lowest of
 
 
 def screen(model: str, candidate: str, note: str, spec: Spec, recipe: Recipe, seed: int, mnist: MNISTTensors,
@@ -51,3 +54,27 @@ def record(out: Path, row: dict, reference: str, chosen: str | None = None) -> N
         rows = [r for r in rows if (r["candidate"], r["seed"]) != (row["candidate"], row["seed"])] + [row]
         save_json(out, {"reference": reference, **({"chosen": chosen} if chosen else {}),
                         "runs": sorted(rows, key=lambda r: (r["candidate"], r["seed"]))})
+
+
+def main(model: str, description: str, candidates: dict, default_out: Path, reference: str,
+         chosen: str | None = None) -> None:
+    """A screen's command line: each named candidate (with ``note``, ``spec``, ``recipe`` and, if it has one,
+    ``family``) on each seed, a row added to the record after every run and a line printed."""
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--candidates", nargs="+", choices=list(candidates), required=True)
+    parser.add_argument("--seeds", nargs="+", type=int, required=True)
+    parser.add_argument("--data-dir", default=None, help="MNIST root (default: $S6_DATA_DIR, else ./data)")
+    parser.add_argument("--out", default=str(default_out))
+    args = parser.parse_args()
+    out, mnist = Path(args.out), load_mnist(resolve_data_dir(args.data_dir))
+    for seed in args.seeds:
+        for name in args.candidates:
+            candidate = candidates[name]
+            with tempfile.TemporaryDirectory() as scratch:
+                row = screen(model, name, candidate.note, candidate.spec, candidate.recipe, seed, mnist,
+                             Path(scratch))
+            family = getattr(candidate, "family", None)  # the frontier draws a line per family
+            record(out, row | ({"family": family} if family else {}), reference, chosen)
+            print(f"{name} seed {seed}: {row['final_val_acc']:.2f}% validation, the last {LAST} epochs at least "
+                  f"{min(row['val_accs'][-LAST:]):.2f}% ({row['seconds']:.0f} s, {row['params']:,} parameters)",
+                  flush=True)
