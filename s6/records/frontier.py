@@ -33,16 +33,21 @@ class Point:
         return self.held >= bar
 
 
-def frontier(record: dict) -> list[Point]:
-    """A point per candidate of the record, smallest first (by family, then parameters)."""
+def candidate_runs(record: dict) -> dict[str, list[dict]]:
+    """A screen's runs by candidate (in the record's order), each candidate's in seed order."""
     by_candidate: dict[str, list[dict]] = {}
     for run in record["runs"]:
         by_candidate.setdefault(run["candidate"], []).append(run)
+    return {name: sorted(runs, key=lambda run: run["seed"]) for name, runs in by_candidate.items()}
+
+
+def frontier(record: dict) -> list[Point]:
+    """A point per candidate of the record, smallest first (by family, then parameters)."""
     points = []
-    for name, runs in by_candidate.items():
+    for name, runs in candidate_runs(record).items():
         worst = min(runs, key=lambda run: (run["final_val_acc"], run["seed"]))
         points.append(Point(name, runs[0].get("family", name), runs[0]["params"],
-                            tuple(sorted(run["seed"] for run in runs)),
+                            tuple(run["seed"] for run in runs),
                             statistics.fmean(run["final_val_acc"] for run in runs), worst["final_val_acc"],
                             worst["seed"], min(acc for run in runs for acc in run["val_accs"][-LAST:])))
     return sorted(points, key=lambda p: (p.family, p.params))

@@ -304,55 +304,61 @@ def screen_table(record: dict) -> str:
     return "\n".join(rows)
 
 
+def screen_cells(record: dict, runs: list[dict]) -> tuple[str, str, str]:
+    """The cells a validation screen's tables share for one candidate's runs (in seed order): each seed's final
+    accuracy, the mean paired difference from the record's reference on the seeds both ran (blank for the
+    reference itself), and the minutes a run took."""
+    reference = {run["seed"]: run["final_val_acc"] for run in record["runs"] if run["candidate"] == record["reference"]}
+    pairs = [run["final_val_acc"] - reference[run["seed"]] for run in runs if run["seed"] in reference]
+    paired = "" if runs[0]["candidate"] == record["reference"] else \
+        f"{sum(pairs) / len(pairs):+.3f} ({len(pairs)} seeds)"
+    each = " · ".join(f"{run['seed']}: {run['final_val_acc']:.2f}" for run in runs)
+    return each, paired, f"{sum(run['seconds'] for run in runs) / len(runs) / 60:.1f}"
+
+
+def screen_machines(record: dict) -> str:
+    """A validation screen's machines, threads a run and torch versions, as its tables end."""
+    machines = sorted({f"{run['device'].replace(', 1 thread', '')}, {plural(run['threads'], 'thread')} a run "
+                       f"(torch {run['torch']})" for run in record["runs"]})
+    return f"Device: {', '.join(machines)}."
+
+
 def validation_screen(record: dict) -> str:
     """A row per candidate, best mean first: what it changes, its epochs, each seed's validation accuracy, mean,
     min, the paired difference from the reference candidate, minutes a run; then the machines."""
-    by_candidate: dict[str, list[dict]] = {}
-    for run in record["runs"]:
-        by_candidate.setdefault(run["candidate"], []).append(run)
-    reference = {run["seed"]: run["final_val_acc"] for run in by_candidate[record["reference"]]}
+    from s6.records.frontier import candidate_runs
+
     rows = ["| candidate | what it changes | epochs | seed: validation accuracy (%) | mean | min | "
             f"vs {record['reference']}, same seeds | minutes a run |", "|---|---|---|---|---|---|---|---|"]
+    by_candidate = candidate_runs(record)
     for name, runs in sorted(by_candidate.items(), key=lambda kv: -sum(r["final_val_acc"] for r in kv[1]) / len(kv[1])):
-        runs = sorted(runs, key=lambda run: run["seed"])
         accs = [run["final_val_acc"] for run in runs]
-        pairs = [run["final_val_acc"] - reference[run["seed"]] for run in runs if run["seed"] in reference]
-        paired = "" if name == record["reference"] else f"{sum(pairs) / len(pairs):+.3f} ({len(pairs)} seeds)"
-        each = " · ".join(f"{run['seed']}: {run['final_val_acc']:.2f}" for run in runs)
-        minutes = sum(run["seconds"] for run in runs) / len(runs) / 60
+        each, paired, minutes = screen_cells(record, runs)
         rows.append(f"| {name} | {runs[0]['note']} | {runs[0]['epochs']} | {each} | {sum(accs) / len(accs):.3f} | "
-                    f"{min(accs):.2f} | {paired} | {minutes:.1f} |")
-    machines = sorted({f"{run['device'].replace(', 1 thread', '')}, {plural(run['threads'], 'thread')} a run "
-                       f"(torch {run['torch']})" for run in record["runs"]})
-    return "\n".join(rows + ["", f"Device: {', '.join(machines)}."])
+                    f"{min(accs):.2f} | {paired} | {minutes} |")
+    return "\n".join(rows + ["", screen_machines(record)])
 
 
 def frontier_table(record: dict) -> str:
     """A row per candidate of a screen that tried several sizes, smallest first in each family: each seed's final
     validation accuracy, mean, worst, the lowest in any seed's last epochs, the paired difference from the
     reference; then which is the smallest size that held the bar on every seed, and the machines."""
-    from s6.records.frontier import LAST, frontier, smallest_holding
+    from s6.records.frontier import LAST, candidate_runs, frontier, smallest_holding
 
-    points = frontier(record)
-    reference = {run["seed"]: run["final_val_acc"] for run in record["runs"] if run["candidate"] == record["reference"]}
+    points, by_candidate = frontier(record), candidate_runs(record)
     rows = ["| candidate | what it is | parameters | seed: validation accuracy at the final epoch (%) | mean | worst "
             f"(seed) | lowest in the last {LAST} epochs | vs {record['reference']}, same seeds | minutes a run |",
             "|---|---|---|---|---|---|---|---|---|"]
     for p in points:
-        runs = sorted((r for r in record["runs"] if r["candidate"] == p.candidate), key=lambda r: r["seed"])
-        pairs = [r["final_val_acc"] - reference[r["seed"]] for r in runs if r["seed"] in reference]
-        paired = "" if p.candidate == record["reference"] else f"{sum(pairs) / len(pairs):+.3f} ({len(pairs)} seeds)"
-        each = " · ".join(f"{r['seed']}: {r['final_val_acc']:.2f}" for r in runs)
-        minutes = sum(r["seconds"] for r in runs) / len(runs) / 60
+        runs = by_candidate[p.candidate]
+        each, paired, minutes = screen_cells(record, runs)
         rows.append(f"| {p.candidate} | {runs[0]['note']} | {p.params:,} | {each} | {p.mean:.3f} | {p.worst:.2f} "
-                    f"({p.worst_seed}) | {p.held:.2f} | {paired} | {minutes:.1f} |")
+                    f"({p.worst_seed}) | {p.held:.2f} | {paired} | {minutes} |")
     best = smallest_holding(points)
     verdict = (f"The smallest candidate on which every seed held {EXERCISE_ACCURACY}% in each of its last {LAST} "
                f"epochs: **{best.candidate}**, {best.params:,} parameters." if best else
                f"No candidate held {EXERCISE_ACCURACY}% on every seed in each of its last {LAST} epochs.")
-    machines = sorted({f"{run['device'].replace(', 1 thread', '')}, {plural(run['threads'], 'thread')} a run "
-                       f"(torch {run['torch']})" for run in record["runs"]})
-    return "\n".join(rows + ["", verdict, "", f"Device: {', '.join(machines)}."])
+    return "\n".join(rows + ["", verdict, "", screen_machines(record)])
 
 
 def seed_record(results: dict) -> str:
