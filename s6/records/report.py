@@ -133,6 +133,16 @@ def last_epochs(model: str, results: dict) -> str:
     return "\n".join(lines)
 
 
+def dropout_placement(spec: Spec) -> str | None:
+    """Where a spec drops values, "0.05 after blocks 5 and 6" (a block counted by its place in the spec); None
+    when nowhere."""
+    dropped = [(i, layer.dropout) for i, (_, layer) in enumerate(spec.layers, 1) if getattr(layer, "dropout", 0)]
+    if not dropped:
+        return None
+    rates = "/".join(f"{p:g}" for p in sorted({p for _, p in dropped}))
+    return f"{rates} after blocks {' and '.join(str(i) for i, _ in dropped)}"
+
+
 def requirements_table(results: dict, model: str = DEFAULT_MODEL) -> str:
     """README's first table: each requirement of the exercise, what ``model`` has, and where the proof is; read
     from the model's spec and recipe, the seed record and Part 1's learning rates, never typed."""
@@ -142,9 +152,7 @@ def requirements_table(results: dict, model: str = DEFAULT_MODEL) -> str:
 
     layers = [layer for _, layer in REGISTRY[model].spec.layers]
     pooled = [row for row in receptive_field_table(build_model(model)) if row.layer != "gap" and row.size > 1][-1]
-    blocks = [(i, layer) for i, layer in enumerate(layers, 1) if isinstance(layer, ConvBN)]
-    dropped = [i for i, layer in blocks if layer.dropout]
-    rates = sorted({layer.dropout for _, layer in blocks if layer.dropout})
+    blocks = [layer for layer in layers if isinstance(layer, ConvBN)]
     runs = {role: s for name, role, s in summaries(results) if name == model}
     accuracy = "; ".join(f"{plural(s.count, role + ' seed')}: mean **{s.mean:.2f}%**, "
                          f"min **{s.worst['final_test_acc']:.2f}%**" for role, s in runs.items())
@@ -158,8 +166,8 @@ def requirements_table(results: dict, model: str = DEFAULT_MODEL) -> str:
             f"| < 20 epochs | **{REGISTRY[model].recipe.epochs}** | the training log below |",
             f"| BatchNorm | after every 3×3 convolution ({len(blocks)} of them) | "
             "[`s6/models/registry.py`](s6/models/registry.py) |",
-            f"| Dropout | {'/'.join(f'{p:g}' for p in rates) or 'none'} after blocks "
-            f"{' and '.join(str(i) for i in dropped)} | [why there](docs/models.md#model-2s-layers) |",
+            f"| Dropout | {dropout_placement(REGISTRY[model].spec) or 'none'} | "
+            "[why there](docs/models.md#model-2s-layers) |",
             f"| global average pooling | {'yes' if any(isinstance(x, GAP) for x in layers) else 'no'}, "
             f"over the last {pooled.size}×{pooled.size} map | layer table below |",
             f"| a 1×1 or FC head | {'a 1×1 convolution to the 10 classes' if isinstance(layers[-1], Head) else 'no'} "
@@ -248,12 +256,9 @@ def models_table() -> str:
         return f"| {label} | " + " | ".join(cell(name, entry) for name, entry in entries) + " |"
 
     def normalised(entry: Entry) -> str:
-        blocks = [(i, layer) for i, (_, layer) in enumerate(entry.spec.layers, 1) if isinstance(layer, ConvBN)]
-        if not blocks:
+        if not any(isinstance(layer, ConvBN) for _, layer in entry.spec.layers):
             return "no · no"
-        dropped = [i for i, layer in blocks if layer.dropout]
-        rates = "/".join(f"{p:g}" for p in sorted({layer.dropout for _, layer in blocks if layer.dropout}))
-        return "yes · " + (f"{rates} after blocks {' and '.join(map(str, dropped))}" if dropped else "none")
+        return f"yes · {dropout_placement(entry.spec) or 'none'}"
 
     def schedule(entry: Entry) -> str:
         r = entry.recipe
