@@ -112,24 +112,29 @@ def goal(model: str, results: dict) -> str:
     return " ".join(sentences)
 
 
+def lows_by_role(model: str, results: dict) -> list[tuple[str, list[dict], list[float]]]:
+    """(role, its runs in seed order, each run's lowest test accuracy over the last epochs the model's goal names)
+    for every role that has runs."""
+    last = REGISTRY[model].goal.last
+    return [(role, runs, [lowest_of_last(run, last) for run in runs])
+            for role in ROLES if (runs := runs_of(results[model], role))]
+
+
 def last_epochs(model: str, results: dict) -> str:
     """Each seed's lowest test accuracy over the last epochs its goal names, per role, in seed order: the per-seed
     verdict of "consistently, not once"."""
     last, bar = REGISTRY[model].goal.last, REGISTRY[model].goal.min
     lines = []
-    for role in ROLES:
-        runs = runs_of(results[model], role)
-        if runs:
-            lows = [lowest_of_last(run, last) for run in runs]
-            held = [run["seed"] for run, low in zip(runs, lows, strict=True) if low >= bar]
-            missed = [run["seed"] for run, low in zip(runs, lows, strict=True) if low < bar]
-            # name the shorter list: the seeds that held when most missed, else those that missed
-            which = (f"; held on seed{'s' if len(held) > 1 else ''} {seed_span(held)}"
-                     if held and len(held) < len(missed) else
-                     f"; missed on seed{'s' if len(missed) > 1 else ''} {seed_span(missed)}" if missed else "")
-            lines.append(f"{role.capitalize()} seeds {seed_span([run['seed'] for run in runs])}, the lowest of the "
-                         f"last {last} epochs: {' · '.join(f'{low:.2f}' for low in lows)} ({len(held)} of "
-                         f"{len(runs)} at ≥ {bar:g}%{which}).")
+    for role, runs, lows in lows_by_role(model, results):
+        held = [run["seed"] for run, low in zip(runs, lows, strict=True) if low >= bar]
+        missed = [run["seed"] for run, low in zip(runs, lows, strict=True) if low < bar]
+        # name the shorter list: the seeds that held when most missed, else those that missed
+        which = (f"; held on seed{'s' if len(held) > 1 else ''} {seed_span(held)}"
+                 if held and len(held) < len(missed) else
+                 f"; missed on seed{'s' if len(missed) > 1 else ''} {seed_span(missed)}" if missed else "")
+        lines.append(f"{role.capitalize()} seeds {seed_span([run['seed'] for run in runs])}, the lowest of the "
+                     f"last {last} epochs: {' · '.join(f'{low:.2f}' for low in lows)} ({len(held)} of "
+                     f"{len(runs)} at ≥ {bar:g}%{which}).")
     return "\n".join(lines)
 
 
@@ -185,14 +190,10 @@ def next_exercise_table(results: dict, model: str = NEXT_MODEL) -> str:
 
     goal, name = REGISTRY[model].goal, display_name(model)
     params, epochs = count_parameters(build_model(model)), REGISTRY[model].recipe.epochs
-    held, every = [], True
-    for role in ROLES:
-        runs = runs_of(results[model], role)
-        if runs:
-            lows = [lowest_of_last(run, goal.last) for run in runs]
-            every &= min(lows) >= goal.min
-            held.append(f"{sum(low >= goal.min for low in lows)} of {len(runs)} {role} seeds (lowest "
-                        f"{min(lows):.2f}%)")
+    by_role = lows_by_role(model, results)
+    every = all(min(lows) >= goal.min for _, _, lows in by_role)
+    held = [f"{sum(low >= goal.min for low in lows)} of {len(runs)} {role} seeds (lowest {min(lows):.2f}%)"
+            for role, runs, lows in by_role]
     return "\n".join([
         f"| the next exercise asks for | {name} has | proof |", "|---|---|---|",
         f"| < {NEXT_PARAMETERS:,} parameters | **{params:,}** {'✓' if params < NEXT_PARAMETERS else '✗'} | "
