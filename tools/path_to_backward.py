@@ -1,0 +1,67 @@
+"""How far `s6 train` is from `loss.backward()`: the s6 modules whose code runs from the command line's main() to
+the first backward pass, in the order first entered, and the call stack at that moment.
+
+    python tools/path_to_backward.py [--data-dir DIR]
+
+It trains nothing past the first batch: a one-epoch run on 1,024 images, stopped at its first ``backward``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+
+
+class Reached(Exception):
+    """Raised from inside the first backward call: the trace is complete."""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", help="MNIST root (default: $S6_DATA_DIR, else ./data)")
+    args = parser.parse_args()
+
+    import torch
+
+    from s6.cli import main as s6_main
+
+    entered: list[str] = []  # s6 modules, in the order their code first ran
+    stack: list[str] = []
+
+    def profile(frame, event, arg):  # noqa: ANN001 - sys.setprofile's signature
+        if event != "call" or frame.f_code.co_name == "<module>":  # a function called, not a module imported
+            return
+        module = frame.f_globals.get("__name__", "")
+        if module.startswith("s6") and module not in entered:
+            entered.append(module)
+
+    def backward(self, *a, **k):  # noqa: ANN001, ANN002, ANN003
+        sys.setprofile(None)
+        frame = sys._getframe(1)
+        while frame is not None:
+            module = frame.f_globals.get("__name__", "")
+            if module.startswith("s6"):
+                stack.append(f"{module}.{frame.f_code.co_name}")
+            frame = frame.f_back
+        raise Reached
+
+    torch.Tensor.backward = backward
+    with tempfile.TemporaryDirectory() as out:
+        argv = ["train", "--epochs", "1", "--train-subset", "1024", "--quiet", "--out", out]
+        argv += ["--data-dir", args.data_dir] if args.data_dir else []
+        sys.setprofile(profile)
+        try:
+            s6_main(argv)
+        except Reached:
+            pass
+        finally:
+            sys.setprofile(None)
+    print(f"{len(entered)} s6 modules run from main() to the first loss.backward():")
+    print("  " + " -> ".join(m.removeprefix("s6.") for m in entered))
+    print(f"{len({f.rsplit('.', 1)[0] for f in stack})} on the call stack at loss.backward():")
+    print("  " + " -> ".join(reversed(stack)))
+
+
+if __name__ == "__main__":
+    main()
