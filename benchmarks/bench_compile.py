@@ -30,8 +30,7 @@ import time
 import torch
 
 from s6.device import describe_device
-from s6.models.net import build_model
-from s6.models.registry import DEFAULT_MODEL, recipe_for
+from s6.models.registry import DEFAULT_MODEL, build_model, recipe_for
 from s6.records.printout import Printout, add_save_option
 from s6.training.batches import tensor_loaders
 from s6.training.mnist import load_mnist, resolve_data_dir

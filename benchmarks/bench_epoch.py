@@ -18,8 +18,7 @@ import time
 import torch
 
 from s6.device import describe_device, resolve_device, sync
-from s6.models.net import build_model
-from s6.models.registry import recipe_for
+from s6.models.registry import build_model, recipe_for
 from s6.records.printout import Printout, add_save_option
 from s6.training.batches import tensor_loaders, torchvision_loaders
 from s6.training.mnist import load_mnist, resolve_data_dir

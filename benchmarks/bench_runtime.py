@@ -16,26 +16,16 @@ from __future__ import annotations
 import argparse
 import time
 from collections.abc import Callable
-from dataclasses import replace
 
 import torch
+from variants import model2_widths, pool_after, pool_first, with_torch_dropout
 
 from s6.device import describe_device, resolve_device, sync
-from s6.models.experimental import changed
-from s6.models.net import Dropout, Net, build_model
-from s6.models.registry import REGISTRY, recipe_for
-from s6.models.spec import GAP, ConvBN, Head, Pool, Spec
+from s6.models.registry import build_model, recipe_for
 from s6.records.printout import Printout, add_save_option
 from s6.training.batches import tensor_loaders
 from s6.training.mnist import load_mnist, resolve_data_dir
 from s6.training.train import evaluate, make_optimizer, train_epoch
-
-# Model-2 as it was at 558d71b (19,584 parameters), with PyTorch's Dropout (see with_torch_dropout)
-MODEL2_558D71B = Spec((
-    ("block1", ConvBN(10)), ("pool", Pool()), ("block2", ConvBN(16)), ("block3", ConvBN(20, dropout=0.05)),
-    ("block4", ConvBN(24, dropout=0.05)), ("block5", ConvBN(24, dropout=0.05)),
-    ("block6", ConvBN(24, padding=1, dropout=0.05)), ("gap", GAP()), ("head", Head()),
-))
 
 
 class Bfloat16(torch.nn.Module):
@@ -48,15 +38,6 @@ class Bfloat16(torch.nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         with torch.autocast(x.device.type, dtype=torch.bfloat16):
             return self.model(x).float()
-
-
-def with_torch_dropout(model: torch.nn.Module) -> torch.nn.Module:
-    """``model`` with PyTorch's own Dropout (one random number a value) instead of s6's 16-bit masks."""
-    for module in model.modules():
-        for name, child in module.named_children():
-            if isinstance(child, Dropout):
-                setattr(module, name, torch.nn.Dropout(child.p))
-    return model
 
 
 def epoch_seconds(
@@ -88,17 +69,16 @@ def epoch_seconds(
 def cpu_variants(mnist, batches: int) -> dict[str, Callable[[], float]]:
     """Model-2 of 558d71b, then one change after another, to today's; then two choices not taken."""
     cpu, batch = torch.device("cpu"), recipe_for("model2").batch_size
-    pool_first = replace(MODEL2_558D71B, layers=(("block1", ConvBN(10, pool=True)), *MODEL2_558D71B.layers[2:]))
-    eight = replace(pool_first, layers=(("block1", ConvBN(8, pool=True)), *pool_first.layers[1:]))
-    last = replace(eight, channels_last=True)
-    today = REGISTRY["model2"].spec
-    assert today == changed(last, ["block3", "block4"], dropout=0.0), "the last row must be today's Model-2"
+    widths = model2_widths()
+    ten, dropped = (10, *widths[1:]), (3, 4, 5, 6)  # Model-2 of 558d71b: 10 channels, Dropout after blocks 3-6
     rows = [
-        ("Model-2 of 558d71b (10 channels, pool after block 1)", with_torch_dropout(Net(MODEL2_558D71B))),
-        ("+ block 1 pools before its BatchNorm and ReLU", with_torch_dropout(Net(pool_first))),
-        ("+ 8 channels in block 1, not 10", with_torch_dropout(Net(eight))),
-        ("+ channels-last maps", with_torch_dropout(Net(last))),
-        ("+ Dropout's masks from 16 random bits a value", Net(last)),
+        ("Model-2 of 558d71b (10 channels, pool after block 1)", with_torch_dropout(pool_after(ten, dropped))),
+        ("+ block 1 pools before its BatchNorm and ReLU",
+         with_torch_dropout(pool_first(ten, dropout_after=dropped, channels_last=False))),
+        ("+ 8 channels in block 1, not 10",
+         with_torch_dropout(pool_first(widths, dropout_after=dropped, channels_last=False))),
+        ("+ channels-last maps", with_torch_dropout(pool_first(widths, dropout_after=dropped))),
+        ("+ Dropout's masks from 16 random bits a value", pool_first(widths, dropout_after=dropped)),
         ("+ Dropout after blocks 5-6 only: today's Model-2", build_model("model2")),
     ]
     variants = {name: epoch_seconds(mnist, model, batches, batch, cpu) for name, model in rows}

@@ -37,9 +37,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from s6.device import describe_device, resolve_device, sync
-from s6.models.net import count_parameters
+from s6.models import MNIST_MEAN, MNIST_STD
 from s6.models.registry import REGISTRY
-from s6.models.spec import MNIST_MEAN, MNIST_STD
+from s6.models.summary import count_parameters
 from s6.records.printout import Printout, add_save_option
 from s6.training.mnist import mnist_folder, resolve_data_dir
 

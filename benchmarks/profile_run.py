@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # Each part: the functions whose seconds it adds up, as (module, attribute); a class's method as "Class.method".
 PARTS = {
     "reading MNIST": [("s6.training.mnist", "load_mnist")],
-    "building the model": [("s6.models.net", "build_model")],
+    "building the model": [("s6.models.registry", "build_model")],
     "building the optimiser": [("s6.training.train", "make_optimizer")],  # torch.optim imported torch._dynamo
     "augmentation": [("s6.models.augment", "random_affine")],
     "training epochs": [("s6.training.train", "train_epoch")],

@@ -23,8 +23,8 @@ from torch.profiler import ProfilerActivity, profile
 
 import s6
 from s6.device import describe_device
-from s6.models.net import build_model, count_parameters
-from s6.models.registry import DEFAULT_MODEL, recipe_for
+from s6.models.registry import DEFAULT_MODEL, build_model, recipe_for
+from s6.models.summary import count_parameters
 from s6.records.printout import Printout, add_save_option
 from s6.training.batches import tensor_loaders
 from s6.training.mnist import load_mnist, resolve_data_dir

@@ -14,16 +14,18 @@ PyTorch's own Dropout before Model-2's cheaper one existed, ran on the code of c
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 
 from screening import main
+from torch import nn
+from variants import model2_widths, pool_first
 
 from s6.models.augment import Augment
-from s6.models.experimental import changed
 from s6.models.recipe import Recipe
 from s6.models.registry import REGISTRY, recipe_for
-from s6.models.spec import Spec
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = "el5-clean1-drop56"  # today's Model-2, as the record names it: each candidate is compared with it
@@ -32,14 +34,13 @@ REFERENCE = "el5-clean1-drop56"  # today's Model-2, as the record names it: each
 @dataclass(frozen=True)
 class Candidate:
     note: str  # what it changes, for the record
-    spec: Spec = REGISTRY["model2"].spec
+    network: Callable[[], nn.Module] = REGISTRY["model2"].network  # builds it, a new random draw each time
     recipe: Recipe = recipe_for("model2")
 
 
-MODEL2, RECIPE = REGISTRY["model2"].spec, recipe_for("model2")
-ALL_DROPOUT = changed(MODEL2, ["block3", "block4"], dropout=0.05)  # Dropout after each of the last four blocks
-WIDE = replace(ALL_DROPOUT, layers=((MODEL2.layers[0][0], replace(MODEL2.layers[0][1], width=10)),
-                                    *ALL_DROPOUT.layers[1:]))
+RECIPE, WIDTHS = recipe_for("model2"), model2_widths()
+ALL_DROPOUT = partial(pool_first, WIDTHS, dropout_after=(3, 4, 5, 6))  # Dropout after each of the last four blocks
+WIDE = partial(pool_first, (10, *WIDTHS[1:]), dropout_after=(3, 4, 5, 6))
 AUGMENTED = replace(RECIPE, clean_epochs=0)
 # Named as in the record: "el" is the pool-first, 8-channel, channels-last design with the cheaper Dropout after
 # blocks 3-6, "el5" its 5-epoch schedule; "d56" the same with Dropout after blocks 5-6 only: today's Model-2.
@@ -55,7 +56,7 @@ CANDIDATES = {
     "el5-clean1-b256": Candidate("el5-clean1, batch 256, peak lr 0.4", ALL_DROPOUT,
                                  replace(RECIPE, batch_size=256, max_lr=0.4)),
     "el5-clean1-drop56": Candidate("el5-clean1, Dropout after blocks 5 and 6 only: today's Model-2"),
-    "d6": Candidate("el5-clean1, Dropout after block 6 only", changed(MODEL2, ["block5"], dropout=0.0)),
+    "d6": Candidate("el5-clean1, Dropout after block 6 only", partial(pool_first, WIDTHS, dropout_after=(6,))),
     "d56-clean2": Candidate("el5-clean1-drop56, the last 2 epochs without augmentation",
                             recipe=replace(RECIPE, clean_epochs=2)),
     "d56-wd5e-5": Candidate("el5-clean1-drop56, weight decay 5e-5", recipe=replace(RECIPE, weight_decay=5e-5)),

@@ -12,13 +12,14 @@ import fcntl
 import json
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
+from torch import nn
 
 from s6.files import save_json
 from s6.models.recipe import Recipe
-from s6.models.spec import Spec
 from s6.training.mnist import MNISTTensors, load_mnist, resolve_data_dir
 from s6.training.plan import new_plan
 from s6.training.provenance import provenance
@@ -28,14 +29,14 @@ VALIDATION = 10000  # the last 10,000 of the 60,000 training images
 LAST = 3  # the last epochs a progress line reports the lowest of
 
 
-def screen(model: str, candidate: str, note: str, spec: Spec, recipe: Recipe, seed: int, mnist: MNISTTensors,
-           out_dir: Path) -> dict:
-    """One validation run of ``spec`` trained by ``recipe`` (through the CLI's own ``train_run``, as ``model``):
-    its row of the record."""
+def screen(model: str, candidate: str, note: str, network: Callable[[], nn.Module], recipe: Recipe, seed: int,
+           mnist: MNISTTensors, out_dir: Path) -> dict:
+    """One validation run of the network ``network`` builds, trained by ``recipe`` (through the CLI's own
+    ``train_run``, as ``model``): its row of the record."""
     start = time.perf_counter()
     result = train_run(new_plan(model, seed=seed, epochs=recipe.epochs, validation=VALIDATION),
                        out=out_dir, device="cpu", progress=False, log=lambda _: None, mnist=mnist,
-                       overwrite=True, spec=spec, recipe=recipe)
+                       overwrite=True, network=network, recipe=recipe)
     return {"candidate": candidate, "note": note, "seed": seed, "params": result.metrics["params"],
             "epochs": len(result.metrics["epochs"]), "final_val_acc": result.final_accuracy,
             "val_accs": [e["val_acc"] for e in result.metrics["epochs"]],
@@ -58,7 +59,7 @@ def record(out: Path, row: dict, reference: str, chosen: str | None = None) -> N
 
 def main(model: str, description: str, candidates: dict, default_out: Path, reference: str,
          chosen: str | None = None) -> None:
-    """A screen's command line: each named candidate (with ``note``, ``spec``, ``recipe`` and, if it has one,
+    """A screen's command line: each named candidate (with ``note``, ``network``, ``recipe`` and, if it has one,
     ``family``) on each seed, a row added to the record after every run and a line printed."""
     parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--candidates", nargs="+", choices=list(candidates), required=True)
@@ -71,7 +72,7 @@ def main(model: str, description: str, candidates: dict, default_out: Path, refe
         for name in args.candidates:
             candidate = candidates[name]
             with tempfile.TemporaryDirectory() as scratch:
-                row = screen(model, name, candidate.note, candidate.spec, candidate.recipe, seed, mnist,
+                row = screen(model, name, candidate.note, candidate.network, candidate.recipe, seed, mnist,
                              Path(scratch))
             family = getattr(candidate, "family", None)  # the frontier draws a line per family
             record(out, row | ({"family": family} if family else {}), reference, chosen)

@@ -6,9 +6,9 @@ ReLU, Dropout and pooling act per channel, so the copies never mix; the loss is 
 copies' losses, so each copy's gradient is exactly its own. One GPU pass trains N independent
 models: 21 designs x 8 seeds took about 20 minutes of one H100, three or four designs at a time.
 
-A design is a string, short for a spec of the registry's kind (s6.models.net, built by the same ``Net``): ``cK`` is
-a ``ConvBN`` to K channels (3x3 convolution + BatchNorm + ReLU), ``sK`` the same made separable (3x3 per channel,
-then 1x1 to K), a trailing ``p`` pads that block (the map keeps its size), ``m`` the 2x2 max-pool. Every design
+A design is a string, short for a network of s6's blocks (s6.models.blocks): ``cK`` is a ``conv_bn`` to K channels
+(3x3 convolution + BatchNorm + ReLU), ``sK`` the same made separable (``separable_bn``: 3x3 per channel, then 1x1
+to K), a trailing ``p`` pads that block (the map keeps its size), ``m`` the 2x2 max-pool. Every design
 ends in global average pooling and a 1x1 convolution to 10 classes; ``grouped`` then makes N copies of it. The
 sweep reports the FINAL-epoch test accuracy of every copy; nothing is picked by epoch.
 
@@ -21,6 +21,7 @@ import argparse
 import json
 import math
 import time
+from collections import OrderedDict
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
@@ -31,9 +32,9 @@ from torch import nn
 from s6.device import describe_device, resolve_device
 from s6.files import save_json
 from s6.models.augment import Augment, random_affine
-from s6.models.net import Net, count_parameters
+from s6.models.blocks import conv_bn, separable_bn
 from s6.models.recipe import Recipe
-from s6.models.spec import GAP, ConvBN, Head, Layer, Pool, Spec
+from s6.models.summary import count_parameters
 from s6.training.batches import normalise
 from s6.training.mnist import load_mnist, resolve_data_dir
 from s6.training.train import make_optimizer
@@ -81,20 +82,20 @@ CANDIDATES = {
 }
 
 
-def spec_of(design: str, dropout: float) -> Spec:
-    """The registry's kind of spec (s6.models.net) for a design string; ``dropout`` after each block past the pool."""
-    layers: list[tuple[str, Layer]] = []
-    pooled, blocks = False, 0
+def network_of(design: str, dropout: float) -> nn.Sequential:
+    """The network a design string names; ``dropout`` after each block past the pool."""
+    layers: dict[str, nn.Module] = {}
+    c_in, pooled = 1, False
     for block in design.split():
         if block == "m":
-            layers.append(("pool", Pool()))
-            pooled = True
+            layers["pool"], pooled = nn.MaxPool2d(2), True
             continue
         kind, width, pad = block[0], int(block[1:].rstrip("p")), int(block.endswith("p"))
-        layer = ConvBN(width, padding=pad, dropout=dropout if pooled else 0.0, separable=kind == "s")
-        blocks += 1
-        layers.append((f"block{blocks}", layer))
-    return Spec((*layers, ("gap", GAP()), ("head", Head())))
+        make = separable_bn if kind == "s" else conv_bn
+        layers[f"block{len(layers) + 1 - pooled}"] = make(c_in, width, pad, dropout=dropout if pooled else 0.0)
+        c_in = width
+    return nn.Sequential(OrderedDict({**layers, "gap": nn.AdaptiveAvgPool2d(1), "head": nn.Conv2d(c_in, 10, 1),
+                                      "flatten": nn.Flatten()}))
 
 
 def grouped(module: nn.Module, copies: int) -> nn.Module:
@@ -117,7 +118,7 @@ def grouped(module: nn.Module, copies: int) -> nn.Module:
 
 def build(design: str, copies: int, dropout: float) -> tuple[nn.Module, int]:
     """``copies`` independent instances of ``design`` as one grouped network; parameters of one copy."""
-    model = Net(spec_of(design, dropout))
+    model = network_of(design, dropout)
     params = count_parameters(model)
     return grouped(model, copies), params
 

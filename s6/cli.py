@@ -80,8 +80,7 @@ def cmd_train(args: argparse.Namespace) -> None:
 
 
 def cmd_summary(args: argparse.Namespace) -> None:
-    from s6.models.net import build_model
-    from s6.models.registry import recipe_for
+    from s6.models.registry import build_model, recipe_for
     from s6.models.summary import describe, describe_recipe
 
     print(describe(build_model(args.model)))

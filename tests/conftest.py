@@ -150,3 +150,16 @@ def torch_one_cycle_sgd(model, recipe, total_steps: int):
         base_momentum=recipe.momentum[0], max_momentum=recipe.momentum[1],
     )
     return optimizer, scheduler
+
+
+def register_model(monkeypatch, name: str, display: str, network: type, recipe, goal=None, role: str = "") -> None:
+    """Register a throwaway model for one test, as a new model is added: a module that writes ``Net`` and
+    ``RECIPE`` (here made in memory, under the name ``tests_NAME``) and an ``Entry`` naming it."""
+    import types
+
+    from s6.models.registry import REGISTRY, Entry
+
+    module = types.ModuleType(f"tests_{name}")
+    module.Net, module.RECIPE = network, recipe
+    monkeypatch.setitem(sys.modules, module.__name__, module)
+    monkeypatch.setitem(REGISTRY, name, Entry(display, module.__name__, goal, role))

@@ -6,8 +6,7 @@ import re
 import pytest
 from conftest import ROOT
 
-from s6.models.net import build_model
-from s6.models.registry import REGISTRY
+from s6.models.registry import REGISTRY, build_model
 
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")), *sorted((ROOT / "results").glob("*/README.md"))]
 COUNT = re.compile(r"(?<![\d,.])(\d{1,3}(?:,\d{3})+)[- ]parameters?\b")

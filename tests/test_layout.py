@@ -40,16 +40,9 @@ def test_part2_folders_import_only_downwards():
     assert not upward, upward
 
 
-def test_no_s6_module_imports_the_experimental_layers():
-    """s6.models.experimental serves the benchmarks' screens only: the package works without it."""
-    package = ROOT / "s6"
-    importers = [str(path.relative_to(ROOT)) for path in package.rglob("*.py")
-                 if path.name != "experimental.py" and "s6.models.experimental" in path.read_text()]
-    assert not importers, importers
-
-
-NOT_DRAWING = ["s6.cli", "s6.training.run", "s6.device", "s6.training.mnist", "s6.training.batches", "s6.models.net",
-               "s6.reading.predict", "s6.reading.digits", "s6.backprop.workbook", "s6.records.results"]
+NOT_DRAWING = ["s6.cli", "s6.training.run", "s6.device", "s6.training.mnist", "s6.training.batches",
+               "s6.models.model2", "s6.reading.predict", "s6.reading.digits", "s6.backprop.workbook",
+               "s6.records.results"]
 
 
 @pytest.fixture(scope="module")

@@ -1,18 +1,17 @@
 """Model shapes, budgets, ingredients and receptive fields."""
 
+import copy
 import importlib.util
 import json
 import sys
-from dataclasses import replace
 
 import pytest
 import torch
 from conftest import ROOT
 from torch import nn
 
-from s6.models.net import Net, build_model, count_parameters
-from s6.models.registry import REGISTRY, recipe_for
-from s6.models.summary import RFRow, receptive_field_table
+from s6.models.registry import REGISTRY, build_model, recipe_for
+from s6.models.summary import RFRow, count_parameters, receptive_field_table
 
 
 def test_the_default_model_is_registered():
@@ -66,10 +65,10 @@ def test_the_sweeps_chosen_design_builds_the_3918_parameters_its_record_gives(mo
     """benchmarks/sweep_model3.py writes designs as strings; the one it chose (Model-3 of 2026-11) must still build
     the network its record (results/model3_sweep.json) describes."""
     sweep = load_benchmark(monkeypatch)
-    spec = sweep.spec_of(sweep.SEP, dropout=0.0)
-    assert count_parameters(Net(spec)) == 3918 and sweep.Candidate(sweep.SEP).recipe.epochs == 19
-    assert [name for name, _ in spec.layers] == ["block1", "block2", "pool", "block3", "block4", "block5", "block6",
-                                                  "gap", "head"]
+    network = sweep.network_of(sweep.SEP, dropout=0.0)
+    assert count_parameters(network) == 3918 and sweep.Candidate(sweep.SEP).recipe.epochs == 19
+    assert [name for name, _ in network.named_children()] == ["block1", "block2", "pool", "block3", "block4",
+                                                              "block5", "block6", "gap", "head", "flatten"]
 
 
 def test_the_sweeps_grouped_copies_never_see_each_other(monkeypatch):
@@ -119,9 +118,17 @@ def test_model3_answers_the_next_exercise_under_8000_parameters_in_at_most_15_ep
 def test_the_screens_chosen_candidate_is_the_registrys_model3(monkeypatch):
     """docs/models.md reads the choice off results/model3_screen.json: its row must be the model students train."""
     assert json.loads((ROOT / "results" / "model3_screen.json").read_text())["chosen"] == "sep-6.0k"
+    from s6.models.summary import block_table
+
     screen = load_benchmark(monkeypatch, "screen_model3")
     chosen = screen.CANDIDATES[screen.CHOSEN]
-    assert chosen.spec == REGISTRY["model3"].spec and chosen.recipe == recipe_for("model3")
+    torch.manual_seed(0)
+    candidate = chosen.network()
+    torch.manual_seed(0)
+    model3 = build_model("model3")
+    assert block_table(candidate) == block_table(model3) and chosen.recipe == recipe_for("model3")
+    weights = zip(candidate.state_dict().items(), model3.state_dict().items(), strict=True)
+    assert all(a == b and torch.equal(x, y) for (a, x), (b, y) in weights)  # the same weights, drawn in one order
 
 
 @pytest.mark.parametrize("name", list(REGISTRY))
@@ -173,18 +180,21 @@ def test_every_model_sees_the_whole_digit_before_classifying(name):
 
 
 def channels(name: str) -> str:
-    """A model's widths as README and docs write them: '8-16 · pool · 8 (1×1)-16-16-16'."""
-    from s6.models.spec import Conv, ConvBN, Pool
-
+    """A model's widths as README and docs write them: '8-16 · pool · 8 (1×1)-16-16-16', from the convolutions and
+    max-pools in the order forward() calls them (a depthwise convolution keeps its width: its 1x1 sets it)."""
     parts: list[str] = []
-    for _, layer in REGISTRY[name].spec.layers:
-        if isinstance(layer, Pool):
+    layers = layers_in_call_order(build_model(name))
+    for layer in layers[:-1]:  # the head, last, aside
+        if isinstance(layer, nn.MaxPool2d):
             parts.append(" · pool · ")
-        elif isinstance(layer, Conv | ConvBN):
-            width = f"{layer.width} (1×1)" if getattr(layer, "kernel", 3) == 1 else str(layer.width)
+        elif isinstance(layer, nn.Conv2d) and layer.groups == 1:
+            depthwise_before = parts and parts[-1] == "separable"
+            parts = parts[:-1] if depthwise_before else parts
+            squeeze = layer.kernel_size == (1, 1) and not depthwise_before
+            width = f"{layer.out_channels} (1×1)" if squeeze else str(layer.out_channels)
             parts.append(width if not parts or parts[-1].endswith(" ") else f"-{width}")
-            if getattr(layer, "pool", False):  # a block that pools its own convolution
-                parts.append(" · pool · ")
+        elif isinstance(layer, nn.Conv2d):
+            parts.append("separable")
     return "".join(parts)
 
 
@@ -209,7 +219,9 @@ def test_the_model_tables_quote_the_registrys_parameters_channels_epochs_batches
             table = receptive_field_table(build_model(name))
             assert cell == str(next(row.rf for row in reversed(table) if row.layer != "gap" and row.size > 1)), name
         for cell, name in zip(rows["maps in memory"], names, strict=True):
-            assert cell.startswith("channels-last" if REGISTRY[name].spec.channels_last else "channels-first"), name
+            conv = next(m for m in build_model(name).modules() if isinstance(m, nn.Conv2d) and m.in_channels > 1)
+            channels_last = conv.weight.is_contiguous(memory_format=torch.channels_last)
+            assert cell.startswith("channels-last" if channels_last else "channels-first"), name
         for cell, name in zip(rows["augmentation"], names, strict=True):
             augment = recipe_for(name).augment
             assert cell.startswith("none" if augment is None else describe_augment(augment)), (name, cell)
@@ -218,11 +230,11 @@ def test_the_model_tables_quote_the_registrys_parameters_channels_epochs_batches
 def test_the_fast_dropout_matches_its_reference_forward_and_gradient_on_a_small_tensor():
     """Reference: each value kept when its 16 random bits (four to a 64-bit word of torch's generator) reach the
     threshold, and scaled by 1 / (1 - p); the gradient is the same mask times the same scale."""
-    from s6.models.net import Dropout
+    from s6.models.blocks import FastDropout
 
     x = torch.randn(2, 3, 4, 5, requires_grad=True)
     torch.manual_seed(7)
-    y = Dropout(0.25).train()(x)
+    y = FastDropout(0.25).train()(x)
     torch.manual_seed(7)
     bits = torch.empty(30, dtype=torch.int64).random_(-(2**63), None).view(torch.int16).view(2, 3, 4, 5)
     keep = (bits >= -32768 + 16384).float()  # p = 0.25 = 16,384 / 65,536
@@ -230,15 +242,15 @@ def test_the_fast_dropout_matches_its_reference_forward_and_gradient_on_a_small_
     assert torch.allclose(y, x * keep / 0.75, rtol=1e-6, atol=0)
     y.backward(torch.ones_like(y))
     assert torch.allclose(x.grad, keep / 0.75, rtol=1e-6, atol=0)
-    assert torch.equal(Dropout(0.25).eval()(x), x)  # nothing is dropped when reading
+    assert torch.equal(FastDropout(0.25).eval()(x), x)  # nothing is dropped when reading
 
 
 def test_the_fast_dropout_drops_p_of_the_values_in_either_memory_layout():
-    from s6.models.net import Dropout
+    from s6.models.blocks import FastDropout
 
     x = torch.ones(64, 24, 9, 9)
     for maps in (x, x.contiguous(memory_format=torch.channels_last)):
-        y = Dropout(0.05).train()(maps)
+        y = FastDropout(0.05).train()(maps)
         assert y.is_contiguous(memory_format=torch.channels_last) == maps.is_contiguous(
             memory_format=torch.channels_last)  # the output keeps the layout the next layer expects
         assert abs((y == 0).float().mean().item() - 0.05) < 0.005  # 124,416 values: 0.05 within a tenth
@@ -246,14 +258,13 @@ def test_the_fast_dropout_drops_p_of_the_values_in_either_memory_layout():
 
 
 def test_a_channels_last_model_computes_what_the_same_weights_compute_channels_first():
-    from s6.models.net import Net
-
-    channels_last = Net(REGISTRY["model2"].spec)
-    plain = Net(replace(REGISTRY["model2"].spec, channels_last=False))
-    plain.load_state_dict(channels_last.state_dict())
+    channels_last = build_model("model2").eval()
+    plain = copy.deepcopy(channels_last).to(memory_format=torch.contiguous_format)
     assert channels_last.block2[0].weight.is_contiguous(memory_format=torch.channels_last)
+    assert plain.block2[0].weight.is_contiguous()
     x = torch.randn(4, 1, 28, 28)
-    assert torch.allclose(channels_last.eval()(x), plain.eval()(x), atol=1e-5)
+    layers = nn.Sequential(*plain.children())  # Model-2's forward, its layers in order, without the conversion
+    assert torch.allclose(channels_last(x), layers(x).flatten(1), atol=1e-5)
 
 
 def test_model2_pools_its_first_convolution_before_batchnorm_and_relu():
@@ -265,25 +276,55 @@ def test_model2_pools_its_first_convolution_before_batchnorm_and_relu():
     assert [(r.layer, r.size, r.rf, r.jump) for r in rows[1:3]] == [("block1.0", 26, 3, 1), ("block1.1", 13, 4, 2)]
 
 
-def test_the_registrys_size_and_rf_comments_are_what_the_models_compute():
-    """Each layer's comment in s6/models/registry.py (``# 28 -> 26 -> 13, RF 3 -> 4``) is typed by hand: here it is
+def test_each_models_size_and_rf_comments_are_what_the_model_computes():
+    """Each layer's comment in s6/models/modelN.py (``# 28 -> 26 -> 13, RF 3 -> 4``) is typed by hand: here it is
     held to the map sizes and receptive fields the built model has."""
     import itertools
     import re
 
-    from s6.models import registry
-
-    checked, model = 0, None
-    for line in (ROOT / "s6" / "models" / "registry.py").read_text().splitlines():
-        if start := re.match(r"(MODEL\d) = Spec\(", line):
-            model = start[1].lower()
-        found = re.match(r'\s*\("(\w+)", .*#\s*([\d >-]+), RF ([\d >-]+)$', line)
-        if not found or model not in registry.REGISTRY:
-            continue
-        name, sizes, fields = found[1], re.findall(r"\d+", found[2]), re.findall(r"\d+", found[3])
-        rows = [r for r in receptive_field_table(build_model(model)) if r.layer.split(".")[0] == name]
-        dedup = lambda values: [v for v, _ in itertools.groupby(values)]  # noqa: E731 (a separable block's 1x1)
-        assert dedup(r.size for r in rows) == [int(s) for s in sizes[1:]], (model, name, line)
-        assert dedup(r.rf for r in rows) == [int(f) for f in fields], (model, name, line)
-        checked += 1
+    checked = 0
+    for model in REGISTRY:
+        for line in (ROOT / (REGISTRY[model].module.replace(".", "/") + ".py")).read_text().splitlines():
+            found = re.match(r"\s*self\.(\w+) = .*#\s*([\d >-]+), RF ([\d >-]+)", line)
+            if not found:
+                continue
+            name, sizes, fields = found[1], re.findall(r"\d+", found[2]), re.findall(r"\d+", found[3])
+            rows = [r for r in receptive_field_table(build_model(model)) if r.layer.split(".")[0] == name]
+            dedup = lambda values: [v for v, _ in itertools.groupby(values)]  # noqa: E731 (a separable block's 1x1)
+            assert dedup(r.size for r in rows) == [int(s) for s in sizes[1:]], (model, name, line)
+            assert dedup(r.rf for r in rows) == [int(f) for f in fields], (model, name, line)
+            checked += 1
     assert checked >= 20  # every layer with a map of the three models
+
+
+def test_readmes_layer_table_is_model2s_module_layer_by_layer():
+    """README's table of Model-2's layers against the module itself: each row a child of the network in the order
+    forward() calls them, its steps the child's own layers, its output the shape a dummy image gets there, its
+    parameters the child's."""
+    import re
+
+    text = (ROOT / "README.md").read_text()
+    table = re.search(r"<!-- s6:blocks-model2 -->\n(.*?)<!-- /s6:blocks-model2 -->", text, re.S)[1]
+    rows = [[cell.strip() for cell in line.strip("|").split("|")] for line in table.splitlines()[2:-1]]
+    model = build_model("model2").eval()
+    outputs = {}
+    for name, child in model.named_children():
+        child.register_forward_hook(lambda m, i, o, name=name: outputs.update({name: tuple(o.shape[1:])}))
+    model(torch.zeros(1, 1, 28, 28))
+
+    def words(layer: nn.Module) -> str:
+        if isinstance(layer, nn.Conv2d):
+            return f"{layer.kernel_size[0]}×{layer.kernel_size[1]} conv to {layer.out_channels}"
+        if isinstance(layer, nn.Dropout):
+            return f"Dropout {layer.p:g}"
+        return {nn.MaxPool2d: "max-pool", nn.BatchNorm2d: "BatchNorm", nn.ReLU: "ReLU",
+                nn.AdaptiveAvgPool2d: "global average pool"}[type(layer)]
+
+    rf = {r.layer.split(".")[0]: r.rf for r in receptive_field_table(model)}
+    children = list(model.named_children())
+    assert [row[0] for row in rows] == [name for name, _ in children]
+    for (name, child), (_, steps, output, field, params) in zip(children, rows, strict=True):
+        leaves = list(child) if isinstance(child, nn.Sequential) else [child]
+        assert steps == " → ".join(words(layer) for layer in leaves), name
+        assert output == "×".join(map(str, outputs[name])), name
+        assert int(field) == rf[name] and int(params.replace(",", "")) == sum(p.numel() for p in child.parameters())

@@ -156,8 +156,8 @@ def test_committed_notebook_comes_from_a_full_run():
 
 def test_the_notebooks_text_quotes_model2s_parameters_and_epochs_from_the_registry():
     """The opening cell's claims are typed by hand; here they meet the model and recipe a run gets."""
-    from s6.models.net import build_model, count_parameters
-    from s6.models.registry import recipe_for
+    from s6.models.registry import build_model, recipe_for
+    from s6.models.summary import count_parameters
 
     opening = "".join(json.loads(NOTEBOOK.read_text())["cells"][0]["source"])
     params, epochs = count_parameters(build_model("model2")), recipe_for("model2").epochs

@@ -3,24 +3,33 @@ reported, and no other file lists the models or spells the default's name."""
 
 import re
 
-from conftest import ROOT
+from conftest import ROOT, register_model
+from torch import nn
 
-from s6.models.net import build_model, count_parameters
+from s6.models.blocks import conv_bn
 from s6.models.recipe import Recipe
-from s6.models.registry import DEFAULT_MODEL, REGISTRY, Entry, Goal, display_name
-from s6.models.spec import GAP, ConvBN, Head, Spec
-from s6.models.summary import describe
+from s6.models.registry import DEFAULT_MODEL, REGISTRY, Goal, build_model, display_name
+from s6.models.summary import count_parameters, describe
 from s6.records.report import goal, seeds_table
 from s6.training.plan import new_plan
 from s6.training.run import train_run
 
-TINY = Entry("Model-T", Spec((("block1", ConvBN(4, pool=True)), ("block2", ConvBN(8)), ("gap", GAP()),
-                              ("head", Head()))),
-             Recipe(epochs=1, batch_size=64, max_lr=0.05, augment=None), Goal(min=10.0, mean=10.0))
+
+class Tiny(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.block1 = conv_bn(1, 4, pool=True)
+        self.block2 = conv_bn(4, 8)
+        self.gap = nn.AdaptiveAvgPool2d(1)
+        self.head = nn.Conv2d(8, 10, 1)
+
+    def forward(self, x):
+        return self.head(self.gap(self.block2(self.block1(x)))).flatten(1)
 
 
 def test_a_model_registered_once_trains_is_summarised_and_is_reported(mnist, tmp_path, monkeypatch):
-    monkeypatch.setitem(REGISTRY, "tiny", TINY)
+    register_model(monkeypatch, "tiny", "Model-T", Tiny, Recipe(epochs=1, batch_size=64, max_lr=0.05, augment=None),
+                   Goal(min=10.0, mean=10.0))
     run = train_run(new_plan("tiny", seed=1, train_subset=256), mnist=mnist, device="cpu", out=tmp_path / "run",
                     progress=False, log=lambda _: None)
     params = count_parameters(build_model("tiny"))

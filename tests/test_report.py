@@ -4,10 +4,13 @@ import json
 from dataclasses import replace
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, register_model
+from torch import nn
 
 from s6 import S6Error
-from s6.models.net import build_model, count_parameters
+from s6.models.blocks import conv_bn, separable_bn
+from s6.models.registry import build_model
+from s6.models.summary import count_parameters
 from s6.records.report import documents, main, render
 
 RECORD = {"model2": {"params": 19584, "runs": [
@@ -306,15 +309,28 @@ def test_the_paths_sentence_names_the_records_path_and_how_far_a_pinned_seed_mov
     assert "seed 1 ended at 99.51% (on record: 99.48%): the same seed moved 0.03 points." in new  # no "at most"
 
 
+class Tiny(nn.Module):
+    """A throwaway model: a whole 3x3 block, a max-pool, two separable blocks (the first with Dropout)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.block1 = conv_bn(1, 4)
+        self.pool = nn.MaxPool2d(2)
+        self.block2 = separable_bn(4, 6, dropout=0.1)
+        self.block3 = separable_bn(6, 6)
+        self.gap = nn.AdaptiveAvgPool2d(1)
+        self.head = nn.Conv2d(6, 10, 1)
+
+    def forward(self, x):
+        x = self.block3(self.block2(self.pool(self.block1(x))))
+        return self.head(self.gap(x)).flatten(1)
+
+
 def test_readmes_model_table_is_read_from_the_registry_a_new_model_a_new_column(monkeypatch):
     from s6.models.recipe import Recipe
-    from s6.models.registry import REGISTRY, Entry
-    from s6.models.spec import GAP, ConvBN, Head, Pool, Spec
 
-    spec = Spec((("block1", ConvBN(4)), ("pool", Pool()), ("block2", ConvBN(6, separable=True, dropout=0.1)),
-                 ("block3", ConvBN(6, separable=True)), ("gap", GAP()), ("head", Head())))
-    monkeypatch.setitem(REGISTRY, "tiny", Entry("Model-T", spec, Recipe(epochs=7, batch_size=32, max_lr=0.1,
-                                                                         clean_epochs=2), role="a test's"))
+    register_model(monkeypatch, "tiny", "Model-T", Tiny, Recipe(epochs=7, batch_size=32, max_lr=0.1, clean_epochs=2),
+                   role="a test's")
     rows = {line.split(" | ")[0].strip("| "): line.split(" | ")[-1].rstrip(" |")
             for line in render("<!-- s6:models -->\n<!-- /s6:models -->", {}).splitlines() if line.startswith("| ")}
     assert rows[""] == "Model-T" and rows["role"] == "a test's"

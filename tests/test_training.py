@@ -99,8 +99,7 @@ def test_torchvision_loader_learns_like_the_tensor_loader(short_run, data_dir, t
 
 
 def test_training_reads_from_the_device_a_fixed_number_of_times_not_once_per_batch(mnist, monkeypatch):
-    from s6.models.net import build_model
-    from s6.models.registry import recipe_for
+    from s6.models.registry import build_model, recipe_for
     from s6.training.batches import TensorLoader
     from s6.training.train import make_optimizer, train_epoch
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING
 
-from s6.models.spec import MNIST_MEAN, MNIST_STD
+from s6.models import MNIST_MEAN, MNIST_STD
 
 if TYPE_CHECKING:
     import torch

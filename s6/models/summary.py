@@ -1,4 +1,5 @@
-"""What a model looks like: torchsummary's table and a receptive-field table computed by code."""
+"""What a model looks like, read off the module itself: its parameter count, torchsummary's table, a receptive-field
+table and README's table of blocks, each from a dummy image run through it or a walk over its layers."""
 
 from __future__ import annotations
 
@@ -11,8 +12,12 @@ from torch import nn
 
 from s6 import plural
 from s6.models.augment import Augment
-from s6.models.net import count_parameters
 from s6.models.recipe import Recipe, clean_tail
+
+
+def count_parameters(model: nn.Module) -> int:
+    """Trainable parameters (BatchNorm's running statistics are buffers, not counted)."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
 @dataclass(frozen=True)
@@ -148,3 +153,21 @@ def _step(module: nn.Module) -> str:
     names = {nn.MaxPool2d: "max-pool", nn.BatchNorm2d: "BatchNorm", nn.ReLU: "ReLU",
              nn.AdaptiveAvgPool2d: "global average pool", nn.ChannelShuffle: "channel shuffle"}
     return next((words for kind, words in names.items() if isinstance(module, kind)), "")
+
+
+def dropout_placement(model: nn.Module) -> str | None:
+    """Where the model drops values, "0.05 after blocks 5 and 6" (a block counted by its place among the model's
+    layers); None when nowhere."""
+    dropped = [(i, m.p) for i, child in enumerate(model.children(), 1) for m in child.modules()
+               if isinstance(m, nn.Dropout) and m.p > 0]
+    if not dropped:
+        return None
+    rates = "/".join(f"{p:g}" for p in sorted({p for _, p in dropped}))
+    return f"{rates} after blocks {' and '.join(str(i) for i, _ in dropped)}"
+
+
+def he_initialised(model: nn.Module) -> bool:
+    """Whether the model starts from He (Kaiming) weights, as Model-1 does: read off its biases, which s6 zeroes
+    only where it draws He weights (PyTorch's default draws them at random, never all zero)."""
+    biases = [m.bias for m in model.modules() if isinstance(m, nn.Conv2d) and m.bias is not None]
+    return bool(biases) and not any(bias.any() for bias in biases)

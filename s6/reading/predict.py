@@ -14,8 +14,7 @@ import torch
 from PIL import Image
 
 from s6 import S6Error
-from s6.models.net import build_model
-from s6.models.registry import REGISTRY
+from s6.models.registry import REGISTRY, build_model
 from s6.reading.digits import to_mnist_digits
 from s6.reading.shipped import SHIPPED, default_checkpoint
 from s6.training.checkpoint import load_checkpoint

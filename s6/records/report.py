@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from s6 import S6Error, plural
 from s6.files import atomic_write_bytes
@@ -30,9 +31,11 @@ from s6.models.registry import (
     Entry,
     display_name,
 )
-from s6.models.spec import GAP, Conv, ConvBN, Head, Pool, Spec
 from s6.records.printout import load_printout
 from s6.records.results import ROLES, load_seed_results, lowest_of_last, runs_of, seed_span, summaries
+
+if TYPE_CHECKING:
+    from torch import nn
 
 BLOCK = re.compile(r"(<!-- s6:([\w-]+)(?: ([^\s>]+))? -->\n)(.*?)(<!-- /s6:\2 -->)", re.S)
 GOAL_SECONDS = 60  # the goal for the default run, start to exit, on a 2-core CPU
@@ -138,26 +141,19 @@ def last_epochs(model: str, results: dict) -> str:
     return "\n".join(lines)
 
 
-def dropout_placement(spec: Spec) -> str | None:
-    """Where a spec drops values, "0.05 after blocks 5 and 6" (a block counted by its place in the spec); None
-    when nowhere."""
-    dropped = [(i, layer.dropout) for i, (_, layer) in enumerate(spec.layers, 1) if getattr(layer, "dropout", 0)]
-    if not dropped:
-        return None
-    rates = "/".join(f"{p:g}" for p in sorted({p for _, p in dropped}))
-    return f"{rates} after blocks {' and '.join(str(i) for i, _ in dropped)}"
-
-
 def requirements_table(results: dict, model: str = DEFAULT_MODEL) -> str:
     """README's first table: each requirement of the exercise, what ``model`` has, and where the proof is; read
     from the model's spec and recipe, the seed record and Part 1's learning rates, never typed."""
-    from s6.backprop.network import LEARNING_RATES
-    from s6.models.net import build_model
-    from s6.models.summary import receptive_field_table
+    from torch import nn
 
-    layers = [layer for _, layer in REGISTRY[model].spec.layers]
-    pooled = [row for row in receptive_field_table(build_model(model)) if row.layer != "gap" and row.size > 1][-1]
-    blocks = [layer for layer in layers if isinstance(layer, ConvBN)]
+    from s6.backprop.network import LEARNING_RATES
+    from s6.models.registry import build_model
+    from s6.models.summary import dropout_placement, receptive_field_table
+
+    network = build_model(model)
+    pooled = [row for row in receptive_field_table(network) if row.layer != "gap" and row.size > 1][-1]
+    blocks = [child for child in network.children() if any(isinstance(m, nn.BatchNorm2d) for m in child.modules())]
+    gap, head = list(network.children())[-2:]
     runs = {role: s for name, role, s in summaries(results) if name == model}
     accuracy = "; ".join(f"{plural(s.count, role + ' seed')}: mean **{s.mean:.2f}%**, "
                          f"min **{s.worst['final_test_acc']:.2f}%**" for role, s in runs.items())
@@ -170,12 +166,12 @@ def requirements_table(results: dict, model: str = DEFAULT_MODEL) -> str:
             "[every seed](#results), [`results/seeds.json`](results/seeds.json) |",
             f"| < 20 epochs | **{REGISTRY[model].recipe.epochs}** | the training log below |",
             f"| BatchNorm | after every 3×3 convolution ({len(blocks)} of them) | "
-            "[`s6/models/registry.py`](s6/models/registry.py) |",
-            f"| Dropout | {dropout_placement(REGISTRY[model].spec) or 'none'} | "
+            f"[`{module_file(model)}`]({module_file(model)}) |",
+            f"| Dropout | {dropout_placement(network) or 'none'} | "
             "[why there](docs/models.md#model-2s-layers) |",
-            f"| global average pooling | {'yes' if any(isinstance(x, GAP) for x in layers) else 'no'}, "
+            f"| global average pooling | {'yes' if isinstance(gap, nn.AdaptiveAvgPool2d) else 'no'}, "
             f"over the last {pooled.size}×{pooled.size} map | layer table below |",
-            f"| a 1×1 or FC head | {'a 1×1 convolution to the 10 classes' if isinstance(layers[-1], Head) else 'no'} "
+            f"| a 1×1 or FC head | {'a 1×1 convolution to the 10 classes' if is_1x1_head(head) else 'no'} "
             "| layer table below |",
             f"| Part 1: the backpropagation workbook | [`asgmt_backpropagation.xlsx`](asgmt_backpropagation.xlsx): "
             f"{len(LEARNING_RATES)} learning-rate sheets ({', '.join(f'{lr:.1f}' for lr in LEARNING_RATES)}), "
@@ -186,7 +182,8 @@ def requirements_table(results: dict, model: str = DEFAULT_MODEL) -> str:
 def next_exercise_table(results: dict, model: str = NEXT_MODEL) -> str:
     """README's rows for the course's next exercise: what it asks, what ``model`` has, and where the proof is; read
     from the registry and the seed record."""
-    from s6.models.net import build_model, count_parameters
+    from s6.models.registry import build_model
+    from s6.models.summary import count_parameters
 
     goal, name = REGISTRY[model].goal, display_name(model)
     params, epochs = count_parameters(build_model(model)), REGISTRY[model].recipe.epochs
@@ -199,7 +196,7 @@ def next_exercise_table(results: dict, model: str = NEXT_MODEL) -> str:
         f"| < {NEXT_PARAMETERS:,} parameters | **{params:,}** {'✓' if params < NEXT_PARAMETERS else '✗'} | "
         f"`python -m s6 summary --model {model}` |",
         f"| ≤ {NEXT_EPOCHS} epochs | **{epochs}** {'✓' if epochs <= NEXT_EPOCHS else '✗'} | "
-        "[`s6/models/registry.py`](s6/models/registry.py) |",
+        f"[`{module_file(model)}`]({module_file(model)}) |",
         f"| ≥ {goal.min:g}% in each of the last {goal.last} epochs, not once | on {'; '.join(held)} "
         f"{'✓' if every else '✗'} | "
         "[every seed](docs/models.md#model-3-the-next-exercise-on-every-seed) |"])
@@ -214,7 +211,7 @@ def epoch_log(metrics: dict) -> str:
 
 def layers(model: str) -> str:
     """The model's layer table, receptive field and parameter count, as ``python -m s6 summary`` prints them."""
-    from s6.models.net import build_model
+    from s6.models.registry import build_model
     from s6.models.summary import describe
 
     return "\n".join(["```", describe(build_model(model)), "```"])
@@ -222,60 +219,79 @@ def layers(model: str) -> str:
 
 def block_rows(model: str) -> str:
     """The model's layers as a Markdown table: what each does, its output, receptive field and parameters."""
-    from s6.models.net import build_model
+    from s6.models.registry import build_model
     from s6.models.summary import block_table
 
     return block_table(build_model(model))
 
 
-def channels(spec: Spec) -> str:
-    """A spec's widths in order, the max-pool where it falls: "8 · pool · 16-20-24" (convolutions N-M separable,
-    counted from the first)."""
+def channels(network: nn.Module) -> str:
+    """The network's widths in the order its layers come, the max-pool where it falls: "8 · pool · 16-20-24"
+    (convolutions N-M separable, counted from the first); the last layer, the 1x1 head to the classes, aside."""
+    from torch import nn
+
     segments: list[list[str]] = [[]]
     separable, count = [], 0
-    for _, layer in spec.layers:
-        if isinstance(layer, Pool):
-            segments.append([])
-        elif isinstance(layer, Conv | ConvBN):
+    for child in list(network.children())[:-1]:
+        convs = [m for m in child.modules() if isinstance(m, nn.Conv2d)]
+        if convs:
             count += 1
-            segments[-1].append(f"{layer.width}{' (1×1)' if getattr(layer, 'kernel', 3) == 1 else ''}")
-            separable += [count] if getattr(layer, "separable", False) else []
-            if getattr(layer, "pool", False):
-                segments.append([])
+            pointwise = len(convs) == 1 and convs[0].kernel_size == (1, 1)
+            segments[-1].append(f"{convs[-1].out_channels}{' (1×1)' if pointwise else ''}")
+            separable += [count] if any(conv.groups > 1 for conv in convs) else []
+        if any(isinstance(m, nn.MaxPool2d) for m in child.modules()):
+            segments.append([])
     text = " · pool · ".join("-".join(segment) for segment in segments)
     return text + (f" (convolutions {seed_span(separable)} separable)" if separable else "")
 
 
+def is_1x1_head(layer: nn.Module) -> bool:
+    """Whether ``layer`` is a 1x1 convolution to the 10 classes."""
+    from torch import nn
+
+    return isinstance(layer, nn.Conv2d) and layer.kernel_size == (1, 1) and layer.out_channels == 10
+
+
+def module_file(model: str) -> str:
+    """The file that writes a registered model, "s6/models/model2.py", for a link."""
+    return REGISTRY[model].module.replace(".", "/") + ".py"
+
+
 def models_table() -> str:
-    """README's table of the models, each column read from the registry: its role, size, layers and schedule."""
-    from s6.models.net import build_model, count_parameters
+    """README's table of the models, each column read from the registry and each model's module: its role, size,
+    layers and schedule."""
+    from torch import nn
+
     from s6.models.recipe import clean_tail
+    from s6.models.registry import build_model
+    from s6.models.summary import count_parameters, dropout_placement, he_initialised
 
     entries = list(REGISTRY.items())
+    networks = {name: build_model(name) for name in REGISTRY}
 
     def row(label: str, cell: Callable[[str, Entry], str]) -> str:
         return f"| {label} | " + " | ".join(cell(name, entry) for name, entry in entries) + " |"
 
-    def normalised(entry: Entry) -> str:
-        if not any(isinstance(layer, ConvBN) for _, layer in entry.spec.layers):
+    def normalised(name: str) -> str:
+        if not any(isinstance(m, nn.BatchNorm2d) for m in networks[name].modules()):
             return "no · no"
-        return f"yes · {dropout_placement(entry.spec) or 'none'}"
+        return f"yes · {dropout_placement(networks[name]) or 'none'}"
 
-    def schedule(entry: Entry) -> str:
+    def schedule(name: str, entry: Entry) -> str:
         r = entry.recipe
         parts = [f"{r.epochs} epochs, batch {r.batch_size}"]
         parts += [clean_tail(r) + " without augmentation"] if r.clean_epochs else []
         parts += ["no augmentation"] if r.augment is None else []
-        parts += ["He initialisation"] if entry.spec.he_init else []
+        parts += ["He initialisation"] if he_initialised(networks[name]) else []
         return ", ".join(parts)
 
     return "\n".join([
         "| | " + " | ".join(entry.display for _, entry in entries) + " |", "|---|" + "---|" * len(entries),
         row("role", lambda name, entry: entry.role),
-        row("parameters", lambda name, entry: f"**{count_parameters(build_model(name)):,}**"),
-        row("channels", lambda name, entry: channels(entry.spec)),
-        row("BatchNorm · Dropout", lambda name, entry: normalised(entry)),
-        row("schedule", lambda name, entry: schedule(entry)),
+        row("parameters", lambda name, entry: f"**{count_parameters(networks[name]):,}**"),
+        row("channels", lambda name, entry: channels(networks[name])),
+        row("BatchNorm · Dropout", lambda name, entry: normalised(name)),
+        row("schedule", schedule),
     ])
 
 

@@ -19,8 +19,8 @@ from collections.abc import Iterator
 import torch
 
 from s6 import S6Error
+from s6.models import MNIST_MEAN, MNIST_STD
 from s6.models.augment import Augment, random_affine
-from s6.models.spec import MNIST_MEAN, MNIST_STD
 from s6.training.mnist import MNISTTensors, mnist_folder, torchvision_module
 from s6.training.plan import TRAIN_IMAGES
 

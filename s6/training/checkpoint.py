@@ -12,7 +12,7 @@ from torch import nn
 
 from s6 import S6Error, __version__
 from s6.files import atomic_write_bytes
-from s6.models.spec import MNIST_MEAN, MNIST_STD
+from s6.models import MNIST_MEAN, MNIST_STD
 from s6.training.plan import Plan, plan_from
 from s6.training.sgd import OneCycleSGD
 

@@ -20,10 +20,9 @@ from torch import nn
 from s6 import S6Error, TrainingInterrupted, plural
 from s6.device import cpu_path, describe_device, resolve_device
 from s6.files import save_json
-from s6.models.net import Net, build_model, count_parameters
 from s6.models.recipe import Recipe, clean_tail
-from s6.models.registry import display_name, recipe_for
-from s6.models.spec import Spec
+from s6.models.registry import build_model, display_name, recipe_for
+from s6.models.summary import count_parameters
 from s6.training.batches import tensor_loaders, torchvision_loaders
 from s6.training.checkpoint import Resumed, restore_run, save_run
 from s6.training.folder import check_out, claimed, default_out, resume_command
@@ -89,15 +88,16 @@ def _loaders(plan: Plan, recipe: Recipe, device: torch.device, root: Path, mnist
 
 def train_run(plan: Plan | Resumed, *, out: str | os.PathLike | None = None, data_dir: str | os.PathLike | None = None,
               device: str | None = None, overwrite: bool = False, stop_after: int | None = None, progress: bool = True,
-              log: Callable[[str], None] = print, mnist: MNISTTensors | None = None, spec: Spec | None = None,
-              recipe: Recipe | None = None) -> RunResult:
+              log: Callable[[str], None] = print, mnist: MNISTTensors | None = None,
+              network: Callable[[], nn.Module] | None = None, recipe: Recipe | None = None) -> RunResult:
     """Train ``plan`` (s6.training.plan.new_plan) on its fixed schedule, or continue a saved run
     (s6.training.checkpoint.resumed); write OUT/metrics.json and checkpoint.pt after every epoch, and curves.png at
     the end.
 
     OUT is ``default_out(plan)``, or the resumed run's folder. A new run into a folder that already holds one is
     refused unless ``overwrite``. ``stop_after=N`` ends after epoch N, as an interruption would; ``mnist`` reuses
-    tensors already loaded. For experiments (benchmarks/): ``spec`` and ``recipe`` replace the model's own.
+    tensors already loaded. For experiments (a benchmark's candidate, your own network): ``network`` builds
+    the model instead of the registry's, ``recipe`` trains it instead of the model's own.
     """
     saved = plan if isinstance(plan, Resumed) else None
     plan, done = (saved.plan, saved.done) if saved else (plan, 0)
@@ -119,7 +119,7 @@ def train_run(plan: Plan | Resumed, *, out: str | os.PathLike | None = None, dat
 
     with claimed(out):  # one run at a time in a folder: a second would interleave its epochs with ours
         torch.manual_seed(plan.seed)  # the weights' initialisation, and Dropout's masks
-        model = (build_model(plan.model) if spec is None else Net(spec)).to(dev)
+        model = (network() if network else build_model(plan.model)).to(dev)
         optimizer = make_optimizer(model, recipe, len(train_loader), plan.epochs)
         metrics = {"model": plan.model, "params": count_parameters(model), "seed": plan.seed,
                    "validation": plan.validation, "device": describe_device(dev),
