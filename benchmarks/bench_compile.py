@@ -32,16 +32,15 @@ import torch
 from s6.device import describe_device
 from s6.models.registry import DEFAULT_MODEL, build_model, recipe_for
 from s6.records.printout import Printout, add_save_option
-from s6.training.batches import tensor_loaders
-from s6.training.mnist import load_mnist, resolve_data_dir
+from s6.training.data import load_mnist, resolve_data_dir, tensor_loaders
 from s6.training.train import make_optimizer, train_epoch
 
 
 def child(data_dir: str | None, compiled: bool, steps: int, rounds: int) -> dict:
     """One process's measurement: the wall clock at the end of its first two steps, and its steps' ms."""
     device, recipe = torch.device("cpu"), recipe_for(DEFAULT_MODEL)
-    loader, _ = tensor_loaders(load_mnist(resolve_data_dir(data_dir)), recipe.batch_size, recipe.augment, device, 1,
-                               train_subset=recipe.batch_size * steps)
+    loader, _ = tensor_loaders(load_mnist(resolve_data_dir(data_dir)), recipe.batch_size, recipe.jitter(recipe.epochs),
+                               device, 1, train_subset=recipe.batch_size * steps)
     batches = list(loader)  # augmented once, beforehand: the rounds time the step alone
     torch.manual_seed(1)
     model = build_model(DEFAULT_MODEL)

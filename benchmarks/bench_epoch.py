@@ -20,8 +20,7 @@ import torch
 from s6.device import describe_device, resolve_device, sync
 from s6.models.registry import build_model, recipe_for
 from s6.records.printout import Printout, add_save_option
-from s6.training.batches import tensor_loaders, torchvision_loaders
-from s6.training.mnist import load_mnist, resolve_data_dir
+from s6.training.data import load_mnist, resolve_data_dir, tensor_loaders, torchvision_loaders
 from s6.training.train import evaluate, make_optimizer, train_epoch
 
 
@@ -57,15 +56,16 @@ def main() -> None:
 
     device = resolve_device(args.device)
     root = resolve_data_dir(args.data_dir)
-    augment = recipe_for("model2").augment
+    recipe = recipe_for("model2")
+    jitter = recipe.jitter(recipe.epochs)  # the first epoch: jittered
     say(f"model2, one epoch (60,000 images) + one test pass (10,000), batch {args.batch_size}, "
         f"on {describe_device(device)}; torch {torch.__version__}")
 
     start = time.perf_counter()
     mnist = load_mnist(root)
-    s6_train, s6_test = tensor_loaders(mnist, args.batch_size, augment, device, args.seed)
+    s6_train, s6_test = tensor_loaders(mnist, args.batch_size, jitter, device, args.seed)
     say(f"s6 data setup (read, verify, normalise, move to device): {time.perf_counter() - start:.2f} s")
-    tv_train, tv_test = torchvision_loaders(root, args.batch_size, augment, args.seed, num_workers=args.workers)
+    tv_train, tv_test = torchvision_loaders(root, args.batch_size, jitter, args.seed, num_workers=args.workers)
 
     tv = time_epoch("torchvision", tv_train, tv_test, device, args.seed, say)
     ours = time_epoch("s6", s6_train, s6_test, device, args.seed, say)

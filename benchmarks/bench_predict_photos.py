@@ -24,7 +24,7 @@ from s6.reading.photos import CONDITIONS, number_set, photo_set, small_set
 from s6.reading.predict import Classifier
 from s6.reading.shipped import SHIPPED
 from s6.records.printout import Printout, add_save_option
-from s6.training.mnist import load_mnist, resolve_data_dir
+from s6.training.data import load_mnist, resolve_data_dir
 
 
 def accuracy(classifier: Classifier, photos: list[tuple[Image.Image, int | str]]) -> float:

@@ -23,8 +23,7 @@ from variants import model2_widths, pool_after, pool_first, with_torch_dropout
 from s6.device import describe_device, resolve_device, sync
 from s6.models.registry import build_model, recipe_for
 from s6.records.printout import Printout, add_save_option
-from s6.training.batches import tensor_loaders
-from s6.training.mnist import load_mnist, resolve_data_dir
+from s6.training.data import load_mnist, resolve_data_dir, tensor_loaders
 from s6.training.train import evaluate, make_optimizer, train_epoch
 
 
@@ -51,8 +50,9 @@ def epoch_seconds(
         model = model.to(memory_format=torch.channels_last)
     trainer = Bfloat16(model) if bf16 else model
     trainer = torch.compile(trainer, dynamic=False) if compile else trainer
-    warmup, _ = tensor_loaders(mnist, batch_size, recipe.augment, device, 0, train_subset=batch_size * 10)
-    timed, _ = tensor_loaders(mnist, batch_size, recipe.augment, device, 0, train_subset=batch_size * batches)
+    jitter = recipe.jitter(recipe.epochs)  # the first epoch's: jittered
+    warmup, _ = tensor_loaders(mnist, batch_size, jitter, device, 0, train_subset=batch_size * 10)
+    timed, _ = tensor_loaders(mnist, batch_size, jitter, device, 0, train_subset=batch_size * batches)
     optimizer = make_optimizer(model, recipe, len(warmup) + 100 * len(timed), 1)
     train_epoch(trainer, warmup, optimizer, device, progress=False)
 

@@ -41,7 +41,7 @@ from s6.models import MNIST_MEAN, MNIST_STD
 from s6.models.registry import REGISTRY
 from s6.models.summary import count_parameters
 from s6.records.printout import Printout, add_save_option
-from s6.training.mnist import mnist_folder, resolve_data_dir
+from s6.training.data import mnist_folder, resolve_data_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 PEER_EPOCHS = 20  # the peer's schedule

@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # Each part: the functions whose seconds it adds up, as (module, attribute); a class's method as "Class.method".
 PARTS = {
-    "reading MNIST": [("s6.training.mnist", "load_mnist")],
+    "reading MNIST": [("s6.training.data", "load_mnist")],
     "building the model": [("s6.models.registry", "build_model")],
     "building the optimiser": [("s6.training.train", "make_optimizer")],  # torch.optim imported torch._dynamo
     "augmentation": [("s6.models.augment", "random_affine")],

@@ -26,8 +26,7 @@ from s6.device import describe_device
 from s6.models.registry import DEFAULT_MODEL, build_model, recipe_for
 from s6.models.summary import count_parameters
 from s6.records.printout import Printout, add_save_option
-from s6.training.batches import tensor_loaders
-from s6.training.mnist import load_mnist, resolve_data_dir
+from s6.training.data import load_mnist, resolve_data_dir, tensor_loaders
 from s6.training.train import make_optimizer, train_epoch
 
 # Each operator the profiler names, by the kind of work it is: the first kind whose words its name contains, in
@@ -62,7 +61,7 @@ def main() -> None:
     mnist = load_mnist(resolve_data_dir(args.data_dir))
     torch.manual_seed(1)
     model = build_model(args.model)
-    loader, _ = tensor_loaders(mnist, recipe.batch_size, recipe.augment, device, 1,
+    loader, _ = tensor_loaders(mnist, recipe.batch_size, recipe.jitter(recipe.epochs), device, 1,
                                train_subset=recipe.batch_size * args.steps)
     optimizer = make_optimizer(model, recipe, len(loader), 20)
 

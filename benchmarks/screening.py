@@ -20,10 +20,9 @@ from torch import nn
 
 from s6.files import save_json
 from s6.models.recipe import Recipe
-from s6.training.mnist import MNISTTensors, load_mnist, resolve_data_dir
-from s6.training.plan import new_plan
-from s6.training.provenance import provenance
-from s6.training.run import train_run
+from s6.provenance import provenance
+from s6.training.data import MNISTTensors, load_mnist, resolve_data_dir
+from s6.training.run import new_plan, train_run
 
 VALIDATION = 10000  # the last 10,000 of the 60,000 training images
 LAST = 3  # the last epochs a progress line reports the lowest of

@@ -35,8 +35,7 @@ from s6.models.augment import Augment, random_affine
 from s6.models.blocks import conv_bn, separable_bn
 from s6.models.recipe import Recipe
 from s6.models.summary import count_parameters
-from s6.training.batches import normalise
-from s6.training.mnist import load_mnist, resolve_data_dir
+from s6.training.data import load_mnist, normalise, resolve_data_dir
 from s6.training.train import make_optimizer
 
 ROOT = Path(__file__).resolve().parent.parent

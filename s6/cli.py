@@ -56,9 +56,8 @@ def seed_number(text: str) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> None:
-    from s6.training.checkpoint import resumed
-    from s6.training.plan import new_plan
-    from s6.training.run import train_run
+    from s6.training.run import new_plan, resumed, train_run
+    from s6.training.train import SPLIT_NAMES
 
     settings = {"model": args.model, "seed": args.seed, "epochs": args.epochs, "train_subset": args.train_subset,
                 "loader": args.loader, "validation": args.validation}
@@ -74,8 +73,7 @@ def cmd_train(args: argparse.Namespace) -> None:
     if done < result.plan.epochs:
         print(f"stopped after epoch {done} of {result.plan.epochs}; continue with: {result.resume_command}")
     else:
-        what = "validation" if result.plan.validation else "test"
-        print(f"final {what} accuracy {result.final_accuracy:.2f}% after {plural(done, 'epoch')}; "
+        print(f"final {SPLIT_NAMES[result.split]} accuracy {result.final_accuracy:.2f}% after {plural(done, 'epoch')}; "
               f"wrote metrics.json, checkpoint.pt and curves.png to {result.out}/")
 
 

@@ -48,7 +48,7 @@ def data_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def mnist(data_dir):
-    from s6.training.mnist import load_mnist
+    from s6.training.data import load_mnist
 
     return load_mnist(data_dir, download=False)
 
@@ -139,7 +139,7 @@ def run_main(*args: str, cwd: Path | None = None, env: dict | None = None) -> su
 
 def torch_one_cycle_sgd(model, recipe, total_steps: int):
     """torch.optim's SGD under OneCycleLR, set as s6 trained with them until 2026-12-03: the reference that
-    s6.training.sgd.OneCycleSGD must equal bit for bit."""
+    s6.training.train.OneCycleSGD must equal bit for bit."""
     import torch
 
     optimizer = torch.optim.SGD(model.parameters(), lr=recipe.max_lr, momentum=recipe.momentum[1],

@@ -9,9 +9,8 @@ import torch
 from torchvision.datasets import MNIST
 
 from s6 import S6Error
-from s6.models.augment import Augment, affine_grid, random_affine
-from s6.training.batches import TensorLoader, normalise
-from s6.training.mnist import mnist_folder, raw_dir
+from s6.models.augment import Augment, Jitter, affine_grid, random_affine
+from s6.training.data import TensorLoader, mnist_folder, normalise, raw_dir
 
 
 def test_real_mnist_has_60k_train_and_10k_test_digits(mnist):
@@ -101,7 +100,7 @@ def test_tensor_loader_yields_every_image_exactly_once_per_epoch():
 def test_tensor_loader_is_deterministic_under_a_seed(mnist):
     def first_batch(seed):
         loader = TensorLoader(mnist.train_images[:512], mnist.train_labels[:512], 128,
-                              shuffle=True, augment=Augment(), seed=seed)
+                              shuffle=True, jitter=Jitter(Augment()), seed=seed)
         return next(iter(loader))
 
     (x1, y1), (x2, y2), (x3, _) = first_batch(7), first_batch(7), first_batch(8)
@@ -112,7 +111,8 @@ def test_tensor_loader_is_deterministic_under_a_seed(mnist):
 def test_two_epochs_of_a_shuffled_loader_come_in_different_orders_with_different_jitter(mnist):
     """Each epoch draws on from where the last left off: a loader reseeded every epoch would show the model the
     same order and the same jittered digits again and again."""
-    loader = TensorLoader(mnist.train_images[:256], torch.arange(256), 64, shuffle=True, augment=Augment(), seed=3)
+    loader = TensorLoader(mnist.train_images[:256], torch.arange(256), 64, shuffle=True, jitter=Jitter(Augment()),
+                          seed=3)
     epochs = []
     for _ in range(2):
         x, order = map(torch.cat, zip(*loader))
@@ -165,7 +165,7 @@ def test_augmentation_moves_pixels_but_keeps_labels_and_background(mnist):
     assert (moved - x).abs().mean() > 0.05
     background = normalise(torch.zeros(1, 28, 28, dtype=torch.uint8))[0, 0, 0, 0].item()
     assert moved[:, :, 0, 0].sub(background).abs().max() < 1e-5  # corners stay black, not grey
-    loader = TensorLoader(mnist.train_images[:256], mnist.train_labels[:256], 256, augment=Augment())
+    loader = TensorLoader(mnist.train_images[:256], mnist.train_labels[:256], 256, jitter=Jitter(Augment()))
     _, y = next(iter(loader))
     assert torch.equal(y, mnist.train_labels[:256])
 
@@ -181,14 +181,14 @@ def test_tensor_loader_normalises_with_mnist_statistics(mnist):
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 def test_tensor_loader_keeps_batches_on_the_gpu(mnist):
     loader = TensorLoader(mnist.train_images[:512], mnist.train_labels[:512], 128, "cuda", shuffle=True,
-                          augment=Augment())
+                          jitter=Jitter(Augment()))
     x, y = next(iter(loader))
     assert x.is_cuda and y.is_cuda
 
 
 @pytest.mark.parametrize("where", ["root", "MNIST/raw", "a flat folder"])
 def test_data_dir_may_name_the_root_its_raw_folder_or_a_folder_of_the_bare_files(data_dir, tmp_path, where):
-    from s6.training.mnist import load_mnist
+    from s6.training.data import load_mnist
 
     if where == "a flat folder":
         shutil.copytree(raw_dir(data_dir), tmp_path / "flat")
@@ -215,7 +215,7 @@ def test_a_failed_download_leaves_no_folder_behind(tmp_path, monkeypatch):
 
 
 def test_the_torchvision_loader_asks_for_the_mnist_raw_layout(data_dir, tmp_path):
-    from s6.training.batches import torchvision_loaders
+    from s6.training.data import torchvision_loaders
 
     shutil.copytree(raw_dir(data_dir), tmp_path / "flat")
     with pytest.raises(S6Error, match="reads ROOT/MNIST/raw/"):

@@ -40,7 +40,7 @@ def test_part2_folders_import_only_downwards():
     assert not upward, upward
 
 
-NOT_DRAWING = ["s6.cli", "s6.training.run", "s6.device", "s6.training.mnist", "s6.training.batches",
+NOT_DRAWING = ["s6.cli", "s6.training.run", "s6.device", "s6.training.data", "s6.training.train",
                "s6.models.model2", "s6.reading.predict", "s6.reading.digits", "s6.backprop.workbook",
                "s6.records.results"]
 
@@ -58,7 +58,7 @@ def loaded_by_each():
 def test_prediction_does_not_import_the_download_module(loaded_by_each):
     """predict needs the model and its normalisation, not the code that finds and downloads MNIST."""
     loaded = loaded_by_each["s6.reading.predict"]
-    assert "s6.reading.predict" in loaded and "s6.training.mnist" not in loaded
+    assert "s6.reading.predict" in loaded and "s6.training.data" not in loaded
 
 
 @pytest.mark.parametrize("module", NOT_DRAWING)

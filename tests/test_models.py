@@ -134,7 +134,7 @@ def test_the_screens_chosen_candidate_is_the_registrys_model3(monkeypatch):
 @pytest.mark.parametrize("name", list(REGISTRY))
 def test_a_default_run_plans_fewer_than_20_epochs(name):
     """The exercise's rule, checked on the plan a user's `python -m s6 train --model NAME` gets."""
-    from s6.training.plan import new_plan
+    from s6.training.run import new_plan
 
     plan = new_plan(name)
     assert plan.epochs == recipe_for(name).epochs < 20

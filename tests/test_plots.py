@@ -46,7 +46,7 @@ def test_seed_spread_draws_each_roles_mean_as_the_tables_give_it():
 
 def test_history_zooms_to_the_later_epochs_and_names_a_first_epoch_below_the_view():
     history = [epoch(1, 71.0, 96.0), epoch(2, 98.2, 98.9), epoch(3, 99.0, 99.45)]
-    loss_ax, acc_ax = plot_history(history, "Model-1, seed 4").axes
+    loss_ax, acc_ax = plot_history({"epochs": history}, "Model-1, seed 4").axes
     assert acc_ax.get_ylim() == pytest.approx((97.0, 100.0))
     # named under the panel, beside the axis's label, so no curve or the target's line runs over them
     assert acc_ax.get_xlabel() == "epoch\nbelow the view: train, epoch 1: 71.0%; test, epoch 1: 96.0%"
@@ -56,7 +56,7 @@ def test_history_zooms_to_the_later_epochs_and_names_a_first_epoch_below_the_vie
 
 
 def test_history_of_a_single_short_epoch_keeps_its_point_in_view():
-    (_, acc_ax) = plot_history([epoch(1, 41.7, 64.7)]).axes
+    (_, acc_ax) = plot_history({"epochs": [epoch(1, 41.7, 64.7)]}).axes
     low, high = acc_ax.get_ylim()
     assert low <= 41.7 and high >= 99.4
 

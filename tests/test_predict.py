@@ -13,7 +13,7 @@ from s6.models.registry import DEFAULT_MODEL, recipe_for
 from s6.reading.photos import CONDITIONS, number_set, photo_set, small_set
 from s6.reading.predict import Classifier, classify, load_classifier, number_of
 from s6.reading.shipped import SHIPPED
-from s6.training.batches import TensorLoader
+from s6.training.data import TensorLoader
 from s6.training.train import evaluate
 
 CHECKPOINT = ROOT / "results" / DEFAULT_MODEL / "seed1" / "checkpoint.pt"  # `python -m s6 train --seed 1` wrote it

@@ -11,8 +11,7 @@ from s6.models.recipe import Recipe
 from s6.models.registry import DEFAULT_MODEL, REGISTRY, Goal, build_model, display_name
 from s6.models.summary import count_parameters, describe
 from s6.records.report import goal, seeds_table
-from s6.training.plan import new_plan
-from s6.training.run import train_run
+from s6.training.run import new_plan, train_run
 
 
 class Tiny(nn.Module):

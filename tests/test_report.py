@@ -276,7 +276,8 @@ def test_a_runs_log_is_printed_as_the_command_line_printed_it(tmp_path):
                "seconds": 9.0}]
     (tmp_path / "metrics.json").write_text(json.dumps({"epochs": epochs}))
     new = render("<!-- s6:log metrics.json -->\n<!-- /s6:log -->", RECORD, tmp_path)
-    assert new == f"<!-- s6:log metrics.json -->\n```\n{format_epoch(epochs[0])}\n```\n<!-- /s6:log -->"
+    line = format_epoch(epochs[0], "test")
+    assert new == f"<!-- s6:log metrics.json -->\n```\n{line}\n```\n<!-- /s6:log -->"
 
 
 def test_the_photo_sentence_gives_each_sets_range_over_the_conditions(tmp_path):

@@ -12,9 +12,8 @@ from conftest import run_cli, run_main
 
 from s6 import S6Error
 from s6.models.registry import recipe_for
-from s6.training.checkpoint import load_checkpoint, resumed, save_torch
-from s6.training.plan import new_plan
-from s6.training.run import train_run
+from s6.training.checkpoint import load_checkpoint, save_torch
+from s6.training.run import new_plan, resumed, train_run
 
 
 def without_time(metrics: dict) -> list[dict]:

@@ -1,4 +1,5 @@
-"""The optimiser written out (s6.training.sgd) against torch.optim's SGD under OneCycleLR, step by step, bit for bit."""
+"""The optimiser written out (s6.training.train.OneCycleSGD) against torch.optim's SGD under OneCycleLR, step by step,
+bit for bit."""
 
 import io
 import subprocess
@@ -12,7 +13,7 @@ from conftest import ROOT, torch_one_cycle_sgd
 from s6.models.recipe import Recipe
 from s6.models.registry import recipe_for
 from s6.training.checkpoint import optimizer_state
-from s6.training.sgd import OneCycleSGD, one_cycle
+from s6.training.train import OneCycleSGD, one_cycle
 
 RECIPES = {
     "model2": recipe_for("model2"),  # Nesterov, weight decay, linear

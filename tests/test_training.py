@@ -7,8 +7,7 @@ import torch
 
 from s6.models.registry import recipe_for
 from s6.training.checkpoint import load_checkpoint
-from s6.training.plan import new_plan
-from s6.training.run import train_run
+from s6.training.run import new_plan, train_run
 
 SCHEMA = {"epoch": int, "train_loss": float, "train_acc": float, "test_loss": float,
           "test_acc": float, "lr": float, "seconds": float}
@@ -100,7 +99,7 @@ def test_torchvision_loader_learns_like_the_tensor_loader(short_run, data_dir, t
 
 def test_training_reads_from_the_device_a_fixed_number_of_times_not_once_per_batch(mnist, monkeypatch):
     from s6.models.registry import build_model, recipe_for
-    from s6.training.batches import TensorLoader
+    from s6.training.data import TensorLoader
     from s6.training.train import make_optimizer, train_epoch
 
     reads = {"n": 0}
@@ -126,7 +125,7 @@ def test_training_reads_from_the_device_a_fixed_number_of_times_not_once_per_bat
 @pytest.mark.slow
 def test_confusion_matrix_counts_every_test_image(short_run, mnist):
     from s6.records.analysis import confusion_matrix, labels_and_predictions, misclassified, per_class_accuracy
-    from s6.training.batches import TensorLoader
+    from s6.training.data import TensorLoader
 
     loader = TensorLoader(mnist.test_images, mnist.test_labels, 2000)
     labels, predictions = labels_and_predictions(short_run[0].model, loader)
@@ -147,8 +146,7 @@ def test_model3_learns_in_a_short_run(mnist, tmp_path):
 @pytest.mark.parametrize("nesterov, anneal", [(True, "linear"), (False, "cos")])
 def test_the_optimiser_and_schedule_follow_every_knob_of_the_recipe(nesterov, anneal):
     from s6.models.recipe import Recipe
-    from s6.training.sgd import one_cycle
-    from s6.training.train import make_optimizer
+    from s6.training.train import make_optimizer, one_cycle
 
     recipe = Recipe(epochs=2, batch_size=8, max_lr=0.4, momentum=(0.7, 0.8), nesterov=nesterov, weight_decay=1e-3,
                     warmup=0.25, start_div=4, end_div=50, anneal=anneal)
@@ -177,7 +175,7 @@ def test_provenance_records_the_recipe_and_versions_as_plain_values():
     """Plain values only: a torch TorchVersion in a checkpoint made safe (weights_only) loading refuse it."""
     import s6
     from s6.models.registry import recipe_for
-    from s6.training.provenance import provenance
+    from s6.provenance import provenance
 
     record = provenance(recipe_for("model2"))
     assert record["recipe"]["batch_size"] == recipe_for("model2").batch_size and record["s6"] == s6.__version__
@@ -213,37 +211,39 @@ def tiny_model() -> torch.nn.Module:
 
 def synthetic_loader(n: int = 50, batch_size: int = 16, **kwargs):
     """``n`` random 28×28 images with random labels, in batches that do not divide ``n`` (the last is short)."""
-    from s6.training.batches import TensorLoader
+    from s6.training.data import TensorLoader
 
     generator = torch.Generator().manual_seed(1)
     images = torch.randint(0, 256, (n, 28, 28), dtype=torch.uint8, generator=generator)
     return TensorLoader(images, torch.randint(0, 10, (n,), generator=generator), batch_size, **kwargs)
 
 
-def test_fit_with_clean_epochs_augments_every_epoch_before_them_and_gives_the_loader_back_as_it_came():
+def test_a_recipes_clean_epochs_are_in_the_schedule_the_training_loader_reads_epoch_by_epoch():
+    """fit tells the loader each epoch's number; the loader jitters the epochs before the recipe's clean ones, on
+    a fresh run and on one resumed halfway."""
     from s6.models.augment import Augment
     from s6.models.recipe import Recipe
-    from s6.training.batches import TensorLoader
+    from s6.training.data import TensorLoader
     from s6.training.train import fit, make_optimizer
 
     class RecordingLoader(TensorLoader):
         """Notes the augmentation each epoch's batches are made with."""
 
         def __iter__(self):
-            seen.append(self.augment)
+            seen.append(self.jitter.of(self.epoch))
             return super().__iter__()
 
     jitter, seen = Augment(), []
-    source = synthetic_loader()
-    loader = RecordingLoader(source.images, source.labels, 16, shuffle=True, augment=jitter)
-    model = tiny_model()
-    for clean_epochs, expected in ((1, [jitter, jitter, None]), (2, [jitter, None, None]), (0, [jitter] * 3)):
-        seen.clear()
-        optimizer = make_optimizer(model, Recipe(epochs=3, batch_size=16, max_lr=0.1), len(loader), 3)
-        fit(model, optimizer, loader, source, torch.device("cpu"), 3, progress=False,
-            clean_epochs=clean_epochs)
-        assert seen == expected, f"clean_epochs={clean_epochs}"
-        assert loader.augment is jitter
+    source, model = synthetic_loader(), tiny_model()
+    for clean_epochs, expected in ((1, [jitter, jitter, None]), (2, [jitter, None, None]), (0, [jitter] * 3),
+                                   (5, [None] * 3)):
+        recipe = Recipe(epochs=3, batch_size=16, max_lr=0.1, augment=jitter, clean_epochs=clean_epochs)
+        loader = RecordingLoader(source.images, source.labels, 16, shuffle=True, jitter=recipe.jitter(3))
+        for done in (0, 2):  # a fresh run, and one resumed after epoch 2
+            seen.clear()
+            optimizer = make_optimizer(model, recipe, len(loader), 3)
+            fit(model, optimizer, loader, source, torch.device("cpu"), 3, history=[{}] * done, progress=False)
+            assert seen == expected[done:], f"clean_epochs={clean_epochs}, resumed after {done}"
 
 
 def test_evaluate_gives_the_cross_entropy_and_accuracy_of_the_whole_set_whatever_its_batches():
@@ -283,8 +283,7 @@ def test_evaluate_uses_the_running_batchnorm_statistics_without_updating_them_an
 
 def test_train_epoch_steps_the_one_cycle_schedule_once_per_batch_and_trains_in_training_mode():
     from s6.models.registry import recipe_for
-    from s6.training.sgd import one_cycle
-    from s6.training.train import make_optimizer, train_epoch
+    from s6.training.train import make_optimizer, one_cycle, train_epoch
 
     model, loader = tiny_model(), synthetic_loader(shuffle=True)
     recipe = recipe_for("model2")
@@ -300,7 +299,7 @@ def test_train_epoch_steps_the_one_cycle_schedule_once_per_batch_and_trains_in_t
 
 def test_a_run_off_its_recipe_gets_a_folder_named_after_each_way_it_differs():
     """runs/MODEL is what predict reads, so only a run of the model's own recipe on every image may write there."""
-    from s6.training.folder import default_out
+    from s6.training.run import default_out
 
     epochs = recipe_for("model2").epochs
     assert str(default_out(new_plan("model2"))) == "runs/model2"

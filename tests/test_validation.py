@@ -8,24 +8,22 @@ from conftest import run_main
 
 from s6 import S6Error
 from s6.models.registry import DEFAULT_MODEL
-from s6.training.batches import normalise, tensor_loaders
-from s6.training.folder import default_out
-from s6.training.plan import new_plan
-from s6.training.run import train_run
+from s6.training.data import normalise, tensor_loaders
+from s6.training.run import default_out, new_plan, train_run
 
 
 def test_validation_holds_out_the_last_n_training_images_and_trains_on_the_others(mnist):
-    train, held_out = tensor_loaders(mnist, 128, None, "cpu", seed=1, validation=1000)
+    train, scored = tensor_loaders(mnist, 128, None, "cpu", seed=1, validation=1000)
     assert torch.equal(train.images, normalise(mnist.train_images[:59000]))
-    assert torch.equal(held_out.images, normalise(mnist.train_images[59000:]))
-    assert torch.equal(held_out.labels, mnist.train_labels[59000:])
-    assert len(train.labels) + len(held_out.labels) == 60000  # every training image is in exactly one of them
+    assert torch.equal(scored.images, normalise(mnist.train_images[59000:]))
+    assert torch.equal(scored.labels, mnist.train_labels[59000:])
+    assert len(train.labels) + len(scored.labels) == 60000  # every training image is in exactly one of them
 
 
 def test_a_training_subset_is_taken_from_the_images_before_the_held_out_ones(mnist):
-    train, held_out = tensor_loaders(mnist, 128, None, "cpu", seed=1, train_subset=500, validation=1000)
+    train, scored = tensor_loaders(mnist, 128, None, "cpu", seed=1, train_subset=500, validation=1000)
     assert torch.equal(train.images, normalise(mnist.train_images[:500]))
-    assert len(held_out.labels) == 1000
+    assert len(scored.labels) == 1000
 
 
 def test_a_validation_run_never_reads_the_test_set(mnist, tmp_path):
@@ -64,9 +62,9 @@ def test_an_impossible_validation_split_is_one_line_before_any_training(args, me
 
 
 def test_the_torchvision_pipeline_holds_out_the_same_images(data_dir):  # quick: it reads MNIST, trains nothing
-    from s6.training.batches import torchvision_loaders
+    from s6.training.data import torchvision_loaders
 
-    train, held_out = torchvision_loaders(data_dir, 128, None, seed=1, validation=1000, num_workers=0)
-    assert all(list(loader.dataset.indices) == list(range(59000)) for loader in train.loaders)
-    assert list(held_out.dataset.indices) == list(range(59000, 60000)) and held_out.dataset.dataset.train
+    train, scored = torchvision_loaders(data_dir, 128, None, seed=1, validation=1000, num_workers=0)
+    assert all(list(loader.dataset.indices) == list(range(59000)) for loader in (train.jittered, train.clean))
+    assert list(scored.dataset.indices) == list(range(59000, 60000)) and scored.dataset.dataset.train
 

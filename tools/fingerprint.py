@@ -52,8 +52,7 @@ def runs() -> list[tuple[str, dict, int | None]]:
 
 
 def fingerprint(data_dir: str | None) -> dict:
-    from s6.training.plan import new_plan
-    from s6.training.run import train_run
+    from s6.training.run import new_plan, train_run
 
     prints = {}
     for label, settings, stop_after in runs():

@@ -39,18 +39,18 @@ def mutation(name: str, bug: str, *edits: tuple[str, str, str]) -> Mutation:
     return Mutation(name, bug, edits)
 
 
-TRAIN, BATCHES, WORKBOOK = "s6/training/train.py", "s6/training/batches.py", "s6/backprop/workbook.py"
-CHECKPOINT, SGD = "s6/training/checkpoint.py", "s6/training/sgd.py"
+TRAIN, BATCHES, WORKBOOK = "s6/training/train.py", "s6/training/data.py", "s6/backprop/workbook.py"
+CHECKPOINT, SGD = "s6/training/checkpoint.py", "s6/training/train.py"
 
 MUTATIONS = (
     # the planted bugs of issue 39, in its order
     mutation("dropout-rescale", "Dropout's 1/(1-p) rescale removed",
-             ("s6/models/net.py", "return x * (keep * (1 / (1 - self.p)))", "return x * keep")),
+             ("s6/models/blocks.py", "return x * (keep * (1 / (1 - self.p)))", "return x * keep")),
     mutation("model2-epochs", "Model-2's epochs 5 -> 4",
-             ("s6/models/registry.py", "Recipe(epochs=5, batch_size=128, max_lr=0.3",
+             ("s6/models/model2.py", "Recipe(epochs=5, batch_size=128, max_lr=0.3",
               "Recipe(epochs=4, batch_size=128, max_lr=0.3")),
     mutation("model2-peak-lr", "Model-2's peak learning rate 0.3 -> 0.2",
-             ("s6/models/registry.py", "Recipe(epochs=5, batch_size=128, max_lr=0.3",
+             ("s6/models/model2.py", "Recipe(epochs=5, batch_size=128, max_lr=0.3",
               "Recipe(epochs=5, batch_size=128, max_lr=0.2")),
     mutation("no-scheduler-step", "the optimiser never steps the one-cycle schedule",
              (SGD, "        self.steps += 1\n", "")),
@@ -73,8 +73,8 @@ MUTATIONS = (
     mutation("augment-angle-x10", "the augmentation's angle ten times the recipe's",
              ("s6/models/augment.py", "draws[0] * math.radians(augment.degrees)",
               "draws[0] * math.radians(augment.degrees * 10)")),
-    mutation("clean-epoch-augmented", "fit's off-by-one: the clean last epoch still augmented",
-             (TRAIN, "epoch > epochs - clean_epochs else", "epoch > epochs - clean_epochs + 1 else")),
+    mutation("clean-epoch-augmented", "the schedule's off-by-one: the clean last epoch still augmented",
+             ("s6/models/recipe.py", "epochs - self.clean_epochs + 1 if", "epochs - self.clean_epochs + 2 if")),
     mutation("readme-median", "a generated README figure: median instead of mean",
              ("s6/records/results.py", "mean=sum(accs) / len(accs)", "mean=sorted(accs)[len(accs) // 2]")),
     mutation("direct-write", "the atomic write replaced by a direct write",
@@ -85,8 +85,8 @@ MUTATIONS = (
              ("s6/cli.py", '    except S6Error as e:\n        print(f"error: {e}", file=sys.stderr)\n'
               "        return 130 if isinstance(e, TrainingInterrupted) else 1\n", "")),
     mutation("validation-overlap", "the validation split overlaps training by one image (tensor loader)",
-             (BATCHES, "held_out = mnist.train_images[cut:], mnist.train_labels[cut:]",
-              "held_out = mnist.train_images[cut - 1:], mnist.train_labels[cut - 1:]")),
+             (BATCHES, "scored_images, scored_labels = mnist.train_images[cut:], mnist.train_labels[cut:]",
+              "scored_images, scored_labels = mnist.train_images[cut - 1:], mnist.train_labels[cut - 1:]")),
     mutation("loader-reseeded", "the training loader reseeded every epoch: same order, same jitter",
              (BATCHES, "        self.generator = torch.Generator(device=self.device)\n"
               "        self.generator.manual_seed(seed)\n",
@@ -98,7 +98,7 @@ MUTATIONS = (
               "total_loss += F.cross_entropy(logits, y)"),
              (TRAIN, "return total_loss.item() / seen,", "return total_loss.item() / len(loader),")),
     mutation("default-out-no-subset", "default_out drops the subset suffix",
-             ("s6/training/folder.py", '    if plan.train_subset is not None:\n        name += f"-subset'
+             ("s6/training/run.py", '    if plan.train_subset is not None:\n        name += f"-subset'
               '{plan.train_subset}"\n', "")),
     # more, in the parts users rely on
     mutation("validation-overlap-torchvision", "the validation split overlaps training by one image (torchvision)",
@@ -180,7 +180,7 @@ def quick_loop(copy: Path, timeout: float) -> Outcome:
 def copied_from() -> str:
     """The commit the scratch copy is taken from, named when it is taken: the record's own "commit" is read when it
     is saved, half an hour later, by which time the repository may have moved on."""
-    from s6.training.provenance import source_commit
+    from s6.provenance import source_commit
 
     commit = source_commit(ROOT)
     return "the repository (not a git clone)" if commit is None else f"commit {commit[:7]}{commit[40:]}"

@@ -1,5 +1,6 @@
-"""How far `s6 train` is from `loss.backward()`: the s6 modules whose code runs from the command line's main() to
-the first backward pass, in the order first entered, and the call stack at that moment.
+"""How far `s6 train` is from `loss.backward()`: the s6 modules whose functions run from the command line's main()
+to the first backward pass, in the order first entered (the way in: the command line and s6/training/; then the
+model, its recipe and shared helpers), and the call stack at that moment.
 
     python tools/path_to_backward.py [--data-dir DIR]
 
@@ -9,6 +10,7 @@ It trains nothing past the first batch: a one-epoch run on 1,024 images, stopped
 from __future__ import annotations
 
 import argparse
+import inspect
 import sys
 import tempfile
 
@@ -30,7 +32,9 @@ def main() -> None:
     stack: list[str] = []
 
     def profile(frame, event, arg):  # noqa: ANN001 - sys.setprofile's signature
-        if event != "call" or frame.f_code.co_name == "<module>":  # a function called, not a module imported
+        if event != "call" or not frame.f_code.co_flags & inspect.CO_OPTIMIZED:  # a function, not an import's
+            return  # module or class body
+        if frame.f_code.co_filename != frame.f_globals.get("__file__"):  # code a decorator wrote (a dataclass's)
             return
         module = frame.f_globals.get("__name__", "")
         if module.startswith("s6") and module not in entered:
@@ -57,8 +61,12 @@ def main() -> None:
             pass
         finally:
             sys.setprofile(None)
-    print(f"{len(entered)} s6 modules run from main() to the first loss.backward():")
-    print("  " + " -> ".join(m.removeprefix("s6.") for m in entered))
+    way_in = [m for m in entered if m == "s6.cli" or m.startswith("s6.training")]
+    print(f"{len(way_in)} modules of the way in (the command line and s6/training/) run from main() to the first "
+          "loss.backward():")
+    print("  " + " -> ".join(m.removeprefix("s6.") for m in way_in))
+    print(f"{len(entered) - len(way_in)} more s6 modules run on the way (the model, its recipe, shared helpers):")
+    print("  " + ", ".join(m.removeprefix("s6.") for m in entered if m not in way_in))
     print(f"{len({f.rsplit('.', 1)[0] for f in stack})} on the call stack at loss.backward():")
     print("  " + " -> ".join(reversed(stack)))
 

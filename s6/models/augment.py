@@ -1,6 +1,7 @@
-"""The training images' jitter, defined and applied in one place: ``Augment`` says how far a digit may turn, shift
-and zoom (a recipe holds one), ``random_affine`` moves a batch by that much. Torch is imported when a batch is
-moved, not with this module, so the registry that names each model's augmentation stays torch-free.
+"""The training images' jitter, defined, scheduled and applied in one place: ``Augment`` says how far a digit may
+turn, shift and zoom (a recipe holds one), ``Jitter`` in which epochs of a run, ``random_affine`` moves a batch by
+that much. Torch is imported when a batch is moved, not with this module, so the registry that names each model's
+augmentation stays torch-free.
 """
 
 from __future__ import annotations
@@ -23,6 +24,20 @@ class Augment:
     degrees: float = 7.0  # max rotation, either way, in degrees
     translate: float = 0.1  # max shift, either way, as a fraction of the image side
     scale: float = 0.1  # max zoom in or out, as a fraction
+
+
+@dataclass(frozen=True)
+class Jitter:
+    """A run's augmentation schedule, epoch by epoch: ``augment`` in every epoch before ``clean_from``, none from
+    that epoch on (a recipe's clean last epochs, which train on the digits as the test set shows them). The
+    training loaders read it for the epoch they are told (s6.training.data)."""
+
+    augment: Augment | None  # None: no epoch is jittered
+    clean_from: int | None = None  # the first epoch (1-based) trained on the images as they are; None: none is
+
+    def of(self, epoch: int) -> Augment | None:
+        """The jitter epoch ``epoch`` trains with."""
+        return self.augment if self.clean_from is None or epoch < self.clean_from else None
 
 
 def random_affine(x: torch.Tensor, augment: Augment, generator: torch.Generator) -> torch.Tensor:

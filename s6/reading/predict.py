@@ -18,6 +18,7 @@ from s6.models.registry import REGISTRY, build_model
 from s6.reading.digits import to_mnist_digits
 from s6.reading.shipped import SHIPPED, default_checkpoint
 from s6.training.checkpoint import load_checkpoint
+from s6.training.train import scored_on
 
 
 def load_classifier(path: str | os.PathLike) -> tuple[torch.nn.Module, dict]:
@@ -67,10 +68,10 @@ class Classifier:
         plan, epochs = self.checkpoint["plan"], self.checkpoint["metrics"]["epochs"]
         subset = f", {plan['train_subset']:,} training images" if plan.get("train_subset") else ""
         where = "the weights shipped with s6" if self.path == SHIPPED else str(self.path)
-        held_out = "val" if "val_acc" in epochs[-1] else "test"
-        what = "test" if held_out == "test" else f"validation ({plan['validation']:,} held-out training images)"
+        split = scored_on(plan.get("validation"))  # a checkpoint older than --validation has no such setting
+        what = "test" if split == "test" else f"validation ({plan['validation']:,} held-out training images)"
         return (f"{where}: {self.checkpoint['model']}, seed {plan['seed']}, epoch {len(epochs)} of "
-                f"{plan['epochs']}{subset}; its {what} accuracy {epochs[-1][held_out + '_acc']:.2f}%")
+                f"{plan['epochs']}{subset}; its {what} accuracy {epochs[-1][split + '_acc']:.2f}%")
 
 
 def number_of(probabilities: torch.Tensor) -> str:

@@ -33,7 +33,7 @@ class Printout:
     def save(self, path: str | os.PathLike) -> None:
         """The record as JSON, written atomically: the benchmark and its options, the day it ran, the s6 and torch
         versions and the commit, its lines and its figures."""
-        from s6.training.provenance import versions  # torch's version: a benchmark has imported it already
+        from s6.provenance import versions  # torch's version: a benchmark has imported it already
 
         save_json(path, {"benchmark": self.benchmark, "arguments": sys.argv[1:], "date": date.today().isoformat(),
                          **versions(), "lines": self.lines, "figures": self.figures})

@@ -143,7 +143,7 @@ def last_epochs(model: str, results: dict) -> str:
 
 def requirements_table(results: dict, model: str = DEFAULT_MODEL) -> str:
     """README's first table: each requirement of the exercise, what ``model`` has, and where the proof is; read
-    from the model's spec and recipe, the seed record and Part 1's learning rates, never typed."""
+    from the model's module and recipe, the seed record and Part 1's learning rates, never typed."""
     from torch import nn
 
     from s6.backprop.network import LEARNING_RATES
@@ -204,9 +204,10 @@ def next_exercise_table(results: dict, model: str = NEXT_MODEL) -> str:
 
 def epoch_log(metrics: dict) -> str:
     """A run's log as ``python -m s6 train`` printed it, one line per epoch, from its metrics.json."""
-    from s6.training.train import format_epoch
+    from s6.training.train import format_epoch, scored_on
 
-    return "\n".join(["```", *(format_epoch(record) for record in metrics["epochs"]), "```"])
+    split = scored_on(metrics.get("validation"))
+    return "\n".join(["```", *(format_epoch(record, split) for record in metrics["epochs"]), "```"])
 
 
 def layers(model: str) -> str:

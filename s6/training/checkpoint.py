@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import io
 import os
-from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
@@ -13,8 +13,9 @@ from torch import nn
 from s6 import S6Error, __version__
 from s6.files import atomic_write_bytes
 from s6.models import MNIST_MEAN, MNIST_STD
-from s6.training.plan import Plan, plan_from
-from s6.training.sgd import OneCycleSGD
+
+if TYPE_CHECKING:
+    from s6.training.train import OneCycleSGD
 
 
 def save_torch(path: str | os.PathLike, obj: object) -> None:
@@ -36,7 +37,6 @@ def save_run(
         "format": CHECKPOINT_FORMAT,
         "version": __version__,
         "model": plan["model"],
-        "params": metrics["params"],
         "normalisation": {"mean": MNIST_MEAN, "std": MNIST_STD},
         "plan": plan,
         "epoch": len(metrics["epochs"]),
@@ -101,26 +101,6 @@ def load_checkpoint(path: str | os.PathLike) -> dict:
             f"this s6 reads format {CHECKPOINT_FORMAT}: retrain, or use the s6 version that wrote it"
         )
     return checkpoint
-
-
-@dataclass(frozen=True)
-class Resumed:
-    """A plan to continue: the saved plan, and the checkpoint that holds the epochs done and every state."""
-
-    plan: Plan
-    checkpoint: dict
-    source: Path  # the checkpoint file
-
-    @property
-    def done(self) -> int:
-        return len(self.checkpoint["metrics"]["epochs"])
-
-
-def resumed(path: str | os.PathLike, **requested: object) -> Resumed:
-    """The run saved at ``path`` (its folder or its checkpoint.pt), to continue; a setting the caller gives
-    explicitly (model=, seed=, ...; None: not given) must agree with the saved plan."""
-    checkpoint = load_checkpoint(path)
-    return Resumed(plan_from(checkpoint["plan"], requested), checkpoint, checkpoint_file(path))
 
 
 def _what_is_wrong(path: Path) -> str:

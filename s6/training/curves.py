@@ -10,26 +10,26 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from s6.models.registry import EXERCISE_ACCURACY
-from s6.training.train import held_out_of
+from s6.training.train import SPLIT_NAMES, scored_on
 
 
-def plot_history(history: list[dict], who: str = "") -> Figure:
-    """Train and test (or validation) loss and accuracy against epoch; ``who`` (e.g. "Model-2, seed 1") heads each
-    panel's title.
+def plot_history(metrics: dict, who: str = "") -> Figure:
+    """A run's train and test (or validation) loss and accuracy against epoch, from its metrics (metrics.json);
+    ``who`` (e.g. "Model-2, seed 1") heads each panel's title.
 
     The accuracy axis starts 0.5 points below the lowest value after epoch 1, or at 97%, whichever is lower: a
     first epoch at 71% would otherwise squash the band the target lies in. A point below the view is named under the
     panel, beside the epoch axis's label, where no curve or line can run over it.
     """
-    epochs, held_out = [r["epoch"] for r in history], held_out_of(history[0])
-    label = "test" if held_out == "test" else "validation"
+    history, split = metrics["epochs"], scored_on(metrics.get("validation"))
+    epochs, label = [r["epoch"] for r in history], SPLIT_NAMES[split]
     prefix = f"{who}: " if who else ""
     fig = Figure(figsize=(10, 3.6), layout="constrained")
     loss_ax, acc_ax = fig.subplots(1, 2)
     loss_ax.plot(epochs, [r["train_loss"] for r in history], "o-", label="train")
-    loss_ax.plot(epochs, [r[f"{held_out}_loss"] for r in history], "o-", label=label)
+    loss_ax.plot(epochs, [r[f"{split}_loss"] for r in history], "o-", label=label)
     loss_ax.set(xlabel="epoch", ylabel="cross-entropy loss", title=f"{prefix}loss per epoch")
-    accuracies = {"train": [r["train_acc"] for r in history], label: [r[f"{held_out}_acc"] for r in history]}
+    accuracies = {"train": [r["train_acc"] for r in history], label: [r[f"{split}_acc"] for r in history]}
     for name, values in accuracies.items():
         acc_ax.plot(epochs, values, "o-", label=name)
     acc_ax.axhline(EXERCISE_ACCURACY, color="grey", ls="--", lw=1, label=f"{EXERCISE_ACCURACY}% target")

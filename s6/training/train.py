@@ -1,7 +1,17 @@
-"""Training and evaluation loops. Nothing here ever looks at the test set to decide anything."""
+"""Training and evaluation: the optimiser, written out, and the loops that use it. Nothing here ever looks at the test
+set to decide anything.
+
+The optimiser is SGD with Nesterov momentum, its learning rate and momentum following a one-cycle schedule that one
+function computes (``one_cycle``). The arithmetic is torch.optim.SGD's under torch.optim.lr_scheduler.OneCycleLR,
+bit for bit on a CPU (tests/test_sgd.py steps both side by side). Why not those classes: the first call of any
+torch.optim optimiser imports torch._dynamo, a compiler s6 does not use, which took 2 s to import and 0.4 s to tear
+down: 4% of a default run on a 2-core AVX2 laptop-class CPU, and half of what it waited before its first epoch
+(docs/speed.md). A reader also gets the update in four lines instead of a class hierarchy.
+"""
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Iterable
 
@@ -12,10 +22,91 @@ from tqdm import tqdm
 
 from s6 import S6Error, plural
 from s6.models.recipe import Recipe
-from s6.training.sgd import OneCycleSGD
 
-# A training loss from (logits, the batch's images, its labels): the images are there for a loss that needs more
-# than the labels, such as a teacher's soft labels (benchmarks/screen_model3.py).
+SPLIT_NAMES = {"test": "test", "val": "validation"}  # what a run is scored on, by its key in a history, in words
+
+
+def scored_on(validation: int | None) -> str:
+    """What a run is scored on after every epoch, decided here and nowhere else: "val" (the last ``validation``
+    training images, held out) when it holds some out, else "test" (the 10,000 test digits). A history's figures
+    carry it in their keys (``val_acc``, ``test_acc``), so a validation accuracy is never read as a test accuracy."""
+    return "val" if validation else "test"
+
+
+def one_cycle(step: int, recipe: Recipe, total_steps: int) -> tuple[float, float]:
+    """The learning rate and the momentum of optimiser step ``step`` (0 to ``total_steps`` - 1) of a one-cycle
+    schedule, as OneCycleLR computes them: the rate rises from max_lr / start_div to max_lr over the warm-up while
+    the momentum falls from its high to its low value, then the rate falls to max_lr / start_div / end_div while the
+    momentum climbs back. Large steps with little momentum in the middle, careful ones at both ends.
+
+    A very short run (a small --train-subset for one epoch) still gets a warm-up of at least two steps.
+    """
+    peak = float(max(recipe.warmup, 2 / total_steps) * total_steps) - 1  # the step at max_lr
+    start_lr = recipe.max_lr / recipe.start_div
+    end_lr = start_lr / recipe.end_div
+    low, high = recipe.momentum
+    if step <= peak:  # rising
+        progress, lrs, momenta = step / peak, (start_lr, recipe.max_lr), (high, low)
+    else:  # falling
+        progress, lrs, momenta = (step - peak) / (total_steps - 1 - peak), (recipe.max_lr, end_lr), (low, high)
+    anneal = anneal_cos if recipe.anneal == "cos" else anneal_linear
+    return anneal(*lrs, progress), anneal(*momenta, progress)
+
+
+def anneal_linear(start: float, end: float, progress: float) -> float:
+    """From ``start`` (progress 0) to ``end`` (progress 1) on a straight line."""
+    return (end - start) * progress + start
+
+
+def anneal_cos(start: float, end: float, progress: float) -> float:
+    """From ``start`` to ``end`` along half a cosine: slow at both ends, fastest midway."""
+    return end + (start - end) / 2.0 * (math.cos(math.pi * progress) + 1)
+
+
+class OneCycleSGD:
+    """SGD with (Nesterov) momentum and weight decay, each step at the one-cycle schedule's rate and momentum.
+
+    ``state_dict``/``load_state_dict`` carry the steps taken and each weight's velocity, so a resumed run continues
+    bit for bit.
+    """
+
+    def __init__(self, params: Iterable[torch.nn.Parameter], recipe: Recipe, total_steps: int) -> None:
+        self.params = list(params)
+        self.recipe, self.total_steps = recipe, total_steps
+        self.steps = 0  # optimiser steps taken
+        self.velocity: list[torch.Tensor | None] = [None] * len(self.params)  # none before the first step
+
+    @property
+    def lr(self) -> float:
+        """The learning rate the next step takes."""
+        return one_cycle(self.steps, self.recipe, self.total_steps)[0]
+
+    def zero_grad(self) -> None:
+        for p in self.params:
+            p.grad = None  # dropped, not zeroed: backward then writes the gradient instead of adding to zeros
+
+    @torch.profiler.record_function("OneCycleSGD.step")  # its kernels' time, named (benchmarks/profile_step.py)
+    @torch.no_grad()
+    def step(self) -> None:
+        lr, momentum = one_cycle(self.steps, self.recipe, self.total_steps)
+        decay, nesterov = self.recipe.weight_decay, self.recipe.nesterov
+        for i, p in enumerate(self.params):
+            g = p.grad.add(p, alpha=decay) if decay else p.grad  # the L2 penalty decay/2 * w² adds decay * w
+            v = self.velocity[i]
+            if v is None:
+                v = self.velocity[i] = g.clone()  # the first velocity is the first gradient
+            else:
+                v.mul_(momentum).add_(g)  # velocity: the gradients so far, each older one decayed by momentum
+            p.add_(g.add(v, alpha=momentum) if nesterov else v, alpha=-lr)  # Nesterov: a momentum step ahead
+        self.steps += 1
+
+    def state_dict(self) -> dict:
+        return {"steps": self.steps, "velocity": list(self.velocity)}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.steps = state["steps"]
+        self.velocity = [None if v is None else v.to(p.device) for v, p in zip(state["velocity"], self.params,
+                                                                               strict=True)]
 
 
 def check_steps(recipe: Recipe, steps_per_epoch: int, epochs: int) -> int:
@@ -30,7 +121,7 @@ def check_steps(recipe: Recipe, steps_per_epoch: int, epochs: int) -> int:
 
 def make_optimizer(model: nn.Module, recipe: Recipe, steps_per_epoch: int, epochs: int) -> OneCycleSGD:
     """SGD (Nesterov momentum by default) under a one-cycle learning-rate schedule, stepped per batch, all as
-    ``recipe`` says (s6.training.sgd)."""
+    ``recipe`` says."""
     return OneCycleSGD(model.parameters(), recipe, check_steps(recipe, steps_per_epoch, epochs))
 
 
@@ -102,63 +193,51 @@ def evaluate(
 def fit(
     model: nn.Module,
     optimizer: OneCycleSGD,
-    train_loader: Iterable[tuple[torch.Tensor, torch.Tensor]],
-    test_loader: Iterable[tuple[torch.Tensor, torch.Tensor]],
+    train_loader,
+    scored_loader: Iterable[tuple[torch.Tensor, torch.Tensor]],
     device: torch.device,
     epochs: int,
+    split: str = "test",
     history: list[dict] | None = None,
     stop_after: int | None = None,
     progress: bool = True,
     on_epoch: Callable[[list[dict]], None] | None = None,
-    held_out: str = "test",
-    clean_epochs: int = 0,
 ) -> list[dict]:
-    """Train to the end of a fixed ``epochs``-long schedule, evaluating on ``test_loader`` after every epoch.
+    """Train to the end of a fixed ``epochs``-long schedule, scoring on ``scored_loader`` after every epoch.
 
-    Returns the per-epoch history. ``history`` holds epochs already done (when resuming);
-    ``stop_after`` ends early after that epoch, as an interruption would. The model after
-    the last epoch is the result: nothing is selected or stopped on the test set. ``held_out`` names what
-    ``test_loader`` holds, "test" or "val" (a validation split): the history's keys say which it was, so a
-    validation accuracy can never be read as a test accuracy. The last ``clean_epochs`` epochs train without
-    the loader's augmentation.
+    Returns the per-epoch history. ``history`` holds epochs already done (when resuming); ``stop_after`` ends early
+    after that epoch, as an interruption would. The model after the last epoch is the result: nothing is selected
+    or stopped on the test set. ``split`` (``scored_on``) names what ``scored_loader`` holds, and keys the
+    history's figures. ``train_loader`` is told each epoch's number (``set_epoch``) and jitters it as its schedule
+    says (s6.training.data).
     """
     history = list(history or [])
     last = min(epochs, stop_after or epochs)
-    augment = getattr(train_loader, "augment", None)
     for epoch in range(len(history) + 1, last + 1):
         lr = optimizer.lr
         start = time.perf_counter()
-        if clean_epochs:  # the schedule ends on digits as the test set shows them, not jittered
-            train_loader.augment = None if epoch > epochs - clean_epochs else augment
+        train_loader.set_epoch(epoch)
         train_loss, train_acc = train_epoch(model, train_loader, optimizer, device, epoch, progress)
-        held_out_loss, held_out_acc = evaluate(model, test_loader, device)
+        scored_loss, scored_acc = evaluate(model, scored_loader, device)
         history.append({
             "epoch": epoch,
             "train_loss": train_loss,
             "train_acc": train_acc,
-            f"{held_out}_loss": held_out_loss,
-            f"{held_out}_acc": held_out_acc,
+            f"{split}_loss": scored_loss,
+            f"{split}_acc": scored_acc,
             "lr": lr,
             "seconds": time.perf_counter() - start,
         })
         if on_epoch is not None:
             on_epoch(history)
-    if clean_epochs:
-        train_loader.augment = augment  # the loader as it came
     return history
 
 
-def held_out_of(record: dict) -> str:
-    """What an epoch's record was evaluated on: "test", or "val" for a validation split."""
-    return "val" if "val_acc" in record else "test"
-
-
-def format_epoch(record: dict) -> str:
-    """One log line per epoch."""
-    held_out = held_out_of(record)
+def format_epoch(record: dict, split: str) -> str:
+    """One log line per epoch; ``split``: what the run is scored on (``scored_on``)."""
     return (
         f"epoch {record['epoch']:2d}  lr {record['lr']:.4f}  "
         f"train loss {record['train_loss']:.4f} acc {record['train_acc']:.2f}%  "
-        f"{held_out} loss {record[f'{held_out}_loss']:.4f} acc {record[f'{held_out}_acc']:.2f}%  "
+        f"{split} loss {record[f'{split}_loss']:.4f} acc {record[f'{split}_acc']:.2f}%  "
         f"{record['seconds']:.1f}s"
     )

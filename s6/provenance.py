@@ -31,7 +31,7 @@ def source_commit(root: Path | None = None) -> str | None:
     """The git commit the s6 package runs from (or the repository at ``root``), with "+changes" when tracked files
     differ from it; None when it runs from an installed copy or git is missing (costs two git calls, about 10 ms,
     once per run)."""
-    root = root or Path(__file__).resolve().parents[2]  # the repository: s6/training/provenance.py is two folders down
+    root = root or Path(__file__).resolve().parents[1]  # the repository: s6/provenance.py is one folder down
     if not (root / ".git").exists():
         return None
     try:
