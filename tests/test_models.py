@@ -328,3 +328,16 @@ def test_readmes_layer_table_is_model2s_module_layer_by_layer():
         assert steps == " → ".join(words(layer) for layer in leaves), name
         assert output == "×".join(map(str, outputs[name])), name
         assert int(field) == rf[name] and int(params.replace(",", "")) == sum(p.numel() for p in child.parameters())
+
+
+def test_every_committed_checkpoint_loads_into_todays_network_of_its_model():
+    """The shipped weights and every run in results/ were written by the networks s6 had then: their weights'
+    names and shapes must still be today's modules' (strict loading), or no figure in results/ can be reproduced."""
+    from s6.reading.shipped import SHIPPED
+    from s6.training.checkpoint import load_checkpoint
+
+    files = [SHIPPED, *sorted((ROOT / "results").rglob("checkpoint.pt"))]
+    assert len(files) > 80
+    for path in files:
+        checkpoint = load_checkpoint(path)
+        build_model(checkpoint["plan"]["model"]).load_state_dict(checkpoint["state_dict"])  # strict: every name
