@@ -1,2 +1,3 @@
-"""Part 2's training: MNIST's files and batches, the plan of a run, the loop, checkpoints, the output folder and
-the run itself."""
+"""Part 2's training, four modules deep: data (MNIST's files and batches), train (the optimiser and the loops), run
+(a run's plan, its output folder and the run itself), checkpoint (saved, loaded, restored); and curves (its
+figure)."""
