@@ -85,7 +85,6 @@ class OneCycleSGD:
         for p in self.params:
             p.grad = None  # dropped, not zeroed: backward then writes the gradient instead of adding to zeros
 
-    @torch.profiler.record_function("OneCycleSGD.step")  # its kernels' time, named (benchmarks/profile_step.py)
     @torch.no_grad()
     def step(self) -> None:
         lr, momentum = one_cycle(self.steps, self.recipe, self.total_steps)
