@@ -352,3 +352,23 @@ def test_train_epoch_takes_the_textbook_step_on_each_batch_and_reports_the_mean_
     for (name, tensor), expected in zip(model.state_dict().items(), reference.state_dict().values()):
         assert torch.equal(tensor, expected), name
     assert loss == pytest.approx(sum(losses) / 50) and accuracy == pytest.approx(100 * correct / 50)
+
+
+@pytest.mark.slow  # eight short runs: some 25 s on a 2-core CPU
+def test_every_models_short_runs_give_the_recorded_weights_and_metrics_bit_for_bit(data_dir):
+    """results/fingerprints.json holds each model's short runs (tools/fingerprint.py) as hashes of the weights and
+    metrics they end with; a change that must not change behaviour (a refactor) must leave them all the same. Bits
+    depend on the CPU path, threads and torch version too, so only a machine like the recorder's can hold them."""
+    import importlib.util
+
+    from conftest import ROOT
+
+    spec = importlib.util.spec_from_file_location("fingerprint", ROOT / "tools" / "fingerprint.py")
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    record = json.loads((ROOT / "results" / "fingerprints.json").read_text())
+    if record["machine"] != tool.machine():
+        pytest.skip(f"the record is of {record['machine']}, this machine is {tool.machine()}")
+    now = tool.fingerprint(str(data_dir))
+    assert {k: (v["weights"], v["metrics"]) for k, v in now.items()} == \
+        {k: (v["weights"], v["metrics"]) for k, v in record["runs"].items()}

@@ -4,9 +4,13 @@ weights they end with and of their metrics, so a change to the code that must no
     python tools/fingerprint.py > before.json      # on the old code
     python tools/fingerprint.py --against before.json   # on the new: exit 1 if any run differs
 
+results/fingerprints.json is the record (tests/test_training.py holds the code to it on a machine like the one that
+wrote it): its runs gave the same hashes at c9923fb, before the models became plain modules, and after.
+
 The runs: the first epoch of each model's own schedule (augmented where its recipe augments), a two-epoch schedule
 (Model-2's last epoch clean), the textbook torchvision pipeline's two epochs for the default model, and a validation
-run. Bitwise equality holds on one machine and CPU path: another vector path rounds differently (docs/speed.md).
+run. Bitwise equality holds on one machine, CPU path, thread count and torch version: another rounds differently
+(docs/speed.md), so a record names them (``machine``).
 """
 
 from __future__ import annotations
@@ -51,6 +55,15 @@ def runs() -> list[tuple[str, dict, int | None]]:
     return chosen
 
 
+def machine() -> dict:
+    """What a fingerprint's bits depend on beside the code: the CPU, its vector path and threads, torch's version."""
+    import torch
+
+    from s6.device import describe_device
+
+    return {"device": describe_device(torch.device("cpu")), "torch": str(torch.__version__)}
+
+
 def fingerprint(data_dir: str | None) -> dict:
     from s6.training.run import new_plan, train_run
 
@@ -62,7 +75,7 @@ def fingerprint(data_dir: str | None) -> dict:
             metrics = json.loads((Path(out) / "metrics.json").read_text())
         prints[label] = {"weights": digest(result.model.state_dict()),
                          "metrics": hashlib.sha256(json.dumps(steady(metrics), sort_keys=True).encode()).hexdigest(),
-                         "final": metrics["epochs"][-1]}
+                         "final": steady(metrics["epochs"][-1])}
         print(f"{label}: {prints[label]['weights'][:16]} {prints[label]['metrics'][:16]}", file=sys.stderr)
     return prints
 
@@ -74,9 +87,13 @@ def main() -> int:
     args = parser.parse_args()
     prints = fingerprint(args.data_dir)
     if not args.against:
-        print(json.dumps(prints, indent=1))
+        print(json.dumps({"machine": machine(), "runs": prints}, indent=1))
         return 0
-    before = json.loads(Path(args.against).read_text())
+    record = json.loads(Path(args.against).read_text())
+    before = record.get("runs", record)  # a record, or a bare set of runs
+    if record.get("machine", machine()) != machine():
+        print(f"warning: {args.against} was written on {record['machine']}, this is {machine()}: bits may differ",
+              file=sys.stderr)
     differ = [label for label in before if {k: before[label][k] for k in ("weights", "metrics")}
               != {k: prints.get(label, {}).get(k) for k in ("weights", "metrics")}]
     for label in before:
