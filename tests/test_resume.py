@@ -82,7 +82,7 @@ def test_cli_stop_after_then_resume(data_dir, tmp_path):
     assert f"continue with: python -m s6 train --resume {out} --data-dir {data_dir}" in first.stdout
     second = run_cli("train", "--resume", f"{out}/checkpoint.pt", "--data-dir", str(data_dir), "--quiet")
     assert second.returncode == 0, second.stderr
-    assert "resuming model2 from epoch 1 of 2" in second.stdout
+    assert "resuming model2 after epoch 1 of 2" in second.stdout
     assert f"to {out}/" in second.stdout  # the run's folder, also when resuming from the file itself
     assert len(json.loads((tmp_path / "run" / "metrics.json").read_text())["epochs"]) == 2
 
@@ -143,7 +143,7 @@ def test_resume_into_another_folder_names_the_real_source(data_dir, tmp_path):
                    *common).returncode == 0
     result = run_cli("train", "--resume", str(tmp_path / "a"), "--out", str(tmp_path / "b"), *common)
     assert result.returncode == 0, result.stderr
-    assert f"resuming model2 from epoch 1 of 2 ({tmp_path / 'a' / 'checkpoint.pt'}); writing to {tmp_path / 'b'}/" \
+    assert f"resuming model2 after epoch 1 of 2 ({tmp_path / 'a' / 'checkpoint.pt'}); writing to {tmp_path / 'b'}/" \
         in result.stdout
     assert load_checkpoint(tmp_path / "a")["epoch"] == 1 and load_checkpoint(tmp_path / "b")["epoch"] == 2
 

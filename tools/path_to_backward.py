@@ -67,7 +67,7 @@ def main() -> None:
     print("  " + " -> ".join(m.removeprefix("s6.") for m in way_in))
     print(f"{len(entered) - len(way_in)} more s6 modules run on the way (the model, its recipe, shared helpers):")
     print("  " + ", ".join(m.removeprefix("s6.") for m in entered if m not in way_in))
-    print(f"{len({f.rsplit('.', 1)[0] for f in stack})} on the call stack at loss.backward():")
+    print(f"{len({f.rsplit('.', 1)[0] for f in stack})} modules on the call stack at loss.backward(), its functions:")
     print("  " + " -> ".join(reversed(stack)))
 
 

@@ -163,10 +163,10 @@ def train_run(plan: Plan | Resumed, *, out: str | os.PathLike | None = None, dat
     """Train ``plan`` (``new_plan``) on its fixed schedule, or continue a saved run (``resumed``); write
     OUT/metrics.json and checkpoint.pt after every epoch, and curves.png at the end.
 
-    OUT is ``default_out(plan)``, or the resumed run's folder. A new run into a folder that already holds one is
-    refused unless ``overwrite``. ``stop_after=N`` ends after epoch N, as an interruption would; ``mnist`` reuses
-    tensors already loaded. For experiments (a benchmark's candidate, your own network): ``network`` builds
-    the model instead of the registry's, ``recipe`` trains it instead of the model's own.
+    OUT is ``out`` if given, else the resumed run's folder or ``default_out(plan)``. A new run into a folder that
+    already holds one is refused unless ``overwrite``. ``stop_after=N`` ends after epoch N, as an interruption
+    would; ``mnist`` reuses tensors already loaded. For experiments (a benchmark's candidate, your own network):
+    ``network`` builds the model instead of the registry's, ``recipe`` trains it instead of the model's own.
     """
     resuming = plan if isinstance(plan, Resumed) else None
     plan, done = (resuming.plan, resuming.done) if resuming else (plan, 0)
@@ -197,7 +197,7 @@ def train_run(plan: Plan | Resumed, *, out: str | os.PathLike | None = None, dat
         if resuming:  # its weights and every random state back, so it continues bit for bit
             restore_run(resuming.checkpoint, model, optimizer, train_loader.generator, dev)
             metrics["epochs"] = resuming.checkpoint["metrics"]["epochs"]
-            log(f"resuming {plan.model} from epoch {done} of {plan.epochs} ({resuming.source}); writing to {out}/")
+            log(f"resuming {plan.model} after epoch {done} of {plan.epochs} ({resuming.source}); writing to {out}/")
         else:
             log(f"training {plan.model} ({metrics['params']:,} parameters) for {plural(plan.epochs, 'epoch')} "
                 f"on {metrics['device']}, seed {plan.seed}; writing to {out}/")
