@@ -37,6 +37,14 @@ def test_seed_spread_puts_every_learned_seed_in_view_and_names_the_one_that_did_
     assert {t.get_text().split(" (")[0] for t in ax.get_legend().get_texts()} >= {"Model-1", "Model-2"}
 
 
+def test_seed_spread_draws_every_seed_at_its_models_true_parameter_count():
+    """Development and confirmation seeds are told apart by marker, not by a nudge along the parameter axis."""
+    (ax,) = plot_seed_spread(RECORD).axes
+    dots = [line for line in ax.get_lines() if line.get_linestyle() == "None"]
+    assert {float(x) for line in dots for x in line.get_xdata()} == {entry["params"] for entry in RECORD.values()}
+    assert {line.get_marker() for line in dots} == {"o", "s"}
+
+
 def test_seed_spread_draws_each_roles_mean_as_the_tables_give_it():
     (ax,) = plot_seed_spread(RECORD).axes
     bars = {(round(float(c.get_segments()[0][0][1]), 6), c.get_linestyle()[0][1] is None) for c in ax.collections}

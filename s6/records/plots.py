@@ -84,14 +84,15 @@ def plot_seed_spread(results: dict, target: float = EXERCISE_ACCURACY) -> Figure
     bottom, top = min(min(learned), target) - 0.1, max(learned) + 0.1
     for model in sorted(results):
         entry = results[model]
+        # Both roles at the model's true parameter count: the marker tells them apart, not a nudge sideways (which
+        # put Model-2's 19,274 on the 20,000 gridline, as if it sat at the limit).
         x, width = entry["params"], entry["params"] * 0.05
         counts = ", ".join(f"{len(runs_of(entry, role))} {role}" for role in ROLES if runs_of(entry, role))
         color = None
-        for shift, (role, marker) in enumerate(zip(ROLES, ("o", "s"))):  # development round, confirmation square
+        for role, marker in zip(ROLES, ("o", "s")):  # development: filled circle; confirmation: hollow square
             runs = runs_of(entry, role)
             if not runs:
                 continue
-            x = entry["params"] * (1 + 0.04 * shift)  # confirmation seeds beside the development ones, not on them
             (dots,) = ax.plot([x] * len(runs), [run["final_test_acc"] for run in runs], marker, ls="None",
                               alpha=0.6, color=color, mfc="none" if role == "confirmation" else None,
                               label=f"{display_name(model)} ({counts} seeds)" if color is None else None)
@@ -104,8 +105,8 @@ def plot_seed_spread(results: dict, target: float = EXERCISE_ACCURACY) -> Figure
                                 xytext=(8, 4), textcoords="offset points", fontsize=8)
     ax.axhline(target, color="grey", ls="--", lw=1, label=f"{target}% target")
     ax.set(xlabel="trainable parameters", ylabel="test accuracy at the final epoch (%)", ylim=(bottom, top),
-           title="Every seed's final test accuracy, by model\ncircles: development seeds, bar: their mean;\n"
-                 "squares (just right): confirmation seeds, dotted bar: their mean")
+           title="Every seed's final test accuracy, by model\nfilled circles: development seeds, solid bar: their mean;\n"
+                 "hollow squares: confirmation seeds, dotted bar: their mean")
     ax.grid(alpha=0.3)
     ax.legend(loc="lower right", fontsize=8)
     return fig
