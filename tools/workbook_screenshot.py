@@ -1,7 +1,8 @@
-"""README's pictures of Part 1's workbook: one learning-rate sheet of the committed asgmt_backpropagation.xlsx, as
-headless LibreOffice renders it (its own recalculation of the live formulas, not numbers written by Python), in
-three views that each fit GitHub's column at their own size (the weights, the forward pass, the gradients), and
-a fourth that shows the formulas behind a few cells, the column letters beside them.
+"""README's pictures of Part 1's workbook, as headless LibreOffice renders the committed asgmt_backpropagation.xlsx
+(its own recalculation of the live formulas, not numbers written by Python): the Summary sheet with its own loss
+chart; one learning-rate sheet in three views that each fit GitHub's column at their own size (the weights, the
+forward pass, the gradients), with gridlines between the numbers; and a fourth that shows the formulas behind a
+few cells beside every column they read, the column letters and η's row printed with them.
 
     python tools/workbook_screenshot.py [--sheet LR=0.5] [--rows 12] [--out-dir images]
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import io
+import math
 import shutil
 import subprocess
 import sys
@@ -23,6 +25,9 @@ import tempfile
 from pathlib import Path
 
 import openpyxl
+from openpyxl.styles import Alignment
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
 from PIL import Image, ImageChops
 from PIL.PngImagePlugin import PngInfo
 
@@ -42,10 +47,18 @@ VIEWS = {
     "weights": ("iteration", *WEIGHTS),
     "forward": ("iteration", "h1", "a_h1", "h2", "a_h2", "o1", "a_o1", "o2", "a_o2"),
     "gradients": ("iteration", "E_total", *(f"dE/d{w}" for w in WEIGHTS)),
-    "formulas": ("iteration", "w3", "a_h2", "dE/dw3"),  # the update, a sigmoid, and the gradient the template slips on
+    # The update, a sigmoid, and the gradient the template slips on, beside every column their formulas read, so
+    # that each letter in a formula can be checked against its column's name in the picture.
+    "formulas": ("i1", "t1", "t2", "w3", "w6", "w8", "h2", "a_h2", "a_o1", "a_o2", "dE/dw3"),
 }
+FORMULAS = ("w3", "a_h2", "dE/dw3")  # the formulas view's columns shown as formulas; the others show values
 FORMULA_ROWS = 2  # the first row reads Inputs, the second the row above: every kind of formula the sheet has
+FORMULA_WIDTH = 20  # characters: the longest formula wraps inside this, so the view stays within MAX_WIDTH
 WIDTH = 10  # characters a column, the workbook's 11 less one, so nine fit: LibreOffice shows a digit less
+NARROW = 6  # characters a value column of the formulas view, its values to three decimals: they are there so the
+# column can be told by its name, not to be read (the three other views show them in full)
+LINE = 15  # points: a 10-point line's height in a row
+SUMMARY = "Summary"  # the sheet with the workbook's own chart of E_total against iteration
 
 
 def workbook_sha256(path: Path = WORKBOOK) -> str:
@@ -56,37 +69,78 @@ def view_path(folder: Path, sheet: str, view: str) -> Path:
     return folder / f"workbook_{sheet.replace('=', '').lower()}_{view}.png"  # LR=0.5 -> workbook_lr0.5_weights.png
 
 
-def one_sheet_copy(source: Path, sheet: str, rows: int, columns: tuple[str, ...], out: Path,
-                   formulas: bool = False) -> None:
-    """A copy that prints only ``sheet``'s ``columns`` of its header and first ``rows`` iterations, at 100% on one
-    landscape page. The other sheets stay (the formulas read Inputs) but are hidden, so LibreOffice prints none of
-    them; so are the other columns (hidden, not deleted: the formulas read them).
+def summary_path(folder: Path) -> Path:
+    return folder / "workbook_summary_chart.png"
 
-    ``formulas``: each shown cell holds its formula's text instead (LibreOffice prints values even when the sheet
-    is set to show formulas), each column as wide as its longest, and the column letters the formulas name are
-    printed beside them."""
-    book = openpyxl.load_workbook(source)
+
+def only_sheet(book: openpyxl.Workbook, sheet: str) -> Worksheet:
+    """``sheet``, the others hidden (not deleted: the formulas read them), so LibreOffice prints it alone."""
     if sheet not in book.sheetnames:
-        raise S6Error(f"no sheet {sheet!r} in {source.name}; it has: {', '.join(book.sheetnames)}")
+        raise S6Error(f"no sheet {sheet!r} in the workbook; it has: {', '.join(book.sheetnames)}")
     ws = book[sheet]
     for other in book.worksheets:
         if other is not ws:
             other.sheet_state = "hidden"
     book.active = book.sheetnames.index(sheet)
+    return ws
+
+
+def one_page_at_100(ws: Worksheet, area: str, gridlines: bool = True, headings: bool = False) -> None:
+    """Print ``area`` at 100% on one landscape page, with gridlines between the cells (without them, LibreOffice
+    runs neighbouring numbers together)."""
+    ws.print_area = area
+    ws.print_options.gridLines, ws.print_options.headings = gridlines, headings
+    ws.page_setup.orientation = "landscape"
+    ws.page_margins.left = ws.page_margins.right = 0.25  # inches: the widest view needs the page's width
+    ws.sheet_properties.pageSetUpPr.fitToPage = False
+    ws.page_setup.scale = 100
+
+
+def one_sheet_copy(source: Path, sheet: str, rows: int, columns: tuple[str, ...], out: Path,
+                   formulas: tuple[str, ...] = ()) -> None:
+    """A copy that prints only ``sheet``'s ``columns`` of its header and first ``rows`` iterations. The other
+    columns are hidden (not deleted: the formulas read them).
+
+    ``formulas``: these columns' cells hold their formula's text instead (LibreOffice prints values even when the
+    sheet is set to show formulas), wrapped within FORMULA_WIDTH; the other columns are narrow and hold the values
+    the committed file stores (to three decimals); the column letters the formulas name are printed, and so is
+    row 1, where η ($B$1) is."""
+    book = openpyxl.load_workbook(source)
+    ws = only_sheet(book, sheet)
+    stored = openpyxl.load_workbook(source, data_only=True)[sheet]  # the values the committed file carries
     for i, name in enumerate(COLUMNS, start=1):
-        column = ws.column_dimensions[openpyxl.utils.get_column_letter(i)]
-        column.hidden, column.width = name not in columns, WIDTH
-        if formulas and name in columns and name != "iteration":
+        column = ws.column_dimensions[get_column_letter(i)]
+        column.hidden, column.width = name not in columns, (NARROW if formulas else WIDTH)
+        if formulas and name in columns and name not in formulas:
+            for row in (1, *range(HEADER_ROW + 1, HEADER_ROW + 1 + rows)):
+                # The stored value, not the formula: a formula here would read the text the formulas became.
+                cell = ws.cell(row, i)
+                cell.value, cell.number_format = stored.cell(row, i).value, "0.000"
+                cell.alignment = Alignment(vertical="top")  # level with the formulas' first line
+        if name in formulas:
             cells = [ws.cell(row, i) for row in range(HEADER_ROW + 1, HEADER_ROW + 1 + rows)]
             for cell in cells:
                 cell.value, cell.data_type = str(cell.value), "s"  # the formula as text: shown, not computed
-            column.width = max(WIDTH, *(len(cell.value) + 2 for cell in cells))
-    ws.print_options.headings = formulas
-    # From the table's header down: rows 1-2 (η, a sentence) would need column B, which holds i1 below them.
-    ws.print_area = f"A{HEADER_ROW}:{openpyxl.utils.get_column_letter(len(COLUMNS))}{HEADER_ROW + rows}"
-    ws.page_setup.orientation = "landscape"
-    ws.sheet_properties.pageSetUpPr.fitToPage = False
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+            column.width = min(FORMULA_WIDTH, max(WIDTH, *(len(cell.value) + 2 for cell in cells)))
+            for cell in cells:  # LibreOffice keeps the stored row height: give the wrapped lines theirs
+                lines = math.ceil(len(cell.value) / (column.width - 1))
+                ws.row_dimensions[cell.row].height = max(ws.row_dimensions[cell.row].height or 0, LINE * lines)
+    if formulas:
+        for row in range(2, HEADER_ROW):  # the sentence in row 2 would run across the shown columns
+            ws.row_dimensions[row].hidden = True
+    first = 1 if formulas else HEADER_ROW  # without row 1, column B starts at i1, not at η
+    one_page_at_100(ws, f"A{first}:{get_column_letter(len(COLUMNS))}{HEADER_ROW + rows}", headings=bool(formulas))
+    book.save(out)
+
+
+def summary_copy(source: Path, out: Path) -> None:
+    """A copy that prints only the Summary sheet: its table and the workbook's own chart, as a user sees them."""
+    book = openpyxl.load_workbook(source)
+    ws = only_sheet(book, SUMMARY)
+    ws.sheet_properties.pageSetUpPr.fitToPage = False  # no print area: LibreOffice prints the table and the chart
     ws.page_setup.scale = 100
+    ws.print_options.gridLines = False
     book.save(out)
 
 
@@ -123,22 +177,24 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             for view, columns in VIEWS.items():
                 copy = Path(tmp) / f"{view}.xlsx"
-                formulas = view == "formulas"
+                formulas = FORMULAS if view == "formulas" else ()
                 one_sheet_copy(WORKBOOK, args.sheet, FORMULA_ROWS if formulas else args.rows, columns, copy, formulas)
-                images[view] = render(copy, Path(tmp))
-                if images[view].width > MAX_WIDTH:
-                    raise S6Error(f"the {view} view is {images[view].width} px wide, over {MAX_WIDTH}: show fewer "
-                                  "columns")
+                images[view_path(folder, args.sheet, view)] = render(copy, Path(tmp))
+            copy = Path(tmp) / "summary.xlsx"
+            summary_copy(WORKBOOK, copy)
+            images[summary_path(folder)] = render(copy, Path(tmp))
+        for path, image in images.items():
+            if image.width > MAX_WIDTH:
+                raise S6Error(f"{path.name} is {image.width} px wide, over {MAX_WIDTH}: show fewer columns")
     except S6Error as e:
         sys.exit(f"error: {e}")
     info = PngInfo()
     info.add_text(SHA_KEY, workbook_sha256())
-    for view, image in images.items():
+    for out, image in images.items():
         png = io.BytesIO()
         image.save(png, format="PNG", pnginfo=info, optimize=True)
-        out = view_path(folder, args.sheet, view)
         atomic_write_bytes(out, png.getvalue())  # whole or not at all
-        print(f"wrote {out} ({image.width}x{image.height}) of {WORKBOOK.name}'s sheet {args.sheet}")
+        print(f"wrote {out} ({image.width}x{image.height}) of {WORKBOOK.name}")
 
 
 if __name__ == "__main__":
