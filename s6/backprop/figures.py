@@ -66,8 +66,10 @@ def network(v: dict[str, float]) -> Figure:
 
 def network_and_forward(v: dict[str, float]) -> Figure:
     """Step 1: the network with its weights, and the forward pass with the default numbers."""
-    fig = Figure(figsize=(11, 5.2))
-    _draw_network(fig.add_axes((0.0, 0.05, 0.5, 0.85)))
+    fig = Figure(figsize=(9.0, 5.2))  # with the text beside it, at most 900 pixels wide
+    ax = fig.add_axes((0.0, 0.05, 0.47, 0.85))
+    _draw_network(ax)
+    ax.set_xlim(-0.6, 7.1)  # to the error labels' end: no blank band between the network and the text
     fig.suptitle("Step 1: the network and the forward pass (default inputs and weights)", fontsize=14, x=0.02, ha="left")
     lines = [
         f"$h_1 = w_1 i_1 + w_2 i_2 = {v['h1']:.6f}$",
@@ -79,7 +81,7 @@ def network_and_forward(v: dict[str, float]) -> Figure:
         f"$E_{{total}} = E_1 + E_2 = {v['E1']:.6f} + {v['E2']:.6f} = {v['E_total']:.6f}$",
     ]
     for i, line in enumerate(lines):
-        fig.text(0.52, 0.82 - i * 0.11, line, fontsize=12.5, va="center")
+        fig.text(0.48, 0.82 - i * 0.11, line, fontsize=12.5, va="center")
     return fig
 
 
@@ -139,21 +141,26 @@ def lr_comparison(inputs: Inputs = Inputs(), iterations: int = 100) -> Figure:
     return fig
 
 
+# Each file backprop-figures writes, and what draws it.
+FIGURES = {
+    "backprop_network.png": network,
+    "backprop_step1.png": network_and_forward,
+    "backprop_step2.png": w5_term_by_term,
+    "backprop_step3.png": output_weights,
+    "backprop_step4.png": hidden_weights,
+    "backprop_lr_comparison.png": lr_comparison,
+}
+
+
 def write_backprop_figures(directory: str | os.PathLike = "images", inputs: Inputs = Inputs()) -> list[Path]:
     """Render backprop_network.png, backprop_step1..4.png and backprop_lr_comparison.png into ``directory``."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     v = forward_backward(inputs.i1, inputs.i2, inputs.t1, inputs.t2, inputs.w)
-    figures = {
-        "backprop_network.png": network(v),
-        "backprop_step1.png": network_and_forward(v),
-        "backprop_step2.png": w5_term_by_term(v),
-        "backprop_step3.png": output_weights(v),
-        "backprop_step4.png": hidden_weights(v),
-        "backprop_lr_comparison.png": lr_comparison(inputs),
-    }
     paths = []
-    for name, fig in figures.items():
-        fig.savefig(directory / name, dpi=100)
+    for name, draw in FIGURES.items():
+        fig = draw(inputs) if draw is lr_comparison else draw(v)
+        # Cropped to what is drawn: a wider canvas than its text only makes GitHub shrink the subscripts.
+        fig.savefig(directory / name, dpi=100, bbox_inches="tight", pad_inches=0.15)
         paths.append(directory / name)
     return paths
