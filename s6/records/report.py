@@ -416,6 +416,22 @@ def time_to_accuracy(record: dict) -> str:
     return text
 
 
+def time_plain(record: dict) -> str:
+    """README's one plain sentence on time: about how long a default run takes on a 2-core CPU, the timed figure and
+    the earlier design's, with no CPU internals (those are docs/speed.md's, generated from the same record)."""
+    f = record["figures"]
+    minutes = max(1, round(f["s6_seconds"] / 60))
+    runs = f"the median of {len(f['runs'])} runs" if len(f["runs"]) > 1 else "one run"
+    about = "a minute" if minutes == 1 else f"{minutes} minutes"
+    text = (f"**Time.** A default run takes about {about} on a 2-core CPU: `python -m s6 train` "
+            f"took {f['s6_seconds']:.1f} s from start to exit on the 2-core machine we timed ({runs}, "
+            f"{record['date']})")
+    if "against" in f:
+        text += (f", {f['speedup']:.2f} times faster than the design it replaced (commit {f['against']}'s Model-2, "
+                 f"{f['against_seconds']:.1f} s in the same benchmark)")
+    return text + "."
+
+
 def settings_text(settings: dict) -> str:
     return " ".join(f"{name}={value}" for name, value in settings.items()) or "no settings"
 
@@ -541,6 +557,26 @@ def template_error() -> str:
                                                in slips) + "), which is why its charts hide it.")
 
 
+def worked_update(workbook: Path, sheet: str = "LR=0.5", weight: str = "w5") -> str:
+    """One gradient-descent step of ``weight`` on ``sheet``, written out with the values the committed workbook
+    stores (its cells named), so README closes the loop from a gradient to the new weight."""
+    import openpyxl
+    from openpyxl.utils import get_column_letter
+
+    from s6.backprop.network import COLUMNS
+    from s6.backprop.workbook import HEADER_ROW, LR_CELL
+
+    ws = openpyxl.load_workbook(workbook, data_only=True)[sheet]
+    w, g = (get_column_letter(COLUMNS.index(name) + 1) for name in (weight, f"d{'E/d'}{weight}"))
+    first = HEADER_ROW + 1
+    lr, old, grad, new = (ws[cell].value for cell in (LR_CELL.replace("$", ""), f"{w}{first}", f"{g}{first}",
+                                                       f"{w}{first + 1}"))
+    sub = weight[1:]
+    return (f"**The update.** Each row's weights are the row above's minus η times its gradient; on sheet `{sheet}`, "
+            f"w{sub} ← w{sub} − η·∂E_total/∂w{sub} = {old:g} − {lr:g} · {grad:.6f} = **{new:.6f}** "
+            f"(cells {w}{first}, {LR_CELL}, {g}{first} → {w}{first + 1}).")
+
+
 def run_outcome(metrics: dict) -> str:
     """A run's final accuracy, its epochs, their time in all and each, and its device."""
     seconds = [epoch["seconds"] for epoch in metrics["epochs"]]
@@ -582,8 +618,9 @@ class Block:
 def blocks(results: dict) -> dict[str, Block]:
     """Every block there is, by name: the one place render and --list look them up."""
     from_printout = {"output": ("a benchmark's printout (s6.records.printout's record, or a .txt), verbatim", output),
-                     "time": ("README's sentence on the time to accuracy (bench_time_to_accuracy.py)",
-                              time_to_accuracy),
+                     "time": ("the time to accuracy in full: device, runs, start-up, the earlier design "
+                              "(bench_time_to_accuracy.py)", time_to_accuracy),
+                     "time-plain": ("README's one plain sentence on the same record", time_plain),
                      "photos": ("predict's accuracy on photos, a row per condition (bench_predict_photos.py)", photos),
                      "photos-sentence": ("README's sentence on the same record, each set's range", photos_sentence)}
     from_json = {"notebook-run": ("how long the committed notebook's run took, where, what it ended at", notebook_run),
@@ -600,6 +637,8 @@ def blocks(results: dict) -> dict[str, Block]:
              for name, (what, write) in from_printout.items()}
     table |= {name: Block(what, lambda path, write=write: write(read_json(path)), reads_file=True)
               for name, (what, write) in from_json.items()}
+    table["worked-update"] = Block("one weight's update written out with the workbook's stored values (Part 1)",
+                                   worked_update, reads_file=True)
     table["paths"] = Block("README's sentence on CPU paths: the seed record's, and a seed moved to another "
                            "(bench_paths.py)", lambda path: paths_sentence(load_printout(path), results),
                            reads_file=True)
