@@ -105,7 +105,8 @@ def plot_seed_spread(results: dict, target: float = EXERCISE_ACCURACY) -> Figure
                                 xytext=(8, 4), textcoords="offset points", fontsize=8)
     ax.axhline(target, color="grey", ls="--", lw=1, label=f"{target}% target")
     ax.set(xlabel="trainable parameters", ylabel="test accuracy at the final epoch (%)", ylim=(bottom, top),
-           title="Every seed's final test accuracy, by model\nfilled circles: development seeds, solid bar: their mean;\n"
+           title="Every seed's final test accuracy, by model\n"
+                 "filled circles: development seeds, solid bar: their mean;\n"
                  "hollow squares: confirmation seeds, dotted bar: their mean")
     ax.grid(alpha=0.3)
     ax.legend(loc="lower right", fontsize=8)
