@@ -22,13 +22,18 @@ def test_the_demo_screenshot_shows_the_shipped_weights():
         'retake it: S6_SCREENSHOT=images/demo.png pytest tests/test_demo.py -k "drawn and 7"'
 
 
-def test_the_workbook_screenshots_show_the_committed_workbook_at_a_width_github_can_show():
+def screenshot_tool():
     spec = importlib.util.spec_from_file_location("workbook_screenshot", ROOT / "tools" / "workbook_screenshot.py")
     tool = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(tool)
+    return tool
+
+
+def test_the_workbook_screenshots_show_the_committed_workbook_at_a_width_github_can_show():
+    tool = screenshot_tool()
     expected = hashlib.sha256((ROOT / "asgmt_backpropagation.xlsx").read_bytes()).hexdigest()
-    for view in tool.VIEWS:
-        path = tool.view_path(ROOT / "images", "LR=0.5", view)
+    paths = [tool.view_path(ROOT / "images", "LR=0.5", view) for view in tool.VIEWS]
+    for path in [*paths, tool.summary_path(ROOT / "images")]:
         assert shown(path.name, "s6-workbook-sha256") == expected, "retake them: python tools/workbook_screenshot.py"
         assert Image.open(path).width <= tool.MAX_WIDTH, path.name  # at its own size, readable in GitHub's column
 
@@ -45,20 +50,43 @@ def test_the_backprop_figures_are_what_the_derivation_draws_now(tmp_path):
             f"redraw it: python -m s6 backprop-figures ({path.name})"
 
 
+def test_the_backprop_figures_and_the_demo_screenshot_fit_githubs_column_at_their_own_size():
+    """At most 900 pixels wide, so GitHub's column (about 880) shows their subscripts and labels nearly unshrunk."""
+    from s6.backprop.figures import FIGURES
+
+    wide = {name: Image.open(ROOT / "images" / name).width for name in [*FIGURES, "demo.png"]}
+    assert {name: width for name, width in wide.items() if width > 900} == {}
+
+
 def test_every_image_in_images_is_named_in_the_docs_with_the_command_that_makes_it():
     table = (ROOT / "docs" / "testing.md").read_text().split("## Images", 1)[1]
     missing = [p.name for p in sorted((ROOT / "images").glob("*.png")) if f"`images/{p.name}`" not in table]
     assert missing == []
 
 
-def test_the_formula_views_caption_names_each_column_the_formulas_use_by_its_letter():
-    """README reads the formula picture's cell references for the reader (Q = a_h2, ...): each must be that column."""
+def test_the_formula_views_legend_names_each_column_the_formulas_read_and_the_picture_shows_it():
+    """README reads the formula picture's cell references for the reader ($B$1 = η, P = h2, ...): each letter must be
+    that column, each column must be in the picture, and every column a shown formula reads must be named."""
+    import openpyxl
     from openpyxl.utils import get_column_letter
 
     from s6.backprop.network import COLUMNS
+    from s6.backprop.workbook import HEADER_ROW, LR_CELL
 
-    caption = re.search(r"Behind them, live formulas.*?\n\n", (ROOT / "README.md").read_text(), re.S)[0]
-    named = re.findall(r"\b([A-Z]{1,2}) = (\w+)", caption) + re.findall(r"\bhas ([A-Z]{1,2}), (\w+)\)", caption)
-    assert len(named) == 9
-    for letter, name in named:
+    tool = screenshot_tool()
+    legend = re.search(r"<!-- legend -->(.*?)<!-- /legend -->", (ROOT / "README.md").read_text(), re.S)[1]
+    named = dict(re.findall(r"\b([A-Z]{1,2}) = ([\w/]+)", legend))
+    assert f"{LR_CELL} = η" in legend
+    for letter, name in named.items():
         assert get_column_letter(COLUMNS.index(name) + 1) == letter, (letter, name)
+        assert name in tool.VIEWS["formulas"], f"{name} ({letter}) is named but not in the picture"
+    sheet = openpyxl.load_workbook(ROOT / "asgmt_backpropagation.xlsx")["LR=0.5"]
+    read = set()
+    for name in tool.FORMULAS:
+        column = COLUMNS.index(name) + 1
+        for row in range(HEADER_ROW + 1, HEADER_ROW + 1 + tool.FORMULA_ROWS):
+            formula = sheet.cell(row, column).value.replace(LR_CELL, "")  # η, named on its own
+            formula = re.sub(r"\w+!\$?[A-Z]+\$?\d+", "", formula)  # another sheet's cell (Inputs!$B$8)
+            read |= set(re.findall(r"\b([A-Z]{1,2})\d+", formula))
+    shown_as_formulas = {get_column_letter(COLUMNS.index(name) + 1) for name in tool.FORMULAS}
+    assert read and read | shown_as_formulas <= set(named), sorted(read | shown_as_formulas - set(named))
