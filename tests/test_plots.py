@@ -57,10 +57,22 @@ def test_history_zooms_to_the_later_epochs_and_names_a_first_epoch_below_the_vie
     loss_ax, acc_ax = plot_history({"epochs": history}, "Model-1, seed 4").axes
     assert acc_ax.get_ylim() == pytest.approx((97.0, 100.0))
     # named under the panel, beside the axis's label, so no curve or the target's line runs over them
-    assert acc_ax.get_xlabel() == "epoch\nbelow the view: train, epoch 1: 71.0%; test, epoch 1: 96.0%"
+    assert acc_ax.get_xlabel() == "epoch\nbelow the view, epoch 1: train 71.0%, test 96.0%"
     assert loss_ax.get_xlabel() == "epoch" and not acc_ax.texts
     assert acc_ax.get_title() == "Model-1, seed 4: accuracy per epoch"
     assert loss_ax.get_title() == "Model-1, seed 4: loss per epoch"
+
+
+def test_history_names_what_lies_below_the_view_inside_the_figure():
+    """The note under the accuracy panel is drawn whole: not cut off at the figure's edge."""
+    fig = plot_history({"epochs": [epoch(1, 92.11, 95.67), epoch(2, 97.8, 98.5), epoch(3, 99.3, 99.52)]},
+                       "Model-2, seed 6")
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    fig.draw(renderer)
+    label = fig.axes[1].xaxis.label.get_window_extent(renderer)
+    assert label.x0 >= 0 and label.x1 <= fig.bbox.width
 
 
 def test_history_of_a_single_short_epoch_keeps_its_point_in_view():
