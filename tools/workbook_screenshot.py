@@ -33,7 +33,7 @@ from PIL.PngImagePlugin import PngInfo
 
 from s6 import S6Error
 from s6.backprop.network import COLUMNS, WEIGHTS
-from s6.backprop.workbook import HEADER_ROW
+from s6.backprop.workbook import HEADER_ROW, LR_CELL
 from s6.cli import positive_int
 from s6.files import atomic_write_bytes, writable_dir
 
@@ -122,13 +122,16 @@ def one_sheet_copy(source: Path, sheet: str, rows: int, columns: tuple[str, ...]
             for cell in cells:
                 cell.value, cell.data_type = str(cell.value), "s"  # the formula as text: shown, not computed
                 cell.alignment = Alignment(wrap_text=True, vertical="top")
-            column.width = min(FORMULA_WIDTH, max(WIDTH, *(len(cell.value) + 2 for cell in cells)))
+            column.width = min(FORMULA_WIDTH, max(WIDTH, *(len(cell.value) + 1 for cell in cells)))
             for cell in cells:  # LibreOffice keeps the stored row height: give the wrapped lines theirs
                 lines = math.ceil(len(cell.value) / (column.width - 1))
                 ws.row_dimensions[cell.row].height = max(ws.row_dimensions[cell.row].height or 0, LINE * lines)
     if formulas:
         for row in range(2, HEADER_ROW):  # the sentence in row 2 would run across the shown columns
             ws.row_dimensions[row].hidden = True
+        # η's cell says what it is: its label in A1 is hidden with column A (so is the table's iteration column).
+        ws[LR_CELL.replace("$", "")].number_format = '"η = "0.0##'
+        ws.column_dimensions["B"].width = NARROW + 2
     first = 1 if formulas else HEADER_ROW  # without row 1, column B starts at i1, not at η
     one_page_at_100(ws, f"A{first}:{get_column_letter(len(COLUMNS))}{HEADER_ROW + rows}", headings=bool(formulas))
     book.save(out)
