@@ -50,11 +50,13 @@ def test_the_backprop_figures_are_what_the_derivation_draws_now(tmp_path):
             f"redraw it: python -m s6 backprop-figures ({path.name})"
 
 
-def test_the_backprop_figures_and_the_demo_screenshot_fit_githubs_column_at_their_own_size():
-    """At most 900 pixels wide, so GitHub's column (about 880) shows their subscripts and labels nearly unshrunk."""
-    from s6.backprop.figures import FIGURES
-
-    wide = {name: Image.open(ROOT / "images" / name).width for name in [*FIGURES, "demo.png"]}
+def test_every_figure_readme_shows_fits_githubs_column_at_its_own_size():
+    """At most 900 pixels wide, so GitHub's column (about 880) shows subscripts and labels nearly unshrunk; the
+    workbook's views, LibreOffice's rendering of whole table rows, may take up to the screenshot tool's 1,000."""
+    shown_in_readme = re.findall(r"!\[[^\]]*\]\(images/([^)]+\.png)\)", (ROOT / "README.md").read_text())
+    assert "backprop_step1.png" in shown_in_readme and "demo.png" in shown_in_readme
+    wide = {name: Image.open(ROOT / "images" / name).width for name in shown_in_readme
+            if not name.startswith("workbook_")}
     assert {name: width for name, width in wide.items() if width > 900} == {}
 
 
@@ -76,7 +78,7 @@ def test_the_formula_views_legend_names_each_column_the_formulas_read_and_the_pi
     tool = screenshot_tool()
     legend = re.search(r"<!-- legend -->(.*?)<!-- /legend -->", (ROOT / "README.md").read_text(), re.S)[1]
     named = dict(re.findall(r"\b([A-Z]{1,2}) = ([\w/]+)", legend))
-    assert f"{LR_CELL} = η" in legend
+    assert f"`{LR_CELL}` = η" in legend
     for letter, name in named.items():
         assert get_column_letter(COLUMNS.index(name) + 1) == letter, (letter, name)
         assert name in tool.VIEWS["formulas"], f"{name} ({letter}) is named but not in the picture"

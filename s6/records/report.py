@@ -574,7 +574,7 @@ def worked_update(workbook: Path, sheet: str = "LR=0.5", weight: str = "w5") -> 
     sub = weight[1:]
     return (f"**The update.** Each row's weights are the row above's minus η times its gradient; on sheet `{sheet}`, "
             f"w{sub} ← w{sub} − η·∂E_total/∂w{sub} = {old:g} − {lr:g} · {grad:.6f} = **{new:.6f}** "
-            f"(cells {w}{first}, {LR_CELL}, {g}{first} → {w}{first + 1}).")
+            f"(cells `{w}{first}`, `{LR_CELL}`, `{g}{first}` → `{w}{first + 1}`).")
 
 
 def run_outcome(metrics: dict) -> str:
