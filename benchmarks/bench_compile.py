@@ -28,22 +28,23 @@ import tempfile
 import time
 
 import torch
+from printout import Printout, add_save_option
 
 from s6.device import describe_device
 from s6.models.registry import DEFAULT_MODEL, build_model, recipe_for
-from s6.records.printout import Printout, add_save_option
-from s6.training.data import load_mnist, resolve_data_dir, tensor_loaders
-from s6.training.train import make_optimizer, train_epoch
+from s6.training.data import augment_schedule, load_mnist, resolve_data_dir, tensor_loaders
+from s6.training.train import make_optimizer, speed_up, train_epoch
 
 
 def child(data_dir: str | None, compiled: bool, steps: int, rounds: int) -> dict:
     """One process's measurement: the wall clock at the end of its first two steps, and its steps' ms."""
     device, recipe = torch.device("cpu"), recipe_for(DEFAULT_MODEL)
-    loader, _ = tensor_loaders(load_mnist(resolve_data_dir(data_dir)), recipe.batch_size, recipe.jitter(recipe.epochs),
-                               device, 1, train_subset=recipe.batch_size * steps)
+    schedule = augment_schedule(recipe, recipe.epochs)
+    loader, _ = tensor_loaders(load_mnist(resolve_data_dir(data_dir)), recipe.batch_size, schedule, device, 1,
+                               train_subset=recipe.batch_size * steps)
     batches = list(loader)  # augmented once, beforehand: the rounds time the step alone
     torch.manual_seed(1)
-    model = build_model(DEFAULT_MODEL)
+    model = speed_up(build_model(DEFAULT_MODEL))  # as s6 trains it
     model = torch.compile(model) if compiled else model
     optimizer = make_optimizer(model, recipe, len(batches), 1 + 2 * rounds)
     train_epoch(model, batches[:2], optimizer, device, progress=False)

@@ -16,19 +16,19 @@ import argparse
 import time
 
 import torch
+from printout import Printout, add_save_option
 
 from s6.device import describe_device, resolve_device, sync
 from s6.models.registry import build_model, recipe_for
-from s6.records.printout import Printout, add_save_option
-from s6.training.data import load_mnist, resolve_data_dir, tensor_loaders, torchvision_loaders
-from s6.training.train import evaluate, make_optimizer, train_epoch
+from s6.training.data import augment_schedule, load_mnist, resolve_data_dir, tensor_loaders, torchvision_loaders
+from s6.training.train import evaluate, make_optimizer, speed_up, train_epoch
 
 
 def time_epoch(name: str, train_loader, test_loader, device: torch.device, seed: int,
                say: Printout) -> tuple[float, float, float]:
     """(train seconds, eval seconds, test accuracy) for one epoch of model2 from a fresh init."""
     torch.manual_seed(seed)
-    model = build_model("model2").to(device)
+    model = speed_up(build_model("model2").to(device))  # as s6 trains it
     optimizer = make_optimizer(model, recipe_for("model2"), len(train_loader), 1)
     sync(device)
     start = time.perf_counter()
@@ -57,7 +57,7 @@ def main() -> None:
     device = resolve_device(args.device)
     root = resolve_data_dir(args.data_dir)
     recipe = recipe_for("model2")
-    jitter = recipe.jitter(recipe.epochs)  # the first epoch: jittered
+    jitter = augment_schedule(recipe, recipe.epochs)  # the first epoch: jittered
     say(f"model2, one epoch (60,000 images) + one test pass (10,000), batch {args.batch_size}, "
         f"on {describe_device(device)}; torch {torch.__version__}")
 

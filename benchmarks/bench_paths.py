@@ -47,8 +47,9 @@ def run_on_path(model: str, seed: int, settings: dict, data_dir: str | None) -> 
 
 
 def main() -> None:
+    from printout import Printout, add_save_option
+
     from s6.device import describe_device
-    from s6.records.printout import Printout, add_save_option
     from s6.records.results import load_seed_results
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

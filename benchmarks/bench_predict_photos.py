@@ -17,13 +17,13 @@ import argparse
 import time
 
 import torch
+from photos import CONDITIONS, number_set, photo_set, small_set
 from PIL import Image
+from printout import Printout, add_save_option
 
 from s6.device import describe_device
-from s6.reading.photos import CONDITIONS, number_set, photo_set, small_set
 from s6.reading.predict import Classifier
 from s6.reading.shipped import SHIPPED
-from s6.records.printout import Printout, add_save_option
 from s6.training.data import load_mnist, resolve_data_dir
 
 

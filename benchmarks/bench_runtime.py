@@ -18,13 +18,13 @@ import time
 from collections.abc import Callable
 
 import torch
+from printout import Printout, add_save_option
 from variants import model2_widths, pool_after, pool_first, with_torch_dropout
 
 from s6.device import describe_device, resolve_device, sync
 from s6.models.registry import build_model, recipe_for
-from s6.records.printout import Printout, add_save_option
-from s6.training.data import load_mnist, resolve_data_dir, tensor_loaders
-from s6.training.train import evaluate, make_optimizer, train_epoch
+from s6.training.data import augment_schedule, load_mnist, resolve_data_dir, tensor_loaders
+from s6.training.train import evaluate, make_optimizer, speed_up, train_epoch
 
 
 class Bfloat16(torch.nn.Module):
@@ -50,7 +50,7 @@ def epoch_seconds(
         model = model.to(memory_format=torch.channels_last)
     trainer = Bfloat16(model) if bf16 else model
     trainer = torch.compile(trainer, dynamic=False) if compile else trainer
-    jitter = recipe.jitter(recipe.epochs)  # the first epoch's: jittered
+    jitter = augment_schedule(recipe, recipe.epochs)  # the first epoch's: jittered
     warmup, _ = tensor_loaders(mnist, batch_size, jitter, device, 0, train_subset=batch_size * 10)
     timed, _ = tensor_loaders(mnist, batch_size, jitter, device, 0, train_subset=batch_size * batches)
     optimizer = make_optimizer(model, recipe, len(warmup) + 100 * len(timed), 1)
@@ -79,11 +79,11 @@ def cpu_variants(mnist, batches: int) -> dict[str, Callable[[], float]]:
          with_torch_dropout(pool_first(widths, dropout_after=dropped, channels_last=False))),
         ("+ channels-last maps", with_torch_dropout(pool_first(widths, dropout_after=dropped))),
         ("+ Dropout's masks from 16 random bits a value", pool_first(widths, dropout_after=dropped)),
-        ("+ Dropout after blocks 5-6 only: today's Model-2", build_model("model2")),
+        ("+ Dropout after blocks 5-6 only: today's Model-2", speed_up(build_model("model2"))),
     ]
     variants = {name: epoch_seconds(mnist, model, batches, batch, cpu) for name, model in rows}
     variants[f"  today's, batch {2 * batch} (not taken)"] = epoch_seconds(
-        mnist, build_model("model2"), batches // 2, 2 * batch, cpu)
+        mnist, speed_up(build_model("model2")), batches // 2, 2 * batch, cpu)
     return variants
 
 
@@ -92,7 +92,7 @@ def cuda_variants(mnist, batches: int, device: torch.device, say: Printout) -> d
 
     def timed(**options) -> Callable[[], float]:
         try:
-            return epoch_seconds(mnist, build_model("model2"), batches, batch, device, **options)
+            return epoch_seconds(mnist, speed_up(build_model("model2")), batches, batch, device, **options)
         except Exception as e:  # a variant that fails here (torch.compile, say) is reported, not fatal
             say(f"  {options} failed: {str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__}")
             return lambda: float("nan")
@@ -144,7 +144,7 @@ def main() -> None:
     say.figures = {"device": describe_device(device), "epoch_seconds": fastest}
 
     say("evaluation, seconds per 10k-image test pass (inference_mode):")
-    model = build_model("model2").to(device)
+    model = speed_up(build_model("model2")).to(device)
     for batch in (128, 500, 2000, 10000):
         _, test = tensor_loaders(mnist, 64, None, device, 0, test_batch_size=batch)
         evaluate(model, test, device)

@@ -23,10 +23,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from s6.files import save_json
+from s6 import save_json
 from s6.models.registry import REGISTRY
-from s6.records.report import seeds_table
-from s6.records.results import ROLES
+from s6.records.results import ROLES, seeds_table
 
 ROOT = Path(__file__).resolve().parent.parent
 

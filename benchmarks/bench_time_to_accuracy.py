@@ -34,13 +34,13 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from printout import Printout, add_save_option
 from torch import nn
 
 from s6.device import describe_device, resolve_device, sync
 from s6.models import MNIST_MEAN, MNIST_STD
 from s6.models.registry import REGISTRY
 from s6.models.summary import count_parameters
-from s6.records.printout import Printout, add_save_option
 from s6.training.data import mnist_folder, resolve_data_dir
 
 ROOT = Path(__file__).resolve().parent.parent

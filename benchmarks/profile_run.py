@@ -28,10 +28,10 @@ PARTS = {
     "reading MNIST": [("s6.training.data", "load_mnist")],
     "building the model": [("s6.models.registry", "build_model")],
     "building the optimiser": [("s6.training.train", "make_optimizer")],  # torch.optim imported torch._dynamo
-    "augmentation": [("s6.models.augment", "random_affine")],
+    "augmentation": [("s6.training.data", "random_affine")],
     "training epochs": [("s6.training.train", "train_epoch")],
     "test passes": [("s6.training.train", "evaluate")],
-    "checkpoints and metrics": [("s6.training.checkpoint", "save_run"), ("s6.files", "save_json")],
+    "checkpoints and metrics": [("s6.training.checkpoint", "save_run"), ("s6", "save_json")],
 }
 # "the curves figure" is what train_run does after fit returns: it imports matplotlib then, draws and saves.
 
@@ -106,8 +106,9 @@ def profile_once(args: list[str], env: dict) -> dict:
 
 
 def main() -> None:
+    from printout import Printout, add_save_option
+
     from s6.device import describe_device
-    from s6.records.printout import Printout, add_save_option
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir", default=None, help="MNIST's folder (default: $S6_DATA_DIR, else ./data)")

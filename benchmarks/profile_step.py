@@ -19,15 +19,15 @@ import argparse
 import time
 
 import torch
+from printout import Printout, add_save_option
 from torch.profiler import ProfilerActivity, profile
 
 import s6
 from s6.device import describe_device
 from s6.models.registry import DEFAULT_MODEL, build_model, recipe_for
 from s6.models.summary import count_parameters
-from s6.records.printout import Printout, add_save_option
-from s6.training.data import load_mnist, resolve_data_dir, tensor_loaders
-from s6.training.train import OneCycleSGD, make_optimizer, train_epoch
+from s6.training.data import augment_schedule, load_mnist, resolve_data_dir, tensor_loaders
+from s6.training.train import OneCycleSGD, make_optimizer, speed_up, train_epoch
 
 # The optimiser's own Python time, named in the profile as its kernels are (the package carries no profiling hook)
 OneCycleSGD.step = torch.profiler.record_function("OneCycleSGD.step")(OneCycleSGD.step)
@@ -63,8 +63,8 @@ def main() -> None:
     device, recipe = torch.device("cpu"), recipe_for(args.model)
     mnist = load_mnist(resolve_data_dir(args.data_dir))
     torch.manual_seed(1)
-    model = build_model(args.model)
-    loader, _ = tensor_loaders(mnist, recipe.batch_size, recipe.jitter(recipe.epochs), device, 1,
+    model = speed_up(build_model(args.model))  # as s6 trains it
+    loader, _ = tensor_loaders(mnist, recipe.batch_size, augment_schedule(recipe, recipe.epochs), device, 1,
                                train_subset=recipe.batch_size * args.steps)
     optimizer = make_optimizer(model, recipe, len(loader), 20)
 

@@ -23,8 +23,7 @@ from screening import main
 from torch import nn
 from variants import model2_widths, pool_first
 
-from s6.models.augment import Augment
-from s6.models.recipe import Recipe
+from s6.models.recipe import Augment, Recipe
 from s6.models.registry import REGISTRY, recipe_for
 
 ROOT = Path(__file__).resolve().parent.parent

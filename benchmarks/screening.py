@@ -18,9 +18,9 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from s6.files import save_json
+from s6 import save_json
+from s6.device import provenance
 from s6.models.recipe import Recipe
-from s6.provenance import provenance
 from s6.training.data import MNISTTensors, load_mnist, resolve_data_dir
 from s6.training.run import new_plan, train_run
 

@@ -6,7 +6,7 @@ ReLU, Dropout and pooling act per channel, so the copies never mix; the loss is 
 copies' losses, so each copy's gradient is exactly its own. One GPU pass trains N independent
 models: 21 designs x 8 seeds took about 20 minutes of one H100, three or four designs at a time.
 
-A design is a string, short for a network of s6's blocks (s6.models.blocks): ``cK`` is a ``conv_bn`` to K channels
+A design is a string, short for a network of the screens' blocks (blocks.py): ``cK`` is a ``conv_bn`` to K channels
 (3x3 convolution + BatchNorm + ReLU), ``sK`` the same made separable (``separable_bn``: 3x3 per channel, then 1x1
 to K), a trailing ``p`` pads that block (the map keeps its size), ``m`` the 2x2 max-pool. Every design
 ends in global average pooling and a 1x1 convolution to 10 classes; ``grouped`` then makes N copies of it. The
@@ -27,21 +27,22 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from blocks import conv_bn, separable_bn
 from torch import nn
 
+from s6 import save_json
 from s6.device import describe_device, resolve_device
-from s6.files import save_json
-from s6.models.augment import Augment, random_affine
-from s6.models.blocks import conv_bn, separable_bn
-from s6.models.recipe import Recipe
+from s6.models.recipe import Augment, Recipe
 from s6.models.summary import count_parameters
-from s6.training.data import load_mnist, normalise, resolve_data_dir
+from s6.training.data import load_mnist, normalise, random_affine, resolve_data_dir
 from s6.training.train import make_optimizer
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-BASE = Recipe(epochs=20, batch_size=64, max_lr=0.2, weight_decay=5e-5)  # Model-3's recipe in the first sweep
+BASE = Recipe(epochs=20, batch_size=64, max_lr=0.2, warmup=0.2, start_div=10.0, end_div=100.0, anneal="linear",
+              momentum=(0.85, 0.95), nesterov=True, weight_decay=5e-5,
+              augment=Augment(degrees=7.0, translate=0.1, scale=0.1), clean_epochs=0)  # Model-3's in the first sweep
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """Model-2's family at other widths, pools and Dropout, each a plain function that returns a PyTorch network: the
 candidates of the validation screens (screen_model2.py, screen_model3.py) and the steps of bench_runtime.py.
 
-Made of the blocks Model-2 and Model-3 are made of (s6.models.blocks), block by block in order, so one seed draws
+Made of the layers Model-2 and Model-3 are made of (blocks.py), block by block in order, so one seed draws
 the same weights as the model of the same layout in s6/models (tests/test_models.py holds screen_model3's chosen
 candidate to Model-3, weight for weight). Nothing in the package exists for them.
 """
@@ -11,10 +11,11 @@ from __future__ import annotations
 from collections import OrderedDict
 
 import torch
+from blocks import conv_bn, separable_bn
 from torch import nn
 
-from s6.models.blocks import FastDropout, conv_bn, separable_bn
 from s6.models.registry import build_model
+from s6.training.train import FastDropout
 
 DROPOUT = 0.05  # the rate of every Dropout in Model-2's family
 

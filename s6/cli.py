@@ -8,9 +8,8 @@ import os
 import sys
 from pathlib import Path
 
-from s6 import S6Error, TrainingInterrupted, __version__, plural
+from s6 import S6Error, TrainingInterrupted, __version__, plural, writable_dir, writable_file
 from s6.backprop import ITERATIONS, MAX_ITERATIONS, WORKBOOK
-from s6.files import writable_dir, writable_file
 from s6.models.registry import DEFAULT_MODEL, REGISTRY
 from s6.reading.shipped import DEFAULT_HELP
 

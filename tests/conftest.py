@@ -21,6 +21,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+# The proof beside the product: tools/ and benchmarks/ are folders of scripts, not packages, and each imports its
+# neighbours by name (report, printout, screening...); their tests do the same.
+sys.path[:0] = [str(ROOT / "tools"), str(ROOT / "benchmarks")]
 
 
 def require(what: str) -> None:
@@ -163,3 +166,12 @@ def register_model(monkeypatch, name: str, display: str, network: type, recipe, 
     module.Net, module.RECIPE = network, recipe
     monkeypatch.setitem(sys.modules, module.__name__, module)
     monkeypatch.setitem(REGISTRY, name, Entry(display, module.__name__, goal, role))
+
+
+def recipe(**given):
+    """A complete Recipe (every field is required): Model-2's, with the settings ``given`` instead."""
+    from dataclasses import replace
+
+    from s6.models.registry import recipe_for
+
+    return replace(recipe_for("model2"), **given)

@@ -9,8 +9,18 @@ import torch
 from torchvision.datasets import MNIST
 
 from s6 import S6Error
-from s6.models.augment import Augment, Jitter, affine_grid, random_affine
-from s6.training.data import TensorLoader, mnist_folder, normalise, raw_dir
+from s6.models.recipe import Augment
+from s6.training.data import (
+    AugmentSchedule,
+    TensorLoader,
+    affine_grid,
+    mnist_folder,
+    normalise,
+    random_affine,
+    raw_dir,
+)
+
+JITTER = Augment(degrees=7.0, translate=0.1, scale=0.1)  # Model-2's
 
 
 def test_real_mnist_has_60k_train_and_10k_test_digits(mnist):
@@ -100,7 +110,7 @@ def test_tensor_loader_yields_every_image_exactly_once_per_epoch():
 def test_tensor_loader_is_deterministic_under_a_seed(mnist):
     def first_batch(seed):
         loader = TensorLoader(mnist.train_images[:512], mnist.train_labels[:512], 128,
-                              shuffle=True, jitter=Jitter(Augment()), seed=seed)
+                              shuffle=True, jitter=AugmentSchedule(JITTER), seed=seed)
         return next(iter(loader))
 
     (x1, y1), (x2, y2), (x3, _) = first_batch(7), first_batch(7), first_batch(8)
@@ -111,7 +121,7 @@ def test_tensor_loader_is_deterministic_under_a_seed(mnist):
 def test_two_epochs_of_a_shuffled_loader_come_in_different_orders_with_different_jitter(mnist):
     """Each epoch draws on from where the last left off: a loader reseeded every epoch would show the model the
     same order and the same jittered digits again and again."""
-    loader = TensorLoader(mnist.train_images[:256], torch.arange(256), 64, shuffle=True, jitter=Jitter(Augment()),
+    loader = TensorLoader(mnist.train_images[:256], torch.arange(256), 64, shuffle=True, jitter=AugmentSchedule(JITTER),
                           seed=3)
     epochs = []
     for _ in range(2):
@@ -160,12 +170,12 @@ def test_the_cached_affine_grid_equals_torchs_bit_for_bit(n, height, width):
 
 def test_augmentation_moves_pixels_but_keeps_labels_and_background(mnist):
     x = normalise(mnist.train_images[:256])
-    moved = random_affine(x, Augment(), torch.Generator().manual_seed(0))
+    moved = random_affine(x, JITTER, torch.Generator().manual_seed(0))
     assert moved.shape == x.shape
     assert (moved - x).abs().mean() > 0.05
     background = normalise(torch.zeros(1, 28, 28, dtype=torch.uint8))[0, 0, 0, 0].item()
     assert moved[:, :, 0, 0].sub(background).abs().max() < 1e-5  # corners stay black, not grey
-    loader = TensorLoader(mnist.train_images[:256], mnist.train_labels[:256], 256, jitter=Jitter(Augment()))
+    loader = TensorLoader(mnist.train_images[:256], mnist.train_labels[:256], 256, jitter=AugmentSchedule(JITTER))
     _, y = next(iter(loader))
     assert torch.equal(y, mnist.train_labels[:256])
 
@@ -181,7 +191,7 @@ def test_tensor_loader_normalises_with_mnist_statistics(mnist):
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 def test_tensor_loader_keeps_batches_on_the_gpu(mnist):
     loader = TensorLoader(mnist.train_images[:512], mnist.train_labels[:512], 128, "cuda", shuffle=True,
-                          jitter=Jitter(Augment()))
+                          jitter=AugmentSchedule(JITTER))
     x, y = next(iter(loader))
     assert x.is_cuda and y.is_cuda
 

@@ -2,10 +2,10 @@
 of its last epochs, and the figure and table drawn from them (s6.records.frontier, plots, report)."""
 
 import pytest
+from report import frontier_table, smallest_holding
 
-from s6.records.frontier import frontier, smallest_holding
+from s6.records.frontier import frontier
 from s6.records.plots import plot_frontier
-from s6.records.report import frontier_table
 
 
 def row(candidate: str, family: str, params: int, seed: int, val_accs: list[float]) -> dict:

@@ -4,6 +4,7 @@ import copy
 import importlib.util
 import json
 import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -118,7 +119,7 @@ def test_model3_answers_the_next_exercise_under_8000_parameters_in_at_most_15_ep
 def test_the_screens_chosen_candidate_is_the_registrys_model3(monkeypatch):
     """docs/models.md reads the choice off results/model3_screen.json: its row must be the model students train."""
     assert json.loads((ROOT / "results" / "model3_screen.json").read_text())["chosen"] == "sep-6.0k"
-    from s6.models.summary import block_table
+    from report import block_table
 
     screen = load_benchmark(monkeypatch, "screen_model3")
     chosen = screen.CANDIDATES[screen.CHOSEN]
@@ -218,10 +219,6 @@ def test_the_model_tables_quote_the_registrys_parameters_channels_epochs_batches
         for cell, name in zip(rows["receptive field before GAP"], names, strict=True):
             table = receptive_field_table(build_model(name))
             assert cell == str(next(row.rf for row in reversed(table) if row.layer != "gap" and row.size > 1)), name
-        for cell, name in zip(rows["maps in memory"], names, strict=True):
-            conv = next(m for m in build_model(name).modules() if isinstance(m, nn.Conv2d) and m.in_channels > 1)
-            channels_last = conv.weight.is_contiguous(memory_format=torch.channels_last)
-            assert cell.startswith("channels-last" if channels_last else "channels-first"), name
         for cell, name in zip(rows["augmentation"], names, strict=True):
             augment = recipe_for(name).augment
             assert cell.startswith("none" if augment is None else describe_augment(augment)), (name, cell)
@@ -230,7 +227,7 @@ def test_the_model_tables_quote_the_registrys_parameters_channels_epochs_batches
 def test_the_fast_dropout_matches_its_reference_forward_and_gradient_on_a_small_tensor():
     """Reference: each value kept when its 16 random bits (four to a 64-bit word of torch's generator) reach the
     threshold, and scaled by 1 / (1 - p); the gradient is the same mask times the same scale."""
-    from s6.models.blocks import FastDropout
+    from s6.training.train import FastDropout
 
     x = torch.randn(2, 3, 4, 5, requires_grad=True)
     torch.manual_seed(7)
@@ -246,7 +243,7 @@ def test_the_fast_dropout_matches_its_reference_forward_and_gradient_on_a_small_
 
 
 def test_the_fast_dropout_drops_p_of_the_values_in_either_memory_layout():
-    from s6.models.blocks import FastDropout
+    from s6.training.train import FastDropout
 
     x = torch.ones(64, 24, 9, 9)
     for maps in (x, x.contiguous(memory_format=torch.channels_last)):
@@ -257,14 +254,94 @@ def test_the_fast_dropout_drops_p_of_the_values_in_either_memory_layout():
         assert y.mean().item() == pytest.approx(1.0, abs=0.01)  # kept values are scaled: the mean is unchanged
 
 
-def test_a_channels_last_model_computes_what_the_same_weights_compute_channels_first():
-    channels_last = build_model("model2").eval()
-    plain = copy.deepcopy(channels_last).to(memory_format=torch.contiguous_format)
-    assert channels_last.block2[0].weight.is_contiguous(memory_format=torch.channels_last)
-    assert plain.block2[0].weight.is_contiguous()
-    x = torch.randn(4, 1, 28, 28)
-    layers = nn.Sequential(*plain.children())  # Model-2's forward, its layers in order, without the conversion
-    assert torch.allclose(channels_last(x), layers(x).flatten(1), atol=1e-5)
+def model_file(name: str) -> Path:
+    return ROOT / (REGISTRY[name].module.replace(".", "/") + ".py")
+
+
+@pytest.mark.parametrize("name", list(REGISTRY))
+def test_a_model_file_imports_torch_and_its_recipes_types_and_nothing_else_of_s6(name):
+    """What a student pastes into a notebook of their own: the file, torch, and the two dataclasses its RECIPE is
+    written in (or nothing of s6 at all, once the RECIPE is left out)."""
+    import ast
+
+    imported = set()
+    for node in ast.walk(ast.parse(model_file(name).read_text())):
+        if isinstance(node, ast.Import):
+            imported |= {(alias.name, None) for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            imported |= {(node.module, alias.name) for alias in node.names}
+    outside_torch = {(module, what) for module, what in imported if module.split(".")[0] not in ("torch", "__future__")}
+    assert outside_torch <= {("s6.models.recipe", "Recipe"), ("s6.models.recipe", "Augment")}, outside_torch
+
+
+@pytest.mark.parametrize("name", list(REGISTRY))
+def test_every_setting_of_a_models_recipe_is_written_in_its_file(name):
+    """RECIPE = Recipe(...) names every field, and so does its Augment: no setting comes from a default a reader of
+    the file cannot see (Recipe and Augment have none)."""
+    import ast
+    import dataclasses
+
+    from s6.models.recipe import Augment, Recipe
+
+    tree = ast.parse(model_file(name).read_text())
+    (call,) = [node.value for node in tree.body if isinstance(node, ast.Assign)
+               and [target.id for target in node.targets] == ["RECIPE"]]
+    assert call.func.id == "Recipe" and not call.args
+    assert {k.arg for k in call.keywords} == {f.name for f in dataclasses.fields(Recipe)}
+    for keyword in call.keywords:
+        if isinstance(keyword.value, ast.Call) and keyword.value.func.id == "Augment":
+            assert {k.arg for k in keyword.value.keywords} == {f.name for f in dataclasses.fields(Augment)}
+    assert all(f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+               for cls in (Recipe, Augment) for f in dataclasses.fields(cls))
+
+
+@pytest.mark.parametrize("name", list(REGISTRY))
+def test_after_the_speed_ups_every_dropout_draws_the_cheaper_mask_and_every_map_is_channels_last(name):
+    from s6.training.train import FastDropout, speed_up
+
+    plain = build_model(name)
+    dropouts = [m.p for m in plain.modules() if isinstance(m, nn.Dropout)]
+    fast = speed_up(copy.deepcopy(plain))
+    assert not [m for m in fast.modules() if type(m) is nn.Dropout]
+    assert [m.p for m in fast.modules() if isinstance(m, FastDropout)] == dropouts
+    assert all(p.is_contiguous(memory_format=torch.channels_last) for p in fast.parameters() if p.dim() == 4)
+    seen = []
+    first_conv = next(m for m in fast.modules() if isinstance(m, nn.Conv2d))
+    first_conv.register_forward_pre_hook(lambda m, args: seen.append(args[0]))
+    fast(torch.randn(2, 1, 28, 28))  # a channels-first batch, as the loaders give it
+    assert seen[0].is_contiguous(memory_format=torch.channels_last)
+    assert fast.state_dict().keys() == plain.state_dict().keys()  # checkpoints load either way
+
+
+@pytest.mark.parametrize("name", list(REGISTRY))
+def test_in_eval_mode_the_speed_ups_change_no_output_beyond_float_rounding(name):
+    from s6.training.train import speed_up
+
+    plain = build_model(name).eval()
+    fast = speed_up(copy.deepcopy(plain)).eval()
+    x = torch.randn(8, 1, 28, 28)
+    assert torch.allclose(fast(x), plain(x), atol=1e-5)
+
+
+def test_model2_as_its_file_writes_it_trains_in_a_textbook_loop(mnist):
+    """The path a student copies: Model-2's file alone, torch.optim.SGD, plain nn.Dropout and channels-first maps.
+    A short run must learn (a tenth of an epoch: well past chance)."""
+    torch.manual_seed(0)
+    model = build_model("model2")
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+    images = ((mnist.train_images[:4096].unsqueeze(1).float() / 255) - 0.1307) / 0.3081
+    labels = mnist.train_labels[:4096]
+    model.train()
+    for start in range(0, 4096, 64):
+        loss = nn.functional.cross_entropy(model(images[start:start + 64]), labels[start:start + 64])
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    model.eval()
+    with torch.no_grad():
+        test = ((mnist.test_images[:1000].unsqueeze(1).float() / 255) - 0.1307) / 0.3081
+        accuracy = (model(test).argmax(1) == mnist.test_labels[:1000]).float().mean().item()
+    assert accuracy > 0.5, accuracy  # chance is 0.1
 
 
 def test_model2_pools_its_first_convolution_before_batchnorm_and_relu():

@@ -7,10 +7,10 @@ import zipfile
 import pytest
 import torch
 from conftest import ROOT, run_cli, run_main
+from photos import CONDITIONS, number_set, photo_set, small_set
 from PIL import Image, ImageDraw
 
 from s6.models.registry import DEFAULT_MODEL, recipe_for
-from s6.reading.photos import CONDITIONS, number_set, photo_set, small_set
 from s6.reading.predict import Classifier, classify, load_classifier, number_of
 from s6.reading.shipped import SHIPPED
 from s6.training.data import TensorLoader

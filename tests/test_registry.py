@@ -3,22 +3,20 @@ reported, and no other file lists the models or spells the default's name."""
 
 import re
 
-from conftest import ROOT, register_model
+from conftest import ROOT, recipe, register_model
 from torch import nn
 
-from s6.models.blocks import conv_bn
-from s6.models.recipe import Recipe
 from s6.models.registry import DEFAULT_MODEL, REGISTRY, Goal, build_model, display_name
 from s6.models.summary import count_parameters, describe
-from s6.records.report import goal, seeds_table
+from s6.records.results import goal, seeds_table
 from s6.training.run import new_plan, train_run
 
 
 class Tiny(nn.Module):
     def __init__(self) -> None:
         super().__init__()
-        self.block1 = conv_bn(1, 4, pool=True)
-        self.block2 = conv_bn(4, 8)
+        self.block1 = nn.Sequential(nn.Conv2d(1, 4, 3, bias=False), nn.MaxPool2d(2), nn.BatchNorm2d(4), nn.ReLU())
+        self.block2 = nn.Sequential(nn.Conv2d(4, 8, 3, bias=False), nn.BatchNorm2d(8), nn.ReLU())
         self.gap = nn.AdaptiveAvgPool2d(1)
         self.head = nn.Conv2d(8, 10, 1)
 
@@ -27,8 +25,8 @@ class Tiny(nn.Module):
 
 
 def test_a_model_registered_once_trains_is_summarised_and_is_reported(mnist, tmp_path, monkeypatch):
-    register_model(monkeypatch, "tiny", "Model-T", Tiny, Recipe(epochs=1, batch_size=64, max_lr=0.05, augment=None),
-                   Goal(min=10.0, mean=10.0))
+    plain = recipe(epochs=1, batch_size=64, max_lr=0.05, augment=None, clean_epochs=0)
+    register_model(monkeypatch, "tiny", "Model-T", Tiny, plain, Goal(min=10.0, mean=10.0))
     run = train_run(new_plan("tiny", seed=1, train_subset=256), mnist=mnist, device="cpu", out=tmp_path / "run",
                     progress=False, log=lambda _: None)
     params = count_parameters(build_model("tiny"))

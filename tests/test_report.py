@@ -4,14 +4,13 @@ import json
 from dataclasses import replace
 
 import pytest
-from conftest import ROOT, register_model
+from conftest import ROOT, recipe, register_model
+from report import documents, main, render
 from torch import nn
 
 from s6 import S6Error
-from s6.models.blocks import conv_bn, separable_bn
 from s6.models.registry import build_model
 from s6.models.summary import count_parameters
-from s6.records.report import documents, main, render
 
 RECORD = {"model2": {"params": 19584, "runs": [
     {"seed": 1, "role": "development", "epochs": 8, "final_test_acc": 99.5, "seconds_per_epoch": 18.0,
@@ -24,7 +23,7 @@ RECORD = {"model2": {"params": 19584, "runs": [
 
 
 def test_every_marked_figure_in_readme_and_docs_matches_results(capsys):
-    """`python -m s6.records.report --check`: what CI runs; `python -m s6.records.report` rewrites the blocks when
+    """`python tools/report.py --check`: what CI runs; `python tools/report.py` rewrites the blocks when
     this fails."""
     assert main(["--check", "--root", str(ROOT)]) == 0
     assert capsys.readouterr().out.startswith("every generated block is up to date")  # silence would say nothing
@@ -32,7 +31,7 @@ def test_every_marked_figure_in_readme_and_docs_matches_results(capsys):
 
 
 def test_the_list_names_every_block_the_documents_use(capsys):
-    """`python -m s6.records.report --list` reads the same table render does, so a block in use is never missing
+    """`python tools/report.py --list` reads the same table render does, so a block in use is never missing
     from it."""
     import re
 
@@ -59,7 +58,7 @@ def test_an_unknown_block_name_is_an_error_not_a_silent_skip():
 
 
 def saved_printout(tmp_path, name, lines, figures):
-    from s6.records.printout import Printout
+    from printout import Printout
 
     printout = Printout(name)
     for line in lines:
@@ -132,7 +131,7 @@ def test_the_photo_table_has_a_row_per_condition_and_the_clean_digits(tmp_path):
 
 
 def test_the_notebook_run_is_read_from_the_committed_notebooks_cells():
-    from s6.records.report import notebook_run
+    from report import notebook_run
 
     sentence = notebook_run(json.loads((ROOT / "S6.ipynb").read_text()))
     assert sentence.startswith("The committed run took ") and "Model-1 and Model-2 trained" in sentence
@@ -242,7 +241,7 @@ def test_the_backprop_table_is_the_reference_networks_error_at_each_iteration():
 def test_a_benchmarks_save_path_that_cannot_be_written_is_refused_before_it_runs(tmp_path, capsys):
     import argparse
 
-    from s6.records.printout import add_save_option
+    from printout import add_save_option
 
     parser = argparse.ArgumentParser(prog="bench")
     add_save_option(parser)
@@ -257,7 +256,7 @@ def test_a_benchmarks_save_path_that_cannot_be_written_is_refused_before_it_runs
 
 
 def test_the_requirements_table_reads_the_models_spec_recipe_and_every_seeds_final_accuracy():
-    from s6.records.report import requirements_table
+    from report import requirements_table
 
     table = requirements_table(RECORD)
     assert "| < 20,000 parameters | **19,584** |" in table  # the record's count: what the seeds ran
@@ -270,7 +269,7 @@ def test_the_requirements_table_reads_the_models_spec_recipe_and_every_seeds_fin
 
 
 def test_a_runs_log_is_printed_as_the_command_line_printed_it(tmp_path):
-    from s6.training.train import format_epoch
+    from s6.training.run import format_epoch
 
     epochs = [{"epoch": 1, "lr": 0.3, "train_loss": 0.5, "train_acc": 90.0, "test_loss": 0.1, "test_acc": 98.0,
                "seconds": 9.0}]
@@ -315,10 +314,12 @@ class Tiny(nn.Module):
 
     def __init__(self) -> None:
         super().__init__()
-        self.block1 = conv_bn(1, 4)
+        self.block1 = nn.Sequential(nn.Conv2d(1, 4, 3, bias=False), nn.BatchNorm2d(4), nn.ReLU())
         self.pool = nn.MaxPool2d(2)
-        self.block2 = separable_bn(4, 6, dropout=0.1)
-        self.block3 = separable_bn(6, 6)
+        self.block2 = nn.Sequential(nn.Conv2d(4, 4, 3, groups=4, bias=False), nn.Conv2d(4, 6, 1, bias=False),
+                                    nn.BatchNorm2d(6), nn.ReLU(), nn.Dropout(0.1))
+        self.block3 = nn.Sequential(nn.Conv2d(6, 6, 3, groups=6, bias=False), nn.Conv2d(6, 6, 1, bias=False),
+                                    nn.BatchNorm2d(6), nn.ReLU())
         self.gap = nn.AdaptiveAvgPool2d(1)
         self.head = nn.Conv2d(6, 10, 1)
 
@@ -328,9 +329,8 @@ class Tiny(nn.Module):
 
 
 def test_readmes_model_table_is_read_from_the_registry_a_new_model_a_new_column(monkeypatch):
-    from s6.models.recipe import Recipe
 
-    register_model(monkeypatch, "tiny", "Model-T", Tiny, Recipe(epochs=7, batch_size=32, max_lr=0.1, clean_epochs=2),
+    register_model(monkeypatch, "tiny", "Model-T", Tiny, recipe(epochs=7, batch_size=32, max_lr=0.1, clean_epochs=2),
                    role="a test's")
     rows = {line.split(" | ")[0].strip("| "): line.split(" | ")[-1].rstrip(" |")
             for line in render("<!-- s6:models -->\n<!-- /s6:models -->", {}).splitlines() if line.startswith("| ")}

@@ -149,7 +149,7 @@ def test_the_optimiser_and_schedule_follow_every_knob_of_the_recipe(nesterov, an
     from s6.training.train import make_optimizer, one_cycle
 
     recipe = Recipe(epochs=2, batch_size=8, max_lr=0.4, momentum=(0.7, 0.8), nesterov=nesterov, weight_decay=1e-3,
-                    warmup=0.25, start_div=4, end_div=50, anneal=anneal)
+                    warmup=0.25, start_div=4, end_div=50, anneal=anneal, augment=None, clean_epochs=0)
     optimizer = make_optimizer(torch.nn.Linear(1, 1), recipe, steps_per_epoch=10, epochs=2)
     assert optimizer.total_steps == 20 and optimizer.recipe is recipe  # its nesterov and weight decay
     lrs, momenta = zip(*(one_cycle(step, recipe, 20) for step in range(20)))  # each of the 20 steps'
@@ -174,8 +174,8 @@ def test_the_confusion_matrix_counts_each_label_prediction_pair():
 def test_provenance_records_the_recipe_and_versions_as_plain_values():
     """Plain values only: a torch TorchVersion in a checkpoint made safe (weights_only) loading refuse it."""
     import s6
+    from s6.device import provenance
     from s6.models.registry import recipe_for
-    from s6.provenance import provenance
 
     record = provenance(recipe_for("model2"))
     assert record["recipe"]["batch_size"] == recipe_for("model2").batch_size and record["s6"] == s6.__version__
@@ -221,9 +221,10 @@ def synthetic_loader(n: int = 50, batch_size: int = 16, **kwargs):
 def test_a_recipes_clean_epochs_are_in_the_schedule_the_training_loader_reads_epoch_by_epoch():
     """fit tells the loader each epoch's number; the loader jitters the epochs before the recipe's clean ones, on
     a fresh run and on one resumed halfway."""
-    from s6.models.augment import Augment
-    from s6.models.recipe import Recipe
-    from s6.training.data import TensorLoader
+    from conftest import recipe as complete_recipe
+
+    from s6.models.recipe import Augment
+    from s6.training.data import TensorLoader, augment_schedule
     from s6.training.train import fit, make_optimizer
 
     class RecordingLoader(TensorLoader):
@@ -233,16 +234,16 @@ def test_a_recipes_clean_epochs_are_in_the_schedule_the_training_loader_reads_ep
             seen.append(self.jitter.of(self.epoch))
             return super().__iter__()
 
-    jitter, seen = Augment(), []
+    jitter, seen = Augment(degrees=7.0, translate=0.1, scale=0.1), []
     source, model = synthetic_loader(), tiny_model()
     for clean_epochs, expected in ((1, [jitter, jitter, None]), (2, [jitter, None, None]), (0, [jitter] * 3),
                                    (5, [None] * 3)):
-        recipe = Recipe(epochs=3, batch_size=16, max_lr=0.1, augment=jitter, clean_epochs=clean_epochs)
-        loader = RecordingLoader(source.images, source.labels, 16, shuffle=True, jitter=recipe.jitter(3))
+        recipe = complete_recipe(epochs=3, batch_size=16, max_lr=0.1, augment=jitter, clean_epochs=clean_epochs)
+        loader = RecordingLoader(source.images, source.labels, 16, shuffle=True, jitter=augment_schedule(recipe, 3))
         for done in (0, 2):  # a fresh run, and one resumed after epoch 2
             seen.clear()
             optimizer = make_optimizer(model, recipe, len(loader), 3)
-            fit(model, optimizer, loader, source, torch.device("cpu"), 3, history=[{}] * done, progress=False)
+            list(fit(model, optimizer, loader, source, torch.device("cpu"), 3, done=done, progress=False))
             assert seen == expected[done:], f"clean_epochs={clean_epochs}, resumed after {done}"
 
 

@@ -1,10 +1,10 @@
-"""How far `s6 train` is from `loss.backward()`: the s6 modules whose functions run from the command line's main()
-to the first backward pass, in the order first entered (the way in: the command line and s6/training/; then the
-model, its recipe and shared helpers), and the call stack at that moment.
+"""How far `s6 train` is from `loss.backward()`: every s6 module whose functions run from the command line's main()
+to the first backward pass (the package's own __init__ included), in the order first entered, and the call stack at
+that moment.
 
     python tools/path_to_backward.py [--data-dir DIR]
 
-It trains nothing past the first batch: a one-epoch run on 1,024 images, stopped at its first ``backward``.
+It trains nothing past the first batch: the default run, stopped at its first ``backward``.
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ def main() -> None:
 
     torch.Tensor.backward = backward
     with tempfile.TemporaryDirectory() as out:
-        argv = ["train", "--epochs", "1", "--train-subset", "1024", "--quiet", "--out", out]
+        argv = ["train", "--quiet", "--out", out]  # `s6 train` as README runs it: the default model and schedule
         argv += ["--data-dir", args.data_dir] if args.data_dir else []
         sys.setprofile(profile)
         try:
@@ -61,12 +61,8 @@ def main() -> None:
             pass
         finally:
             sys.setprofile(None)
-    way_in = [m for m in entered if m == "s6.cli" or m.startswith("s6.training")]
-    print(f"{len(way_in)} modules of the way in (the command line and s6/training/) run from main() to the first "
-          "loss.backward():")
-    print("  " + " -> ".join(m.removeprefix("s6.") for m in way_in))
-    print(f"{len(entered) - len(way_in)} more s6 modules run on the way (the model, its recipe, shared helpers):")
-    print("  " + ", ".join(m.removeprefix("s6.") for m in entered if m not in way_in))
+    print(f"{len(entered)} s6 modules run from main() to the first loss.backward(), in the order first entered:")
+    print("  " + " -> ".join(m.removeprefix("s6.") if m != "s6" else "s6 (its __init__)" for m in entered))
     print(f"{len({f.rsplit('.', 1)[0] for f in stack})} modules on the call stack at loss.backward(), its functions:")
     print("  " + " -> ".join(reversed(stack)))
 

@@ -31,11 +31,10 @@ from openpyxl.worksheet.worksheet import Worksheet
 from PIL import Image, ImageChops
 from PIL.PngImagePlugin import PngInfo
 
-from s6 import S6Error
+from s6 import S6Error, atomic_write_bytes, writable_dir
 from s6.backprop.network import COLUMNS, WEIGHTS
 from s6.backprop.workbook import HEADER_ROW, LR_CELL
 from s6.cli import positive_int
-from s6.files import atomic_write_bytes, writable_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKBOOK = ROOT / "asgmt_backpropagation.xlsx"

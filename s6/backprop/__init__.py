@@ -4,7 +4,8 @@ network.py  the forward and backward pass with the chain rule written out (the r
 workbook.py asgmt_backpropagation.xlsx: the same network in live spreadsheet formulas
 figures.py  the derivation images in images/
 
-Nothing here imports Part 2 (the MNIST models); both share only s6.files and S6Error.
+Nothing here imports Part 2 (the MNIST models); both share only S6Error and the atomic file writes of
+s6/__init__.py.
 """
 
 # The workbook's size, here rather than in workbook.py so that the command line reads them without importing

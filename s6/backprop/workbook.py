@@ -22,10 +22,10 @@ from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from s6 import atomic_write_bytes
 from s6.backprop import ITERATIONS, MAX_ITERATIONS
 from s6.backprop.derivation import FORWARD, NOTE, STEPS, gradient
 from s6.backprop.network import COLUMNS, LEARNING_RATES, WEIGHTS, Inputs, train
-from s6.files import atomic_write_bytes
 
 HEADER_ROW = 4  # the LR sheets' table header; iteration 1 is the row below
 LR_CELL = "$B$1"  # where each LR sheet holds its learning rate

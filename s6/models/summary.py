@@ -11,8 +11,12 @@ import torch
 from torch import nn
 
 from s6 import plural
-from s6.models.augment import Augment
-from s6.models.recipe import Recipe, clean_tail
+from s6.models.recipe import Augment, Recipe
+
+
+def clean_tail(recipe: Recipe) -> str:
+    """The recipe's un-augmented epochs, in words: "the last epoch", "the last 2 epochs"."""
+    return "the last epoch" if recipe.clean_epochs == 1 else f"the last {recipe.clean_epochs} epochs"
 
 
 def count_parameters(model: nn.Module) -> int:
@@ -114,60 +118,3 @@ def describe_recipe(recipe: Recipe) -> str:
 def describe_augment(augment: Augment) -> str:
     """The random affine jitter in words, as the recipe, the notebook and docs state it."""
     return f"±{augment.degrees:g}° rotation, ±{augment.translate:.0%} shift, ±{augment.scale:.0%} zoom"
-
-
-def block_table(model: nn.Module, input_size: int = 28) -> str:
-    """A Markdown table, a row per named layer of the model: what it does, its output, its receptive field and its
-    parameters; README's short form of ``describe``."""
-    shapes: dict[str, tuple[int, ...]] = {}
-
-    def keep_shape(name: str):
-        def hook(module: nn.Module, inputs: tuple, output: torch.Tensor) -> None:  # None: the output stays as it is
-            shapes[name] = tuple(output.shape)
-        return hook
-
-    hooks = [child.register_forward_hook(keep_shape(name)) for name, child in model.named_children()]
-    try:
-        rf = {row.layer.split(".")[0]: row.rf for row in receptive_field_table(model, input_size)}  # a layer's last
-    finally:
-        for hook in hooks:
-            hook.remove()
-    rows = ["| layer | what it does | output | receptive field | parameters |", "|---|---|---|---|---|"]
-    for name, child in model.named_children():
-        steps = [_step(module) for module in (child.modules() if list(child.children()) else [child])]
-        shape = shapes[name]
-        output = "×".join(map(str, shape[1:])) if len(shape) == 4 else str(shape[1])
-        params = sum(p.numel() for p in child.parameters() if p.requires_grad)
-        rows.append(f"| {name} | {' → '.join(s for s in steps if s)} | {output} | {rf.get(name, '')} | {params:,} |")
-    rows.append(f"| **all** | | | | **{count_parameters(model):,}** |")
-    return "\n".join(rows)
-
-
-def _step(module: nn.Module) -> str:
-    """One module in words, for ``block_table``; containers say nothing of their own."""
-    if isinstance(module, nn.Conv2d):
-        kind = " depthwise" if module.groups == module.in_channels > 1 else ""
-        return f"{module.kernel_size[0]}×{module.kernel_size[1]}{kind} conv to {module.out_channels}"
-    if isinstance(module, nn.Dropout):
-        return f"Dropout {module.p:g}"
-    names = {nn.MaxPool2d: "max-pool", nn.BatchNorm2d: "BatchNorm", nn.ReLU: "ReLU",
-             nn.AdaptiveAvgPool2d: "global average pool", nn.ChannelShuffle: "channel shuffle"}
-    return next((words for kind, words in names.items() if isinstance(module, kind)), "")
-
-
-def dropout_placement(model: nn.Module) -> str | None:
-    """Where the model drops values, "0.05 after blocks 5 and 6" (a block counted by its place among the model's
-    layers); None when nowhere."""
-    dropped = [(i, m.p) for i, child in enumerate(model.children(), 1) for m in child.modules()
-               if isinstance(m, nn.Dropout) and m.p > 0]
-    if not dropped:
-        return None
-    rates = "/".join(f"{p:g}" for p in sorted({p for _, p in dropped}))
-    return f"{rates} after blocks {' and '.join(str(i) for i, _ in dropped)}"
-
-
-def he_initialised(model: nn.Module) -> bool:
-    """Whether the model starts from He (Kaiming) weights, as Model-1 does: read off its biases, which s6 zeroes
-    only where it draws He weights (PyTorch's default draws them at random, never all zero)."""
-    biases = [m.bias for m in model.modules() if isinstance(m, nn.Conv2d) and m.bias is not None]
-    return bool(biases) and not any(bias.any() for bias in biases)

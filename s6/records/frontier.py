@@ -51,9 +51,3 @@ def frontier(record: dict) -> list[Point]:
                             statistics.fmean(run["final_val_acc"] for run in runs), worst["final_val_acc"],
                             worst["seed"], min(acc for run in runs for acc in run["val_accs"][-LAST:])))
     return sorted(points, key=lambda p: (p.family, p.params))
-
-
-def smallest_holding(points: list[Point], bar: float = EXERCISE_ACCURACY) -> Point | None:
-    """The candidate with the fewest parameters on which every seed held the bar in each of its last epochs."""
-    holding = [p for p in points if p.holds(bar)]
-    return min(holding, key=lambda p: p.params) if holding else None

@@ -1,4 +1,4 @@
-"""Model checkpoints: written atomically (see s6.files), read back with one clear line for every problem."""
+"""Model checkpoints: written atomically (s6.atomic_write_bytes), read back with one clear line for every problem."""
 
 from __future__ import annotations
 
@@ -10,8 +10,7 @@ from typing import TYPE_CHECKING
 import torch
 from torch import nn
 
-from s6 import S6Error, __version__
-from s6.files import atomic_write_bytes
+from s6 import S6Error, __version__, atomic_write_bytes
 from s6.models import MNIST_MEAN, MNIST_STD
 
 if TYPE_CHECKING:

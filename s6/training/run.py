@@ -20,23 +20,22 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from s6 import S6Error, TrainingInterrupted, plural
-from s6.device import cpu_path, describe_device, resolve_device
-from s6.files import save_json, writable_dir
-from s6.models.recipe import Recipe, clean_tail
+from s6 import S6Error, TrainingInterrupted, plural, save_json, writable_dir
+from s6.device import cpu_path, describe_device, provenance, resolve_device
+from s6.models.recipe import Recipe
 from s6.models.registry import DEFAULT_MODEL, build_model, check_model_name, display_name, recipe_for
-from s6.models.summary import count_parameters
-from s6.provenance import provenance
+from s6.models.summary import clean_tail
 from s6.training.checkpoint import checkpoint_file, load_checkpoint, restore_run, save_run
 from s6.training.data import (
     TRAIN_IMAGES,
     MNISTTensors,
+    augment_schedule,
     load_mnist,
     resolve_data_dir,
     tensor_loaders,
     torchvision_loaders,
 )
-from s6.training.train import SPLIT_NAMES, OneCycleSGD, check_steps, fit, format_epoch, make_optimizer, scored_on
+from s6.training.train import SPLIT_NAMES, OneCycleSGD, check_steps, fit, scored_on, speed_up
 
 # The plan: what one run does, besides its model's recipe. Checked in full before anything slow happens, and saved
 # in the run's checkpoint so that a resumed run does the same.
@@ -127,13 +126,19 @@ class RunResult:
         return self.metrics["epochs"][-1][f"{self.split}_acc"]
 
 
-def train_legend(recipe: Recipe) -> str:
-    """What the training figures of the log were measured on, read after "train: "."""
+def train_legend(recipe: Recipe, epochs: int) -> str:
+    """What the training figures of the log were measured on, read after "train: ", for a run of ``epochs``: which
+    of its epochs are augmented, as its schedule has them (a run shorter than its recipe's clean tail has none)."""
+    schedule = augment_schedule(recipe, epochs)
+    clean = [epoch for epoch in range(1, epochs + 1) if schedule.of(epoch) is None]
     if recipe.augment is None:
         return "the training batches during the epoch"
-    if recipe.clean_epochs:
-        return f"the training batches during the epoch (augmented, except in {clean_tail(recipe)})"
-    return "the augmented training batches during the epoch"
+    if not clean:
+        return "the augmented training batches during the epoch"
+    if len(clean) == epochs:
+        return f"the training batches during the epoch (none augmented: its recipe keeps {clean_tail(recipe)} clean)"
+    where = f"epoch {clean[0]}" if len(clean) == 1 else f"epochs {clean[0]}-{clean[-1]}"
+    return f"the training batches during the epoch (augmented, except in {where})"
 
 
 def scored_legend(plan: Plan) -> str:
@@ -146,7 +151,7 @@ def scored_legend(plan: Plan) -> str:
 def _loaders(plan: Plan, recipe: Recipe, device: torch.device, root: Path, mnist: MNISTTensors | None) -> tuple:
     """Training and scoring batches, as the plan's loader makes them; the training batches jittered as the
     recipe schedules it over the plan's epochs."""
-    jitter = recipe.jitter(plan.epochs)
+    jitter = augment_schedule(recipe, plan.epochs)
     if plan.loader == "tensor":
         return tensor_loaders(mnist or load_mnist(root), recipe.batch_size, jitter, device, plan.seed,
                               plan.train_subset, validation=plan.validation)
@@ -183,17 +188,15 @@ def train_run(plan: Plan | Resumed, *, out: str | os.PathLike | None = None, dat
     # already in that folder is reported last, so a mistyped --data-dir or --device is named before it is.
     recipe = recipe or recipe_for(plan.model)
     train_loader, scored_loader = _loaders(plan, recipe, dev, root, mnist)
-    check_steps(recipe, len(train_loader), plan.epochs)
+    steps = check_steps(recipe, len(train_loader), plan.epochs)
     check_output_folder(out, plan, replace=bool(resuming) or overwrite)
 
     with claimed(out):  # one run at a time in a folder: a second would interleave its epochs with ours
         torch.manual_seed(plan.seed)  # the weights' initialisation, and Dropout's masks
         model = (network() if network else build_model(plan.model)).to(dev)
-        optimizer = make_optimizer(model, recipe, len(train_loader), plan.epochs)
-        metrics = {"model": plan.model, "params": count_parameters(model), "seed": plan.seed,
-                   "validation": plan.validation, "device": describe_device(dev),
-                   "cpu_path": cpu_path() if dev.type == "cpu" else None,  # which kernels: seeds end apart on two
-                   **provenance(recipe), "epochs": []}
+        speed_up(model)  # channels-last maps and a cheaper Dropout mask: the same training, faster on a CPU
+        optimizer = OneCycleSGD(model.parameters(), recipe, steps)
+        metrics = new_metrics(plan, model, recipe, dev)
         if resuming:  # its weights and every random state back, so it continues bit for bit
             restore_run(resuming.checkpoint, model, optimizer, train_loader.generator, dev)
             metrics["epochs"] = resuming.checkpoint["metrics"]["epochs"]
@@ -201,17 +204,39 @@ def train_run(plan: Plan | Resumed, *, out: str | os.PathLike | None = None, dat
         else:
             log(f"training {plan.model} ({metrics['params']:,} parameters) for {plural(plan.epochs, 'epoch')} "
                 f"on {metrics['device']}, seed {plan.seed}; writing to {out}/")
-        log(f"lr: the learning rate at the start of the epoch (one-cycle schedule); train: {train_legend(recipe)}; "
-            f"{scored_legend(plan)}, after it")
-        saver = EpochSaver(out, plan, metrics, model, optimizer, train_loader.generator, dev, log)
+        log(f"lr: the learning rate at the start of the epoch (one-cycle schedule); train: "
+            f"{train_legend(recipe, plan.epochs)}; {scored_legend(plan)}, after it")
+        saver = EpochSaver(out, plan, metrics, model, optimizer, train_loader.generator, dev)
+        split = scored_on(plan.validation)
         with saver.on_failure(command):
-            history = fit(model, optimizer, train_loader, scored_loader, dev, plan.epochs, scored_on(plan.validation),
-                          history=metrics["epochs"], stop_after=stop_after, progress=progress, on_epoch=saver)
+            for record in fit(model, optimizer, train_loader, scored_loader, dev, plan.epochs, split,
+                              done=len(metrics["epochs"]), stop_after=stop_after, progress=progress):
+                saver.save(record)  # before the line that reports it: a printed epoch is a saved epoch
+                log(format_epoch(record, split))
+        history = metrics["epochs"]
         if len(history) == plan.epochs:  # the curves, once the schedule is complete
             from s6.training.curves import plot_history  # matplotlib only when there is something to draw
 
             plot_history(metrics, f"{display_name(plan.model)}, seed {plan.seed}").savefig(out / "curves.png", dpi=100)
         return RunResult(model, metrics, plan, out, len(history) - done, command)
+
+
+def new_metrics(plan: Plan, model: nn.Module, recipe: Recipe, device: torch.device) -> dict:
+    """metrics.json before its first epoch: what the run is, where it runs and what made it."""
+    return {"model": plan.model, "params": sum(p.numel() for p in model.parameters() if p.requires_grad),
+            "seed": plan.seed, "validation": plan.validation, "device": describe_device(device),
+            "cpu_path": cpu_path() if device.type == "cpu" else None,  # which kernels: seeds end apart on two
+            **provenance(recipe), "epochs": []}
+
+
+def format_epoch(record: dict, split: str) -> str:
+    """One log line per epoch; ``split``: what the run is scored on (``scored_on``)."""
+    return (
+        f"epoch {record['epoch']:2d}  lr {record['lr']:.4f}  "
+        f"train loss {record['train_loss']:.4f} acc {record['train_acc']:.2f}%  "
+        f"{split} loss {record[f'{split}_loss']:.4f} acc {record[f'{split}_acc']:.2f}%  "
+        f"{record['seconds']:.1f}s"
+    )
 
 
 def check_stop_after(stop_after: int | None, plan: Plan, done: int) -> None:
@@ -236,21 +261,21 @@ class EpochSaver:
     a crash loses at most the epoch under way; ``on_failure`` says what was kept."""
 
     def __init__(self, out: Path, plan: Plan, metrics: dict, model: nn.Module, optimizer: OneCycleSGD,
-                 generator: torch.Generator, device: torch.device, log: Callable[[str], None]) -> None:
-        self.out, self.plan, self.metrics, self.log = out, plan, metrics, log
+                 generator: torch.Generator, device: torch.device) -> None:
+        self.out, self.plan, self.metrics = out, plan, metrics
         self.model, self.optimizer, self.generator, self.device = model, optimizer, generator, device
         self.epochs_saved = len(metrics["epochs"])  # epochs safely in OUT/checkpoint.pt
 
-    def __call__(self, history: list[dict]) -> None:
-        self.metrics["epochs"] = history
+    def save(self, record: dict) -> None:
+        """Add the epoch just trained to the run's metrics and write both files."""
+        self.metrics["epochs"] = [*self.metrics["epochs"], record]
         try:
             save_run(self.out / "checkpoint.pt", asdict(self.plan), self.metrics, self.model, self.optimizer,
                      self.generator, self.device)
             save_json(self.out / "metrics.json", self.metrics)
         except OSError as e:
             raise S6Error(f"cannot save {self.out}/checkpoint.pt: {e.strerror or e}") from None
-        self.epochs_saved = len(history)
-        self.log(format_epoch(history[-1], scored_on(self.plan.validation)))
+        self.epochs_saved = len(self.metrics["epochs"])
 
     @contextmanager
     def on_failure(self, command: str) -> Iterator[None]:

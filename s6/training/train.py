@@ -1,5 +1,5 @@
-"""Training and evaluation: the optimiser, written out, and the loops that use it. Nothing here ever looks at the test
-set to decide anything.
+"""Training and evaluation: the CPU speed-ups applied to a model, the optimiser written out, and the loops that use
+them. Nothing here ever looks at the test set to decide anything.
 
 The optimiser is SGD with Nesterov momentum, its learning rate and momentum following a one-cycle schedule that one
 function computes (``one_cycle``). The arithmetic is torch.optim.SGD's under torch.optim.lr_scheduler.OneCycleLR,
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable, Iterator
 
 import torch
 import torch.nn.functional as F
@@ -22,6 +22,57 @@ from tqdm import tqdm
 
 from s6 import S6Error, plural
 from s6.models.recipe import Recipe
+
+
+class FastDropout(nn.Dropout):
+    """nn.Dropout with a mask that costs a quarter of the random numbers: each value's keep-or-drop is 16 random
+    bits, four to a 64-bit word of PyTorch's generator, so the drop probability is p rounded to 1/65,536.
+
+    Why: on a CPU, nn.Dropout draws one random number a value from a generator that runs on one core; in Model-2's
+    training step those draws cost more than the BatchNorm layers (benchmarks/profile_step.py). Seeded and resumed
+    like every other draw in s6, through torch's default generator.
+    """
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.p == 0:
+            return x
+        words = torch.empty((x.numel() + 3) // 4, dtype=torch.int64, device=x.device).random_(-(2**63), None)
+        bits = words.view(torch.int16)[: x.numel()]  # uniform in [-32768, 32767]
+        if x.dim() == 4 and x.is_contiguous(memory_format=torch.channels_last) and not x.is_contiguous():
+            n, c, h, w = x.shape
+            bits = bits.view(n, h, w, c).permute(0, 3, 1, 2)  # the mask in the maps' own memory order
+        else:
+            bits = bits.view(x.shape)
+        keep = bits >= -32768 + round(self.p * 65536)
+        return x * (keep * (1 / (1 - self.p)))
+
+
+def speed_up(model: nn.Module) -> nn.Module:
+    """Make ``model`` train faster on a CPU, in place, without changing what it is: s6 does this to every model it
+    trains, so a model's file stays the plain PyTorch a student copies (which trains the same way, only slower).
+    Measured on the AVX2 EPYC, an epoch of Model-2 (docs/speed.md, results/bench/bench_runtime.json):
+
+    - **Channels-last maps**: the weights, and every input at the start of ``forward`` (a pre-hook), stored
+      height-width-channel; the CPU's convolution and pooling kernels for these sizes are faster so (12.8 to 11.0 s
+      an epoch, 1.16 times). The arithmetic is the same but for rounding.
+    - **A cheaper Dropout mask**: each ``nn.Dropout`` becomes a ``FastDropout`` of the same rate (11.0 to 10.3 s,
+      1.07 times).
+
+    Neither renames or reshapes a weight, so checkpoints load into the plain model and back.
+    """
+    for parent in list(model.modules()):
+        for name, child in parent.named_children():
+            if type(child) is nn.Dropout:  # exactly PyTorch's: a subclass may be something else
+                setattr(parent, name, FastDropout(child.p))
+    model.to(memory_format=torch.channels_last)
+    model.register_forward_pre_hook(channels_last_input)
+    return model
+
+
+def channels_last_input(module: nn.Module, args: tuple) -> tuple:
+    """``forward``'s input, stored channels-last as the weights are (``speed_up``)."""
+    return (args[0].contiguous(memory_format=torch.channels_last), *args[1:])
+
 
 SPLIT_NAMES = {"test": "test", "val": "validation"}  # what a run is scored on, by its key in a history, in words
 
@@ -109,8 +160,8 @@ class OneCycleSGD:
 
 
 def check_steps(recipe: Recipe, steps_per_epoch: int, epochs: int) -> int:
-    """The run's optimiser steps; S6Error if the one-cycle schedule cannot be built from so few (checked before a
-    run writes anything, so a run too small to train leaves no folder behind)."""
+    """The run's optimiser steps; S6Error if the one-cycle schedule cannot be built from so few (a run checks this
+    before it writes anything, so a run too small to train leaves no folder behind)."""
     steps = steps_per_epoch * epochs
     if steps < 3:
         raise S6Error(f"this run has {plural(steps, 'optimiser step')}; the one-cycle schedule needs at least 3: "
@@ -197,28 +248,26 @@ def fit(
     device: torch.device,
     epochs: int,
     split: str = "test",
-    history: list[dict] | None = None,
+    done: int = 0,
     stop_after: int | None = None,
     progress: bool = True,
-    on_epoch: Callable[[list[dict]], None] | None = None,
-) -> list[dict]:
-    """Train to the end of a fixed ``epochs``-long schedule, scoring on ``scored_loader`` after every epoch.
+) -> Iterator[dict]:
+    """Train to the end of a fixed ``epochs``-long schedule, scoring on ``scored_loader`` after every epoch, and
+    yield each epoch's record as it ends: the caller saves it and prints it.
 
-    Returns the per-epoch history. ``history`` holds epochs already done (when resuming); ``stop_after`` ends early
-    after that epoch, as an interruption would. The model after the last epoch is the result: nothing is selected
-    or stopped on the test set. ``split`` (``scored_on``) names what ``scored_loader`` holds, and keys the
-    history's figures. ``train_loader`` is told each epoch's number (``set_epoch``) and jitters it as its schedule
-    says (s6.training.data).
+    ``done`` epochs are already trained (when resuming); ``stop_after`` ends early after that epoch, as an
+    interruption would. The model after the last epoch is the result: nothing is selected or stopped on the test
+    set. ``split`` (``scored_on``) names what ``scored_loader`` holds, and keys the record's figures.
+    ``train_loader`` is told each epoch's number (``set_epoch``) and jitters it as its schedule says
+    (s6.training.data).
     """
-    history = list(history or [])
-    last = min(epochs, stop_after or epochs)
-    for epoch in range(len(history) + 1, last + 1):
+    for epoch in range(done + 1, min(epochs, stop_after or epochs) + 1):
         lr = optimizer.lr
         start = time.perf_counter()
         train_loader.set_epoch(epoch)
         train_loss, train_acc = train_epoch(model, train_loader, optimizer, device, epoch, progress)
         scored_loss, scored_acc = evaluate(model, scored_loader, device)
-        history.append({
+        yield {
             "epoch": epoch,
             "train_loss": train_loss,
             "train_acc": train_acc,
@@ -226,17 +275,4 @@ def fit(
             f"{split}_acc": scored_acc,
             "lr": lr,
             "seconds": time.perf_counter() - start,
-        })
-        if on_epoch is not None:
-            on_epoch(history)
-    return history
-
-
-def format_epoch(record: dict, split: str) -> str:
-    """One log line per epoch; ``split``: what the run is scored on (``scored_on``)."""
-    return (
-        f"epoch {record['epoch']:2d}  lr {record['lr']:.4f}  "
-        f"train loss {record['train_loss']:.4f} acc {record['train_acc']:.2f}%  "
-        f"{split} loss {record[f'{split}_loss']:.4f} acc {record[f'{split}_acc']:.2f}%  "
-        f"{record['seconds']:.1f}s"
-    )
+        }

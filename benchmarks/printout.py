@@ -1,7 +1,7 @@
 """A benchmark's printout, kept as its record: the lines it printed, verbatim, and the figures prose quotes.
 
 docs/ shows a benchmark's output as a code block, and README quotes a figure or two from it; both are generated
-from the record by ``python -m s6.records.report``, whose check (a test) fails when they no longer match it. So an
+from the record by ``python tools/report.py``, whose check (a test) fails when they no longer match it. So an
 output cannot be trimmed or edited by hand, and a figure cannot outlive the run that measured it.
 """
 
@@ -14,8 +14,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from s6 import S6Error
-from s6.files import save_json, writable_file
+from s6 import S6Error, save_json, writable_file
 
 
 class Printout:
@@ -33,7 +32,7 @@ class Printout:
     def save(self, path: str | os.PathLike) -> None:
         """The record as JSON, written atomically: the benchmark and its options, the day it ran, the s6 and torch
         versions and the commit, its lines and its figures."""
-        from s6.provenance import versions  # torch's version: a benchmark has imported it already
+        from s6.device import versions  # torch's version: a benchmark has imported it already
 
         save_json(path, {"benchmark": self.benchmark, "arguments": sys.argv[1:], "date": date.today().isoformat(),
                          **versions(), "lines": self.lines, "figures": self.figures})
@@ -51,7 +50,7 @@ def add_save_option(parser: argparse.ArgumentParser) -> None:
     """A benchmark's ``--save FILE``: keep its printout as a record, besides printing it. The file's folder is
     checked when the options are read, so a benchmark never runs for minutes and then cannot keep its record."""
     parser.add_argument("--save", metavar="FILE", type=_writable, help="also keep the printout as a JSON record "
-                        "(results/bench/NAME.json is what python -m s6.records.report quotes in README and docs/)")
+                        "(results/bench/NAME.json is what python tools/report.py quotes in README and docs/)")
 
 
 def _writable(path: str) -> Path:

@@ -1,33 +1,12 @@
-"""The blocks Model-2 and Model-3 are built from, as plain PyTorch: a 3x3 convolution (whole or depthwise-separable)
-followed by BatchNorm and ReLU, and a Dropout whose mask is cheaper to draw than nn.Dropout's."""
+"""The screens' building blocks: a 3x3 convolution (whole or depthwise-separable) followed by BatchNorm and ReLU, the
+layers of Model-2 and Model-3 (s6/models/) in the same order, so one seed draws the same weights for a candidate of
+the same layout. Dropout here is s6's FastDropout, as training makes every nn.Dropout (s6.training.train.speed_up)."""
 
 from __future__ import annotations
 
-import torch
 from torch import nn
 
-
-class FastDropout(nn.Dropout):
-    """nn.Dropout with a mask that costs a quarter of the random numbers: each value's keep-or-drop is 16 random
-    bits, four to a 64-bit word of PyTorch's generator, so the drop probability is p rounded to 1/65,536.
-
-    Why: on a CPU, nn.Dropout draws one random number a value from a generator that runs on one core; in Model-2's
-    training step those draws cost more than the BatchNorm layers (benchmarks/profile_step.py). Seeded and resumed
-    like every other draw in s6, through torch's default generator.
-    """
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if not self.training or self.p == 0:
-            return x
-        words = torch.empty((x.numel() + 3) // 4, dtype=torch.int64, device=x.device).random_(-(2**63), None)
-        bits = words.view(torch.int16)[: x.numel()]  # uniform in [-32768, 32767]
-        if x.dim() == 4 and x.is_contiguous(memory_format=torch.channels_last) and not x.is_contiguous():
-            n, c, h, w = x.shape
-            bits = bits.view(n, h, w, c).permute(0, 3, 1, 2)  # the mask in the maps' own memory order
-        else:
-            bits = bits.view(x.shape)
-        keep = bits >= -32768 + round(self.p * 65536)
-        return x * (keep * (1 / (1 - self.p)))
+from s6.training.train import FastDropout
 
 
 def conv_bn(c_in: int, c_out: int, padding: int = 0, pool: bool = False, dropout: float = 0.0) -> nn.Sequential:

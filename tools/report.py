@@ -1,9 +1,9 @@
 """The figures README and docs/ quote, generated from results/ and the notebook instead of typed by hand.
 
 A block between ``<!-- s6:NAME -->`` (or ``<!-- s6:NAME PATH -->``) and ``<!-- /s6:NAME -->`` in a Markdown file
-is output of this module; ``python -m s6.records.report`` rewrites every such block in place, and ``--check`` (which a
+is output of this module; ``python tools/report.py`` rewrites every such block in place, and ``--check`` (which a
 test runs) fails when a block no longer matches its source, so a stale figure cannot reach main.
-``python -m s6.records.report --list`` names every block, what it writes and what it reads (``blocks``, below).
+``python tools/report.py --list`` names every block, what it writes and what it reads (``blocks``, below).
 """
 
 from __future__ import annotations
@@ -17,39 +17,46 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from s6 import S6Error, plural
-from s6.files import atomic_write_bytes
+import torch
+from torch import nn
+
+from s6 import S6Error, atomic_write_bytes, plural
 from s6.models.registry import (
     DEFAULT_MODEL,
     EXERCISE_ACCURACY,
-    NEXT_EPOCHS,
-    NEXT_MODEL,
-    NEXT_PARAMETERS,
     REGISTRY,
     Entry,
     display_name,
 )
-from s6.records.printout import load_printout
-from s6.records.results import ROLES, load_seed_results, lowest_of_last, runs_of, seed_span, summaries
+from s6.models.summary import count_parameters, receptive_field_table
+from s6.records.frontier import Point
+from s6.records.results import (
+    ROLES,
+    goal,
+    last_epochs,
+    load_seed_results,
+    module_file,
+    next_exercise_table,
+    runs_of,
+    seed_span,
+    seeds_table,
+    summaries,
+)
 
-if TYPE_CHECKING:
-    from torch import nn
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))  # where printout.py, which keeps the benchmarks' records, lives
+
+
+def load_printout(path: Path) -> dict:
+    """A benchmark's saved printout (benchmarks/printout.py)."""
+    from printout import load_printout as load
+
+    return load(path)
+
 
 BLOCK = re.compile(r"(<!-- s6:([\w-]+)(?: ([^\s>]+))? -->\n)(.*?)(<!-- /s6:\2 -->)", re.S)
 GOAL_SECONDS = 60  # the goal for the default run, start to exit, on a 2-core CPU
-
-
-def seeds_table(results: dict) -> str:
-    """A Markdown table: a row per model and role, final-epoch test accuracy over its seeds."""
-    rows = ["| model | parameters | epochs | seeds | final test accuracy: mean | min (seed) | max | seconds / epoch |",
-            "|---|---|---|---|---|---|---|---|"]
-    for model, role, s in summaries(results):
-        rows.append(f"| {display_name(model)} | {results[model]['params']:,} | {s.epochs} | {s.count} {role} "
-                    f"({s.seeds}) | **{s.mean:.2f}** | **{s.worst['final_test_acc']:.2f}** ({s.worst['seed']}) | "
-                    f"{s.best:.2f} | {s.seconds:.1f} |")
-    return "\n".join(rows)
 
 
 def seed_runs(entry: dict) -> str:
@@ -85,62 +92,6 @@ def summary(model: str, results: dict) -> str:
                     for name, role, x in summaries(results) if name == model)
 
 
-def against(mean: float, target: float) -> str:
-    """``mean`` to two decimals, as the tables give it, or as many more as it takes to show which side of
-    ``target`` it lies (99.4967 against 99.5 is 99.497, not 99.50)."""
-    digits = 2
-    while (round(mean, digits) >= target) != (mean >= target):
-        digits += 1
-    return f"{mean:.{digits}f}"
-
-
-def goal(model: str, results: dict) -> str:
-    """Per role: is every seed at or above the goal's minimum in each of its last epochs, and is the mean at or
-    above its target (when the goal has one)?"""
-    target, sentences = REGISTRY[model].goal, []
-    where = "" if target.last == 1 else f" in each of its last {target.last} epochs"
-    for name, role, x in summaries(results):
-        if name != model:
-            continue
-        runs = runs_of(results[model], role)
-        low, seed = min((lowest_of_last(run, target.last), run["seed"]) for run in runs)
-        verdict = "met" if low >= target.min else "missed"
-        text = (f"{role.capitalize()} seeds {x.seeds}: each ≥ {target.min:g}%{where} **{verdict}** "
-                f"({'lowest' if where else 'min'} {low:.2f}%, seed {seed})")
-        if target.mean is not None:
-            mean = round(x.mean, 6)  # round: a float sum must not miss 99.5 by 1e-14
-            text += (f"; mean ≥ {target.mean:g}% **{'met' if mean >= target.mean else 'missed'}** "
-                     f"({against(mean, target.mean)}%)")
-        sentences.append(text + ".")
-    return " ".join(sentences)
-
-
-def lows_by_role(model: str, results: dict) -> list[tuple[str, list[dict], list[float]]]:
-    """(role, its runs in seed order, each run's lowest test accuracy over the last epochs the model's goal names)
-    for every role that has runs."""
-    last = REGISTRY[model].goal.last
-    return [(role, runs, [lowest_of_last(run, last) for run in runs])
-            for role in ROLES if (runs := runs_of(results[model], role))]
-
-
-def last_epochs(model: str, results: dict) -> str:
-    """Each seed's lowest test accuracy over the last epochs its goal names, per role, in seed order: the per-seed
-    verdict of "consistently, not once"."""
-    last, bar = REGISTRY[model].goal.last, REGISTRY[model].goal.min
-    lines = []
-    for role, runs, lows in lows_by_role(model, results):
-        held = [run["seed"] for run, low in zip(runs, lows, strict=True) if low >= bar]
-        missed = [run["seed"] for run, low in zip(runs, lows, strict=True) if low < bar]
-        # name the shorter list: the seeds that held when most missed, else those that missed
-        which = (f"; held on seed{'s' if len(held) > 1 else ''} {seed_span(held)}"
-                 if held and len(held) < len(missed) else
-                 f"; missed on seed{'s' if len(missed) > 1 else ''} {seed_span(missed)}" if missed else "")
-        lines.append(f"{role.capitalize()} seeds {seed_span([run['seed'] for run in runs])}, the lowest of the "
-                     f"last {last} epochs: {' · '.join(f'{low:.2f}' for low in lows)} ({len(held)} of "
-                     f"{len(runs)} at ≥ {bar:g}%{which}).")
-    return "\n".join(lines)
-
-
 def requirements_table(results: dict, model: str = DEFAULT_MODEL) -> str:
     """README's first table: each requirement of the exercise, what ``model`` has, and where the proof is; read
     from the model's module and recipe, the seed record and Part 1's learning rates, never typed."""
@@ -148,7 +99,7 @@ def requirements_table(results: dict, model: str = DEFAULT_MODEL) -> str:
 
     from s6.backprop.network import LEARNING_RATES
     from s6.models.registry import build_model
-    from s6.models.summary import dropout_placement, receptive_field_table
+    from s6.models.summary import receptive_field_table
 
     network = build_model(model)
     pooled = [row for row in receptive_field_table(network) if row.layer != "gap" and row.size > 1][-1]
@@ -179,32 +130,10 @@ def requirements_table(results: dict, model: str = DEFAULT_MODEL) -> str:
     return "\n".join(rows)
 
 
-def next_exercise_table(results: dict, model: str = NEXT_MODEL) -> str:
-    """README's rows for the course's next exercise: what it asks, what ``model`` has, and where the proof is; read
-    from the registry and the seed record."""
-    from s6.models.registry import build_model
-    from s6.models.summary import count_parameters
-
-    goal, name = REGISTRY[model].goal, display_name(model)
-    params, epochs = count_parameters(build_model(model)), REGISTRY[model].recipe.epochs
-    by_role = lows_by_role(model, results)
-    every = all(min(lows) >= goal.min for _, _, lows in by_role)
-    held = [f"{sum(low >= goal.min for low in lows)} of {len(runs)} {role} seeds (lowest {min(lows):.2f}%)"
-            for role, runs, lows in by_role]
-    return "\n".join([
-        f"| the next exercise asks for | {name} has | proof |", "|---|---|---|",
-        f"| < {NEXT_PARAMETERS:,} parameters | **{params:,}** {'✓' if params < NEXT_PARAMETERS else '✗'} | "
-        f"`python -m s6 summary --model {model}` |",
-        f"| ≤ {NEXT_EPOCHS} epochs | **{epochs}** {'✓' if epochs <= NEXT_EPOCHS else '✗'} | "
-        f"[`{module_file(model)}`]({module_file(model)}) |",
-        f"| ≥ {goal.min:g}% in each of the last {goal.last} epochs, not once | on {'; '.join(held)} "
-        f"{'✓' if every else '✗'} | "
-        "[every seed](docs/models.md#model-3-the-next-exercise-on-every-seed) |"])
-
-
 def epoch_log(metrics: dict) -> str:
     """A run's log as ``python -m s6 train`` printed it, one line per epoch, from its metrics.json."""
-    from s6.training.train import format_epoch, scored_on
+    from s6.training.run import format_epoch
+    from s6.training.train import scored_on
 
     split = scored_on(metrics.get("validation"))
     return "\n".join(["```", *(format_epoch(record, split) for record in metrics["epochs"]), "```"])
@@ -221,8 +150,6 @@ def layers(model: str) -> str:
 def block_rows(model: str) -> str:
     """The model's layers as a Markdown table: what each does, its output, receptive field and parameters."""
     from s6.models.registry import build_model
-    from s6.models.summary import block_table
-
     return block_table(build_model(model))
 
 
@@ -253,19 +180,13 @@ def is_1x1_head(layer: nn.Module) -> bool:
     return isinstance(layer, nn.Conv2d) and layer.kernel_size == (1, 1) and layer.out_channels == 10
 
 
-def module_file(model: str) -> str:
-    """The file that writes a registered model, "s6/models/model2.py", for a link."""
-    return REGISTRY[model].module.replace(".", "/") + ".py"
-
-
 def models_table() -> str:
     """README's table of the models, each column read from the registry and each model's module: its role, size,
     layers and schedule."""
     from torch import nn
 
-    from s6.models.recipe import clean_tail
     from s6.models.registry import build_model
-    from s6.models.summary import count_parameters, dropout_placement, he_initialised
+    from s6.models.summary import clean_tail, count_parameters
 
     entries = list(REGISTRY.items())
     networks = {name: build_model(name) for name in REGISTRY}
@@ -366,7 +287,7 @@ def frontier_table(record: dict) -> str:
     """A row per candidate of a screen that tried several sizes, smallest first in each family: each seed's final
     validation accuracy, mean, worst, the lowest in any seed's last epochs, the paired difference from the
     reference; then which is the smallest size that held the bar on every seed, and the machines."""
-    from s6.records.frontier import LAST, candidate_runs, frontier, smallest_holding
+    from s6.records.frontier import LAST, candidate_runs, frontier
 
     points, by_candidate = frontier(record), candidate_runs(record)
     rows = ["| candidate | what it is | parameters | seed: validation accuracy at the final epoch (%) | mean | worst "
@@ -602,6 +523,72 @@ def notebook_run(notebook: dict) -> str:
             f"{' and '.join(display_name(m) for m, _, _ in trained)} trained, Model-2 ended at {final.group(1)}%.")
 
 
+# What README's tables say of a model, read off its module; and of a screen, its smallest size that held.
+
+
+def block_table(model: nn.Module, input_size: int = 28) -> str:
+    """A Markdown table, a row per named layer of the model: what it does, its output, its receptive field and its
+    parameters; README's short form of ``describe``."""
+    shapes: dict[str, tuple[int, ...]] = {}
+
+    def keep_shape(name: str):
+        def hook(module: nn.Module, inputs: tuple, output: torch.Tensor) -> None:  # None: the output stays as it is
+            shapes[name] = tuple(output.shape)
+        return hook
+
+    hooks = [child.register_forward_hook(keep_shape(name)) for name, child in model.named_children()]
+    try:
+        rf = {row.layer.split(".")[0]: row.rf for row in receptive_field_table(model, input_size)}  # a layer's last
+    finally:
+        for hook in hooks:
+            hook.remove()
+    rows = ["| layer | what it does | output | receptive field | parameters |", "|---|---|---|---|---|"]
+    for name, child in model.named_children():
+        steps = [_step(module) for module in (child.modules() if list(child.children()) else [child])]
+        shape = shapes[name]
+        output = "×".join(map(str, shape[1:])) if len(shape) == 4 else str(shape[1])
+        params = sum(p.numel() for p in child.parameters() if p.requires_grad)
+        rows.append(f"| {name} | {' → '.join(s for s in steps if s)} | {output} | {rf.get(name, '')} | {params:,} |")
+    rows.append(f"| **all** | | | | **{count_parameters(model):,}** |")
+    return "\n".join(rows)
+
+
+def _step(module: nn.Module) -> str:
+    """One module in words, for ``block_table``; containers say nothing of their own."""
+    if isinstance(module, nn.Conv2d):
+        kind = " depthwise" if module.groups == module.in_channels > 1 else ""
+        return f"{module.kernel_size[0]}×{module.kernel_size[1]}{kind} conv to {module.out_channels}"
+    if isinstance(module, nn.Dropout):
+        return f"Dropout {module.p:g}"
+    names = {nn.MaxPool2d: "max-pool", nn.BatchNorm2d: "BatchNorm", nn.ReLU: "ReLU",
+             nn.AdaptiveAvgPool2d: "global average pool", nn.ChannelShuffle: "channel shuffle"}
+    return next((words for kind, words in names.items() if isinstance(module, kind)), "")
+
+
+def dropout_placement(model: nn.Module) -> str | None:
+    """Where the model drops values, "0.05 after blocks 5 and 6" (a block counted by its place among the model's
+    layers); None when nowhere."""
+    dropped = [(i, m.p) for i, child in enumerate(model.children(), 1) for m in child.modules()
+               if isinstance(m, nn.Dropout) and m.p > 0]
+    if not dropped:
+        return None
+    rates = "/".join(f"{p:g}" for p in sorted({p for _, p in dropped}))
+    return f"{rates} after blocks {' and '.join(str(i) for i, _ in dropped)}"
+
+
+def he_initialised(model: nn.Module) -> bool:
+    """Whether the model starts from He (Kaiming) weights, as Model-1 does: read off its biases, which s6 zeroes
+    only where it draws He weights (PyTorch's default draws them at random, never all zero)."""
+    biases = [m.bias for m in model.modules() if isinstance(m, nn.Conv2d) and m.bias is not None]
+    return bool(biases) and not any(bias.any() for bias in biases)
+
+
+def smallest_holding(points: list[Point], bar: float = EXERCISE_ACCURACY) -> Point | None:
+    """The candidate with the fewest parameters on which every seed held the bar in each of its last epochs."""
+    holding = [p for p in points if p.holds(bar)]
+    return min(holding, key=lambda p: p.params) if holding else None
+
+
 def read_json(path: Path) -> dict:
     return json.loads(path.read_text())
 
@@ -617,7 +604,7 @@ class Block:
 
 def blocks(results: dict) -> dict[str, Block]:
     """Every block there is, by name: the one place render and --list look them up."""
-    from_printout = {"output": ("a benchmark's printout (s6.records.printout's record, or a .txt), verbatim", output),
+    from_printout = {"output": ("a benchmark's printout (benchmarks/printout.py), or a .txt, verbatim", output),
                      "time": ("the time to accuracy in full: device, runs, start-up, the earlier design "
                               "(bench_time_to_accuracy.py)", time_to_accuracy),
                      "time-plain": ("README's one plain sentence on the same record", time_plain),
@@ -702,7 +689,7 @@ def documents(root: Path) -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m s6.records.report", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python tools/report.py", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--root", default=".", help="the repository root (default: the current folder)")
     parser.add_argument("--check", action="store_true", help="change nothing; exit 1 if a block is out of date")
