@@ -50,7 +50,7 @@ def main() -> None:
     from printout import Printout, add_save_option
 
     from s6.device import describe_device
-    from s6.records.results import load_seed_results
+    from s6.results.seeds import load_seed_results
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir", default=None, help="MNIST root (default: $S6_DATA_DIR, else ./data)")

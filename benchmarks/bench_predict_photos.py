@@ -1,6 +1,6 @@
 """How well `predict` reads photos of digits on paper: accuracy per lighting and paper condition.
 
-MNIST test digits are rendered as phone photos (s6/reading/photos.py: noise, blur, JPEG, the digit small and
+MNIST test digits are rendered as phone photos (s6/inference/photos.py: noise, blur, JPEG, the digit small and
 off-centre) under each condition, read exactly as `python -m s6 predict` reads a file (the
 Classifier: preparation into one 28x28 digit per digit found, left to right, then the model), and
 counted right only when the whole answer is right. Per condition, three sets: one digit a fifth to
@@ -22,8 +22,8 @@ from PIL import Image
 from printout import Printout, add_save_option
 
 from s6.device import describe_device
-from s6.reading.predict import Classifier
-from s6.reading.shipped import SHIPPED
+from s6.inference.predict import Classifier
+from s6.inference.shipped import SHIPPED
 from s6.training.data import load_mnist, resolve_data_dir
 
 

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from s6 import save_json
 from s6.models.registry import REGISTRY
-from s6.records.results import ROLES, seeds_table
+from s6.results.seeds import ROLES, seeds_table
 
 ROOT = Path(__file__).resolve().parent.parent
 

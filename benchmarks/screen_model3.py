@@ -2,7 +2,7 @@
 
 Model-3 must pass the next exercise: fewer than 8,000 parameters, at most 15 epochs, 99.4% in each of the last
 epochs, on every seed. So the screen asks, for each size it tries, how the worst seed fares, not only the mean: its
-rows keep every epoch's validation accuracy, and the frontier figure (s6.records.plots.plot_frontier) draws each
+rows keep every epoch's validation accuracy, and the frontier figure (s6.results.plots.plot_frontier) draws each
 candidate's worst and mean seed against its parameters.
 
 The candidates are Model-2's layout made smaller: the first convolution max-pooled at once (the 26x26 map is the

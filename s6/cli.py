@@ -10,8 +10,8 @@ from pathlib import Path
 
 from s6 import S6Error, TrainingInterrupted, __version__, plural, writable_dir, writable_file
 from s6.backprop import ITERATIONS, MAX_ITERATIONS, WORKBOOK
+from s6.inference.shipped import DEFAULT_HELP
 from s6.models.registry import DEFAULT_MODEL, REGISTRY
-from s6.reading.shipped import DEFAULT_HELP
 
 
 class DefaultsFormatter(argparse.HelpFormatter):
@@ -85,8 +85,8 @@ def cmd_summary(args: argparse.Namespace) -> None:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    from s6.reading.ink import load_image
-    from s6.reading.predict import Classifier, format_prediction
+    from s6.inference.ink import load_image
+    from s6.inference.predict import Classifier, format_prediction
 
     classifier = Classifier(args.checkpoint)
     print(f"using {classifier.describe()}", file=sys.stderr)
@@ -103,7 +103,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> None:
-    from s6.reading.demo import serve
+    from s6.inference.demo import serve
 
     serve(args.checkpoint, args.host, args.port, args.share)
 

@@ -37,7 +37,7 @@ STROKES = {
     "0": [[(0.5, 0.15), (0.3, 0.3), (0.28, 0.6), (0.5, 0.85), (0.7, 0.6), (0.7, 0.3), (0.5, 0.15)]],
     "1": [[(0.5, 0.15), (0.5, 0.85)]],
 }
-CANVAS = 280  # pixels a side, as s6.reading.demo builds the sketchpad
+CANVAS = 280  # pixels a side, as s6.inference.demo builds the sketchpad
 
 
 def free_port() -> int:
@@ -158,7 +158,7 @@ def save_screenshot(page, path: Path) -> None:
     """README's picture of the page, marked with the SHA-256 of the weights it shows (tests/test_images.py)."""
     from PIL.PngImagePlugin import PngInfo
 
-    from s6.reading.shipped import SHIPPED
+    from s6.inference.shipped import SHIPPED
 
     info = PngInfo()
     info.add_text("s6-weights-sha256", hashlib.sha256(SHIPPED.read_bytes()).hexdigest())

@@ -1,11 +1,11 @@
 """A screen of several sizes, read back: each size's worst seed, its mean, whether every seed held the bar in each
-of its last epochs, and the figure and table drawn from them (s6.records.frontier, plots, report)."""
+of its last epochs, and the figure and table drawn from them (s6.results.frontier, plots, report)."""
 
 import pytest
 from report import frontier_table, smallest_holding
 
-from s6.records.frontier import frontier
-from s6.records.plots import plot_frontier
+from s6.results.frontier import frontier
+from s6.results.plots import plot_frontier
 
 
 def row(candidate: str, family: str, params: int, seed: int, val_accs: list[float]) -> dict:

@@ -9,7 +9,7 @@ import re
 from conftest import ROOT
 from PIL import Image
 
-from s6.reading.shipped import SHIPPED
+from s6.inference.shipped import SHIPPED
 
 
 def shown(image: str, key: str) -> str | None:

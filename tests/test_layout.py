@@ -17,7 +17,7 @@ def modules_after_import(*names: str) -> set[str]:
     return set(result.stdout.split())
 
 
-PART2 = ("s6.models", "s6.training", "s6.reading", "s6.records")  # Part 2's folders, from the bottom layer up
+PART2 = ("s6.models", "s6.training", "s6.inference", "s6.results")  # Part 2's folders, from the bottom layer up
 
 
 def test_part1_imports_nothing_from_part2():
@@ -26,9 +26,9 @@ def test_part1_imports_nothing_from_part2():
 
 
 def test_part2_folders_import_only_downwards():
-    """models <- training <- reading, records: a folder imports its own modules and those of the folders below
-    it, never one above or beside it (reading and records stand side by side), so s6 train goes down the layers."""
-    rank = {"s6.models": 0, "s6.training": 1, "s6.reading": 2, "s6.records": 2}
+    """models <- training <- inference, results: a folder imports its own modules and those of the folders below
+    it, never one above or beside it (inference and results stand side by side), so s6 train goes down the layers."""
+    rank = {"s6.models": 0, "s6.training": 1, "s6.inference": 2, "s6.results": 2}
     upward = []
     for path in (ROOT / "s6").glob("*/*.py"):
         here = "s6." + path.parent.name
@@ -41,8 +41,8 @@ def test_part2_folders_import_only_downwards():
 
 
 NOT_DRAWING = ["s6.cli", "s6.training.run", "s6.device", "s6.training.data", "s6.training.train",
-               "s6.models.model2", "s6.reading.predict", "s6.reading.digits", "s6.backprop.workbook",
-               "s6.records.results"]
+               "s6.models.model2", "s6.inference.predict", "s6.inference.digits", "s6.backprop.workbook",
+               "s6.results.seeds"]
 
 
 @pytest.fixture(scope="module")
@@ -57,8 +57,8 @@ def loaded_by_each():
 
 def test_prediction_does_not_import_the_download_module(loaded_by_each):
     """predict needs the model and its normalisation, not the code that finds and downloads MNIST."""
-    loaded = loaded_by_each["s6.reading.predict"]
-    assert "s6.reading.predict" in loaded and "s6.training.data" not in loaded
+    loaded = loaded_by_each["s6.inference.predict"]
+    assert "s6.inference.predict" in loaded and "s6.training.data" not in loaded
 
 
 @pytest.mark.parametrize("module", NOT_DRAWING)

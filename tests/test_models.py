@@ -410,7 +410,7 @@ def test_readmes_layer_table_is_model2s_module_layer_by_layer():
 def test_every_committed_checkpoint_loads_into_todays_network_of_its_model():
     """The shipped weights and every run in results/ were written by the networks s6 had then: their weights'
     names and shapes must still be today's modules' (strict loading), or no figure in results/ can be reproduced."""
-    from s6.reading.shipped import SHIPPED
+    from s6.inference.shipped import SHIPPED
     from s6.training.checkpoint import load_checkpoint
 
     files = [SHIPPED, *sorted((ROOT / "results").rglob("checkpoint.pt"))]

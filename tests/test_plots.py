@@ -4,7 +4,7 @@ or named as out of it."""
 import pytest
 import torch
 
-from s6.records.plots import plot_confusion, plot_misclassified, plot_seed_spread
+from s6.results.plots import plot_confusion, plot_misclassified, plot_seed_spread
 from s6.training.curves import plot_history
 
 
@@ -105,7 +105,7 @@ def test_confusion_matrix_names_its_model_and_writes_dark_cells_in_white():
 
 
 def test_top_confusions_lists_the_commonest_mistakes_first():
-    from s6.records.analysis import top_confusions
+    from s6.results.analysis import top_confusions
 
     counts = torch.eye(10, dtype=torch.long) * 980
     counts[9, 4], counts[7, 2], counts[4, 9] = 12, 1, 5
@@ -114,7 +114,7 @@ def test_top_confusions_lists_the_commonest_mistakes_first():
 
 
 def test_digit_grid_draws_each_digit_under_its_caption_and_its_title():
-    from s6.records.plots import plot_digits
+    from s6.results.plots import plot_digits
 
     fig = plot_digits(torch.zeros(12, 1, 28, 28), [str(i % 10) for i in range(12)], title="Training digits")
     drawn = [ax for ax in fig.axes if ax.get_images()]

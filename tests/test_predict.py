@@ -10,9 +10,9 @@ from conftest import ROOT, run_cli, run_main
 from photos import CONDITIONS, number_set, photo_set, small_set
 from PIL import Image, ImageDraw
 
+from s6.inference.predict import Classifier, classify, load_classifier, number_of
+from s6.inference.shipped import SHIPPED
 from s6.models.registry import DEFAULT_MODEL, recipe_for
-from s6.reading.predict import Classifier, classify, load_classifier, number_of
-from s6.reading.shipped import SHIPPED
 from s6.training.data import TensorLoader
 from s6.training.train import evaluate
 
@@ -165,7 +165,7 @@ def test_clean_mnist_digits_read_through_predict_are_classified_as_the_raw_tenso
 def test_a_16_bit_png_reads_as_its_8_bit_copy(mnist, reader, tmp_path):
     """Pillow's 8-bit conversion clips 16-bit greys to white (a 16-bit 7 was read as a 0, 76.7% sure): scaled
     instead, the 16-bit file gives the model the same pixels as the 8-bit one, and the same answer."""
-    from s6.reading.ink import load_image
+    from s6.inference.ink import load_image
 
     digit = mnist.test_images[0].numpy()
     Image.fromarray(digit.astype("uint16") * 257).save(tmp_path / "seven16.png")
@@ -221,7 +221,7 @@ def test_predict_from_any_folder_uses_your_run_there_else_the_shipped_weights(te
 
 @pytest.mark.slow
 def test_shipped_weights_are_the_committed_seed1_run_and_reach_its_accuracy(mnist):
-    """`python -m s6.reading.shipped results/MODEL/seed1` made them (MODEL: the default): same weights, and the
+    """`python -m s6.inference.shipped results/MODEL/seed1` made them (MODEL: the default): same weights, and the
     accuracy they claim is real."""
     model, shipped = load_classifier(SHIPPED)
     run = torch.load(CHECKPOINT, weights_only=True)
@@ -295,7 +295,7 @@ def test_checkpoint_whose_weights_belong_to_another_model_is_refused(tmp_path):
 
 def test_the_demo_page_reads_a_drawing_and_asks_for_one_when_there_is_none():
     """The page's replies, without a server: a drawn 7 is read as 7 and shown as the model saw it; no drawing asks."""
-    from s6.reading.demo import read, read_sketch
+    from s6.inference.demo import read, read_sketch
 
     classifier = Classifier(CHECKPOINT)
     image = Image.new("L", (300, 300), "white")

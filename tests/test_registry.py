@@ -8,7 +8,7 @@ from torch import nn
 
 from s6.models.registry import DEFAULT_MODEL, REGISTRY, Goal, build_model, display_name
 from s6.models.summary import count_parameters, describe
-from s6.records.results import goal, seeds_table
+from s6.results.seeds import goal, seeds_table
 from s6.training.run import new_plan, train_run
 
 

@@ -4,7 +4,7 @@ import json
 
 from conftest import ROOT
 
-from s6.records.results import ROLES, load_seed_results, runs_of, seed_span
+from s6.results.seeds import ROLES, load_seed_results, runs_of, seed_span
 
 
 def test_seed_span_shortens_consecutive_seeds():

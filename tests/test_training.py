@@ -124,7 +124,7 @@ def test_training_reads_from_the_device_a_fixed_number_of_times_not_once_per_bat
 
 @pytest.mark.slow
 def test_confusion_matrix_counts_every_test_image(short_run, mnist):
-    from s6.records.analysis import confusion_matrix, labels_and_predictions, misclassified, per_class_accuracy
+    from s6.results.analysis import confusion_matrix, labels_and_predictions, misclassified, per_class_accuracy
     from s6.training.data import TensorLoader
 
     loader = TensorLoader(mnist.test_images, mnist.test_labels, 2000)
@@ -162,7 +162,7 @@ def test_the_optimiser_and_schedule_follow_every_knob_of_the_recipe(nesterov, an
 
 
 def test_the_confusion_matrix_counts_each_label_prediction_pair():
-    from s6.records.analysis import confusion_matrix, misclassified, per_class_accuracy
+    from s6.results.analysis import confusion_matrix, misclassified, per_class_accuracy
 
     labels, predictions = torch.tensor([0, 0, 1, 2, 2, 2]), torch.tensor([0, 1, 1, 2, 2, 0])
     counts = confusion_matrix(labels, predictions, classes=3)

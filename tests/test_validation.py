@@ -39,7 +39,7 @@ def test_a_validation_run_never_reads_the_test_set(mnist, tmp_path):
 
 
 def test_a_validation_run_gets_its_own_folder_and_is_never_shipped(mnist, tmp_path):
-    from s6.reading.shipped import export_weights
+    from s6.inference.shipped import export_weights
 
     plan = new_plan(validation=10000)
     assert str(default_out(plan)) == f"runs/{DEFAULT_MODEL}-val10000"  # never runs/MODEL/, which predict reads

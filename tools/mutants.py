@@ -64,17 +64,17 @@ MUTATIONS = (
     mutation("workbook-update-sign", "the workbook's weight update w + lr*dE/dw",
              (WORKBOOK, 'f"={col[w]}{row - 1}-{LR_CELL}*', 'f"={col[w]}{row - 1}+{LR_CELL}*')),
     mutation("no-centring-by-mass", "predict's digit not centred by its centre of mass",
-             ("s6/reading/digits.py", "    dy = round(13.5 - float((canvas * ys).sum() / mass))\n"
+             ("s6/inference/digits.py", "    dy = round(13.5 - float((canvas * ys).sum() / mass))\n"
               "    dx = round(13.5 - float((canvas * xs).sum() / mass))\n", "    dy = dx = 0\n")),
     mutation("no-polarity-check", "predict assumes dark ink on light paper",
-             ("s6/reading/digits.py", "    dark = ink_is_dark(pixels)", "    dark = True")),
+             ("s6/inference/digits.py", "    dark = ink_is_dark(pixels)", "    dark = True")),
     mutation("augment-angle-x10", "the augmentation's angle ten times the recipe's",
              (BATCHES, "draws[0] * math.radians(augment.degrees)",
               "draws[0] * math.radians(augment.degrees * 10)")),
     mutation("clean-epoch-augmented", "the schedule's off-by-one: the clean last epoch still augmented",
              (BATCHES, "epochs - recipe.clean_epochs + 1 if", "epochs - recipe.clean_epochs + 2 if")),
     mutation("readme-median", "a generated README figure: median instead of mean",
-             ("s6/records/results.py", "mean=sum(accs) / len(accs)", "mean=sorted(accs)[len(accs) // 2]")),
+             ("s6/results/seeds.py", "mean=sum(accs) / len(accs)", "mean=sorted(accs)[len(accs) // 2]")),
     mutation("direct-write", "the atomic write replaced by a direct write",
              ("s6/__init__.py", "    path.parent.mkdir(parents=True, exist_ok=True)\n    fd, tmp",
               "    path.parent.mkdir(parents=True, exist_ok=True)\n    path.write_bytes(data)\n    return\n"

@@ -30,8 +30,8 @@ from s6.models.registry import (
     display_name,
 )
 from s6.models.summary import count_parameters, receptive_field_table
-from s6.records.frontier import Point
-from s6.records.results import (
+from s6.results.frontier import Point
+from s6.results.seeds import (
     ROLES,
     goal,
     last_epochs,
@@ -270,7 +270,7 @@ def screen_machines(record: dict) -> str:
 def validation_screen(record: dict) -> str:
     """A row per candidate, best mean first: what it changes, its epochs, each seed's validation accuracy, mean,
     min, the paired difference from the reference candidate, minutes a run; then the machines."""
-    from s6.records.frontier import candidate_runs
+    from s6.results.frontier import candidate_runs
 
     rows = ["| candidate | what it changes | epochs | seed: validation accuracy (%) | mean | min | "
             f"vs {record['reference']}, same seeds | minutes a run |", "|---|---|---|---|---|---|---|---|"]
@@ -287,7 +287,7 @@ def frontier_table(record: dict) -> str:
     """A row per candidate of a screen that tried several sizes, smallest first in each family: each seed's final
     validation accuracy, mean, worst, the lowest in any seed's last epochs, the paired difference from the
     reference; then which is the smallest size that held the bar on every seed, and the machines."""
-    from s6.records.frontier import LAST, candidate_runs, frontier
+    from s6.results.frontier import LAST, candidate_runs, frontier
 
     points, by_candidate = frontier(record), candidate_runs(record)
     rows = ["| candidate | what it is | parameters | seed: validation accuracy at the final epoch (%) | mean | worst "

@@ -31,7 +31,7 @@ NEXT_MODEL = "model3"  # the model that answers it
 class Goal:
     """A model's goal past the exercise, on each role's seeds: every seed's test accuracy at least ``min`` % in each
     of its last ``last`` epochs, and their final mean at least ``mean`` % (None: no goal for the mean). README's
-    verdicts are generated from it (s6.records.results), so no page can claim it missed."""
+    verdicts are generated from it (s6.results.seeds), so no page can claim it missed."""
 
     min: float
     mean: float | None = None

@@ -1,6 +1,6 @@
 """An image -> its ink: where, and how strongly, a photo (or a scan, or a drawing) differs from its paper.
 
-The first job of reading your own digits (s6.reading.digits does the second: finding the digits in the ink). A
+The first job of reading your own digits (s6.inference.digits does the second: finding the digits in the ink). A
 photo of a digit on paper is far from an MNIST digit: the paper is grey, lit unevenly or shadowed, the digit is
 small and dark on light. Here:
 

@@ -1,7 +1,7 @@
 """Draw a digit: a local web page (Gradio) that shows what the trained model reads.
 
 The page has a sketchpad and an upload box. Both go through exactly what ``python -m s6 predict``
-does (``s6.reading.predict.Classifier``): the same preparation into a 28x28 MNIST-like digit, then the
+does (``s6.inference.predict.Classifier``): the same preparation into a 28x28 MNIST-like digit, then the
 model. The page shows the three likeliest digits with their probabilities and, enlarged, the
 28x28 image the model received, so a wrong answer can be understood (a stroke too thin, a digit
 cut in two). A problem with the input (an empty canvas, a blank page, a file that is not an
@@ -23,8 +23,8 @@ import torch
 from PIL import Image
 
 from s6 import S6Error
-from s6.reading.ink import load_image
-from s6.reading.predict import Classifier, number_of
+from s6.inference.ink import load_image
+from s6.inference.predict import Classifier, number_of
 
 INSTALL_HINT = "pip install -e '.[demo]' (or pip install 'gradio>=6')"
 SHOWN = 8  # the 28x28 input is drawn 8x larger (224x224), each pixel a sharp square

@@ -1,6 +1,6 @@
 """Classify your own digit images with a trained checkpoint: which checkpoint, and what it reads.
 
-``s6.reading.digits`` turns an image into MNIST-like 28x28 digits (a photo of paper included); a ``Classifier``
+``s6.inference.digits`` turns an image into MNIST-like 28x28 digits (a photo of paper included); a ``Classifier``
 loads a checkpoint and gives each digit's class probabilities. ``python -m s6 predict`` and the demo page both
 read through one ``Classifier``, so they never differ.
 """
@@ -14,9 +14,9 @@ import torch
 from PIL import Image
 
 from s6 import S6Error
+from s6.inference.digits import to_mnist_digits
+from s6.inference.shipped import SHIPPED, default_checkpoint
 from s6.models.registry import REGISTRY, build_model
-from s6.reading.digits import to_mnist_digits
-from s6.reading.shipped import SHIPPED, default_checkpoint
 from s6.training.checkpoint import load_checkpoint
 from s6.training.train import scored_on
 

@@ -1,4 +1,4 @@
-"""Figures of the records, for the notebook and README (a run's own curves: s6.training.curves). Each returns a
+"""Figures of the results, for the notebook and README (a run's own curves: s6.training.curves). Each returns a
 matplotlib Figure (no pyplot state).
 
 Every title names the model, the seed and the measure, so a figure cut out of its page still says what it shows;
@@ -13,7 +13,7 @@ import torch
 from matplotlib.figure import Figure
 
 from s6.models.registry import EXERCISE_ACCURACY, display_name
-from s6.records.analysis import misclassified, mistakes
+from s6.results.analysis import misclassified, mistakes
 
 
 def plot_digits(images: torch.Tensor, labels: list[str], columns: int = 10, title: str = "") -> Figure:
@@ -71,11 +71,11 @@ def plot_seed_spread(results: dict, target: float = EXERCISE_ACCURACY) -> Figure
     """Final-epoch test accuracy of every seed against parameter count: a dot per seed, a bar at each role's mean
     (the mean the seed tables give: solid for the development seeds, dotted for the confirmation seeds).
 
-    ``results`` is results/seeds.json (see ``s6.records.results``). The axis is linear and zoomed to the runs; a run
+    ``results`` is results/seeds.json (see ``s6.results.seeds``). The axis is linear and zoomed to the runs; a run
     below the view (a seed that did not learn) is named on the plot instead of stretching the axis for everyone
     else.
     """
-    from s6.records.results import ROLES, runs_of
+    from s6.results.seeds import ROLES, runs_of
 
     fig = Figure(figsize=(7.5, 4.4), layout="constrained")
     ax = fig.subplots()
@@ -118,10 +118,10 @@ def plot_frontier(record: dict, target: float = EXERCISE_ACCURACY) -> Figure:
     validation accuracy against its parameters, and the lowest accuracy of any seed in its last epochs (triangles,
     dotted: the next exercise's "consistently"), a line per family, and the bar every seed must reach.
 
-    ``record`` is a screen's record (results/model3_screen.json; s6.records.frontier reads it); the candidate it
+    ``record`` is a screen's record (results/model3_screen.json; s6.results.frontier reads it); the candidate it
     names as ``chosen``, the one that became the model, is pointed out.
     """
-    from s6.records.frontier import LAST, frontier
+    from s6.results.frontier import LAST, frontier
 
     points = frontier(record)
     fig = Figure(figsize=(9.5, 4.6), layout="constrained")

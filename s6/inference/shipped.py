@@ -4,7 +4,7 @@ They are a benchmark run's checkpoint less what only resuming needs (optimiser, 
 the weights, the plan and the run's metrics, so predict can say which run they are and how well it did
 (about 80 kB). Regenerate them from a finished run, from the repository root:
 
-    python -m s6.reading.shipped results/model2/seed1
+    python -m s6.inference.shipped results/model2/seed1
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ def export_weights(run: str | os.PathLike, out: str | os.PathLike = SHIPPED) -> 
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m s6.reading.shipped", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m s6.inference.shipped", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("run", help="a finished run's folder or checkpoint.pt, e.g. results/model2/seed1")
     parser.add_argument("--out", default=str(SHIPPED), help="where to write (default: the package's own copy)")

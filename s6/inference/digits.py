@@ -1,6 +1,6 @@
 """Ink -> MNIST-like 28x28 digits, left to right: what a model trained on MNIST can read.
 
-The second job of reading your own digits, after s6.reading.ink has found the ink:
+The second job of reading your own digits, after s6.inference.ink has found the ink:
 
 4. the digits' own strokes: the connected stroke with the most strong ink, and strokes of similar
    weight in the same row, are kept; specks, leftovers along the image's border and noise elsewhere
@@ -12,7 +12,7 @@ The second job of reading your own digits, after s6.reading.ink has found the in
    28x28 black canvas with its centre of mass at the centre.
 
 ``to_mnist_digits`` does all six steps; ``python -m s6 predict``, the demo page and the photo benchmark all read
-an image through it (s6.reading.predict.Classifier).
+an image through it (s6.inference.predict.Classifier).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from s6.reading.ink import ink_is_dark, ink_strength, max_filter, pixels_of, shrink
+from s6.inference.ink import ink_is_dark, ink_strength, max_filter, pixels_of, shrink
 
 INK = 0.2  # ink strength (0..1) above which a pixel counts for the digit's bounding box
 STROKE = 0.35  # ink strength (0..1) above which a pixel is part of a stroke, for finding the digit's strokes
