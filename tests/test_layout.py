@@ -96,24 +96,3 @@ def test_every_relative_link_names_a_file_and_heading_that_exist(page):
             if anchor not in {github_anchor(h) for h in headings}:
                 broken.append(target)
     assert not broken, f"{page.name}: {broken}"
-
-
-def collected() -> tuple[int, int]:
-    """(all the tests pytest collects here, those marked slow): one collection, as --collect-only -m slow counts
-    both."""
-    command = [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", "-m", "slow"]
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True)
-    slow, total = map(int, re.search(r"(\d+)/(\d+) tests collected", done.stdout).groups())
-    return total, slow
-
-
-@pytest.mark.slow  # collecting the suite imports every test module: some 20 s
-def test_the_test_counts_docs_testing_gives_are_the_suites_own():
-    """docs/testing.md's counts (a CI run's passed + skipped, and the quick loop's) are the suite's as it stands:
-    a test added or removed without the page's figures being rerun fails here."""
-    text = (ROOT / "docs" / "testing.md").read_text()
-    passed, skipped = map(int, re.search(r"(\d+) tests passed and (\d+) were skipped", text).groups())
-    quick = int(re.search(r"runs the other (\d+)", text)[1])
-    total, slow = collected()
-    assert passed + skipped == total
-    assert quick == total - slow

@@ -5,8 +5,11 @@ max-pooled at once, before its BatchNorm and ReLU: the 26x26 map is the largest 
 those layers a quarter of it (docs/models.md: what that layer cost). The width is spent after the pool (16 to 24
 channels), on maps of 11x11 and smaller, where it is cheap.
 
-Plain PyTorch: this file and torch are all it takes to build and train it (s6 trains it faster on a CPU by two
-changes that leave its weights' names and its results as they are: s6.training.train.speed_up).
+``Net`` is plain PyTorch: it pastes into a notebook of your own as it is and trains with torch.optim. ``RECIPE`` is
+s6's way to train it, written in two small dataclasses (s6/models/recipe.py, no imports of their own): leave it out
+of a copy, or copy them too. s6 trains ``Net`` faster on a CPU by two changes that keep its weights' names
+(s6.training.train.speed_up): the same training, though not bit for bit the same as a plain copy's (its cheaper
+Dropout mask draws other random numbers).
 """
 
 from __future__ import annotations
@@ -25,9 +28,9 @@ RECIPE = Recipe(
     start_div=10.0,  # the rate starts at max_lr / 10 ...
     end_div=100.0,  # ... and ends at that start / 100: max_lr / 1,000
     anneal="linear",  # the rise and the fall are straight lines
-    momentum=(0.85, 0.95),  # SGD momentum, cycled against the rate: 0.95 at both ends, 0.85 at the peak
+    momentum=(0.85, 0.95),  # SGD momentum (low, high), cycled against the rate: high at both ends, low at the peak
     nesterov=True,  # Nesterov momentum: the gradient taken a momentum step ahead
-    weight_decay=1e-4,  # L2 penalty on every weight, per step
+    weight_decay=1e-4,  # L2 penalty on every parameter (BatchNorm's and the head's bias too), per step
     augment=Augment(degrees=7.0, translate=0.1, scale=0.1),  # each training digit turned up to 7 degrees either way,
     # shifted up to a tenth of its side and zoomed up to 10% in or out, every epoch but the clean ones
     clean_epochs=1,  # the last epoch trains on the digits as they are, as the test set shows them
@@ -38,7 +41,8 @@ class Net(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         # Each block: a 3x3 convolution (no bias: BatchNorm's shift is one), BatchNorm, ReLU. Unpadded, a convolution
-        # takes a pixel off each side of the map.
+        # takes a pixel off each side of the map. Each comment: the map's side in -> out, and RF, the receptive field
+        # (how many input pixels, per side, one output pixel sees).
         self.block1 = nn.Sequential(  # 28 -> 26 -> 13, RF 3 -> 4: max-pooled before BatchNorm and ReLU
             nn.Conv2d(1, 8, 3, bias=False), nn.MaxPool2d(2), nn.BatchNorm2d(8), nn.ReLU())
         self.block2 = nn.Sequential(  # 13 -> 11, RF 8

@@ -6,6 +6,9 @@ its BatchNorm), its width bought with depthwise-separable convolutions after blo
 wide on maps of 9x9 and smaller. Chosen on the validation split over plain convolutions of the same layout at 3.8k,
 5.6k and 7.5k parameters (docs/models.md: the frontier): as good as the largest, with fewer weights and a faster
 step. No Dropout: a model this small underfits rather than overfits.
+
+``Net`` is plain PyTorch and pastes into a notebook as it is; ``RECIPE`` is written in s6/models/recipe.py's two
+dataclasses (as Model-2's file explains).
 """
 
 from __future__ import annotations
@@ -25,9 +28,9 @@ RECIPE = Recipe(
     start_div=10.0,  # the rate starts at max_lr / 10 ...
     end_div=100.0,  # ... and ends at that start / 100: max_lr / 1,000
     anneal="linear",  # the rise and the fall are straight lines
-    momentum=(0.85, 0.95),  # SGD momentum, cycled against the rate: 0.95 at both ends, 0.85 at the peak
+    momentum=(0.85, 0.95),  # SGD momentum (low, high), cycled against the rate: high at both ends, low at the peak
     nesterov=True,  # Nesterov momentum: the gradient taken a momentum step ahead
-    weight_decay=1e-4,  # L2 penalty on every weight, per step
+    weight_decay=1e-4,  # L2 penalty on every parameter (BatchNorm's and the head's bias too), per step
     augment=Augment(degrees=7.0, translate=0.1, scale=0.1),  # turned up to 7 degrees, shifted up to a tenth of the
     # side, zoomed up to 10%, every epoch but the clean ones
     clean_epochs=3,  # the last 3 epochs train on the digits as they are, as the test set shows them

@@ -6,7 +6,8 @@ function computes (``one_cycle``). The arithmetic is torch.optim.SGD's under tor
 bit for bit on a CPU (tests/test_sgd.py steps both side by side). Why not those classes: the first call of any
 torch.optim optimiser imports torch._dynamo, a compiler s6 does not use, which took 2 s to import and 0.4 s to tear
 down: 4% of a default run on a 2-core AVX2 laptop-class CPU, and half of what it waited before its first epoch
-(docs/speed.md). A reader also gets the update in four lines instead of a class hierarchy.
+(docs/speed.md). A reader also gets the update in four lines instead of a class hierarchy. A notebook of your own
+loses nothing by using torch.optim.SGD with torch.optim.lr_scheduler.OneCycleLR instead: the same arithmetic.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ class FastDropout(nn.Dropout):
 
 def speed_up(model: nn.Module) -> nn.Module:
     """Make ``model`` train faster on a CPU, in place, without changing what it is: s6 does this to every model it
-    trains, so a model's file stays the plain PyTorch a student copies (which trains the same way, only slower).
+    trains, so a model's file stays the plain PyTorch a student copies (which trains as well, only slower).
     Measured on the AVX2 EPYC, an epoch of Model-2 (docs/speed.md, results/bench/bench_runtime.json):
 
     - **Channels-last maps**: the weights, and every input at the start of ``forward`` (a pre-hook), stored
@@ -58,7 +59,9 @@ def speed_up(model: nn.Module) -> nn.Module:
     - **A cheaper Dropout mask**: each ``nn.Dropout`` becomes a ``FastDropout`` of the same rate (11.0 to 10.3 s,
       1.07 times).
 
-    Neither renames or reshapes a weight, so checkpoints load into the plain model and back.
+    Neither renames or reshapes a weight, so checkpoints load into the plain model and back. The training is the
+    same, not bit for bit: the cheaper mask draws other random numbers than nn.Dropout, so a plain copy's seed ends
+    a few hundredths away, as another CPU path's does.
     """
     for parent in list(model.modules()):
         for name, child in parent.named_children():
