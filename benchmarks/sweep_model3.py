@@ -42,7 +42,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 BASE = Recipe(epochs=20, batch_size=64, max_lr=0.2, warmup=0.2, start_div=10.0, end_div=100.0, anneal="linear",
               momentum=(0.85, 0.95), nesterov=True, weight_decay=5e-5,
-              augment=Augment(degrees=7.0, translate=0.1, scale=0.1), clean_epochs=0)  # Model-3's in the first sweep
+              augment=Augment(degrees=7.0, translate=0.1, scale=0.1), clean_epochs=0, tail_epochs=0,
+              ema=None)  # Model-3's recipe in the first sweep
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ RECIPES = {
     "model1": recipe_for("model1"),  # no weight decay
     "plain momentum, cosine": Recipe(epochs=2, batch_size=8, max_lr=0.4, momentum=(0.7, 0.8), nesterov=False,
                                      weight_decay=1e-3, warmup=0.25, start_div=4, end_div=50, anneal="cos",
-                                     augment=None, clean_epochs=0),
+                                     augment=None, clean_epochs=0, tail_epochs=0, ema=None),
 }
 
 

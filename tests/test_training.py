@@ -149,7 +149,8 @@ def test_the_optimiser_and_schedule_follow_every_knob_of_the_recipe(nesterov, an
     from s6.training.train import make_optimizer, one_cycle
 
     recipe = Recipe(epochs=2, batch_size=8, max_lr=0.4, momentum=(0.7, 0.8), nesterov=nesterov, weight_decay=1e-3,
-                    warmup=0.25, start_div=4, end_div=50, anneal=anneal, augment=None, clean_epochs=0)
+                    warmup=0.25, start_div=4, end_div=50, anneal=anneal, augment=None, clean_epochs=0,
+                    tail_epochs=0, ema=None)
     optimizer = make_optimizer(torch.nn.Linear(1, 1), recipe, steps_per_epoch=10, epochs=2)
     assert optimizer.total_steps == 20 and optimizer.recipe is recipe  # its nesterov and weight decay
     lrs, momenta = zip(*(one_cycle(step, recipe, 20) for step in range(20)))  # each of the 20 steps'

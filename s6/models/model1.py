@@ -30,6 +30,8 @@ RECIPE = Recipe(
     weight_decay=0.0,  # no L2 penalty
     augment=None,  # the digits as they are, in every epoch
     clean_epochs=0,  # (no augmentation to leave out)
+    tail_epochs=0,  # the one-cycle schedule runs to the last step
+    ema=None,  # each epoch scores, and the run saves, the weights themselves
 )
 
 

@@ -34,6 +34,8 @@ RECIPE = Recipe(
     augment=Augment(degrees=7.0, translate=0.1, scale=0.1),  # each training digit turned up to 7 degrees either way,
     # shifted up to a tenth of its side and zoomed up to 10% in or out, every epoch but the clean ones
     clean_epochs=1,  # the last epoch trains on the digits as they are, as the test set shows them
+    tail_epochs=0,  # the one-cycle schedule runs to the last step
+    ema=None,  # each epoch scores, and the run saves, the weights themselves
 )
 
 

@@ -36,3 +36,6 @@ class Recipe:
     weight_decay: float  # L2 penalty on all weights, per step
     augment: Augment | None  # how far training digits are jittered; None: not at all
     clean_epochs: int  # the last N epochs train on the images as they are: the test digits are not jittered
+    tail_epochs: int  # the last N epochs train at the schedule's floor rate: the one-cycle ends N epochs early
+    ema: float | None  # per-step decay of a moving average of the weights and BatchNorm buffers, which each epoch
+    # scores and the run saves (0.999: each step moves it a thousandth of the way); None: the weights themselves

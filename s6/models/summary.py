@@ -112,6 +112,10 @@ def describe_recipe(recipe: Recipe) -> str:
     else:
         clean = f" (none in {clean_tail(recipe)})" if recipe.clean_epochs else ""
         parts.append(f"augmentation {describe_augment(recipe.augment)}{clean}")
+    if recipe.tail_epochs:
+        parts.append(f"the last {plural(recipe.tail_epochs, 'epoch')} at the schedule's floor rate")
+    if recipe.ema:
+        parts.append(f"a moving average of the weights (decay {recipe.ema:g} a step) scored and saved")
     return "Training recipe: " + ", ".join(parts)
 
 

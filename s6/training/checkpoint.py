@@ -28,10 +28,12 @@ CHECKPOINT_FORMAT = 1  # bump when the layout below changes incompatibly
 
 def save_run(
     path: Path, plan: dict, metrics: dict, model: nn.Module, optimizer: OneCycleSGD, loader_generator: torch.Generator,
-    device: torch.device,
+    device: torch.device, average: nn.Module | None = None,
 ) -> None:
     """Write a run's checkpoint atomically: everything ``restore_run`` needs to continue it exactly,
-    and what ``predict`` needs to use it (model name, weights, input normalisation)."""
+    and what ``predict`` needs to use it (model name, weights, input normalisation). With a moving ``average`` of
+    the weights, ``state_dict`` is the average (what the run scored, and what predict uses) and ``training`` holds
+    the weights the optimiser steps and the average's count, to resume from."""
     save_torch(path, {
         "format": CHECKPOINT_FORMAT,
         "version": __version__,
@@ -39,7 +41,9 @@ def save_run(
         "normalisation": {"mean": MNIST_MEAN, "std": MNIST_STD},
         "plan": plan,
         "epoch": len(metrics["epochs"]),
-        "state_dict": model.state_dict(),
+        "state_dict": (average.module if average is not None else model).state_dict(),
+        **({"training": {"state_dict": model.state_dict(), "n_averaged": average.n_averaged}} if average is not None
+           else {}),
         "optimizer": optimizer.state_dict(),
         "rng": {
             "torch": torch.get_rng_state(),
@@ -52,11 +56,16 @@ def save_run(
 
 def restore_run(
     checkpoint: dict, model: nn.Module, optimizer: OneCycleSGD, loader_generator: torch.Generator,
-    device: torch.device,
+    device: torch.device, average: nn.Module | None = None,
 ) -> None:
-    """Put a saved run's weights, optimiser (its place in the schedule, its velocities) and random states back, so
-    it continues bit for bit."""
-    model.load_state_dict(checkpoint["state_dict"])
+    """Put a saved run's weights (and their moving ``average``, if it keeps one), optimiser (its place in the
+    schedule, its velocities) and random states back, so it continues bit for bit."""
+    if average is not None:
+        model.load_state_dict(checkpoint["training"]["state_dict"])
+        average.module.load_state_dict(checkpoint["state_dict"])
+        average.n_averaged.copy_(checkpoint["training"]["n_averaged"])
+    else:
+        model.load_state_dict(checkpoint["state_dict"])
     optimizer.load_state_dict(optimizer_state(checkpoint))
     torch.set_rng_state(checkpoint["rng"]["torch"])
     loader_generator.set_state(checkpoint["rng"]["loader"])

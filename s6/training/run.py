@@ -35,7 +35,7 @@ from s6.training.data import (
     tensor_loaders,
     torchvision_loaders,
 )
-from s6.training.train import SPLIT_NAMES, OneCycleSGD, check_steps, fit, scored_on, speed_up
+from s6.training.train import SPLIT_NAMES, OneCycleSGD, average_of, check_steps, fit, scored_on, speed_up
 
 # The plan: what one run does, besides its model's recipe. Checked in full before anything slow happens, and saved
 # in the run's checkpoint so that a resumed run does the same.
@@ -188,17 +188,18 @@ def train_run(plan: Plan | Resumed, *, out: str | os.PathLike | None = None, dat
     # already in that folder is reported last, so a mistyped --data-dir or --device is named before it is.
     recipe = recipe or recipe_for(plan.model)
     train_loader, scored_loader = _loaders(plan, recipe, dev, root, mnist)
-    steps = check_steps(recipe, len(train_loader), plan.epochs)
+    steps, tail = check_steps(recipe, len(train_loader), plan.epochs)
     check_output_folder(out, plan, replace=bool(resuming) or overwrite)
 
     with claimed(out):  # one run at a time in a folder: a second would interleave its epochs with ours
         torch.manual_seed(plan.seed)  # the weights' initialisation, and Dropout's masks
         model = (network() if network else build_model(plan.model)).to(dev)
         speed_up(model)  # channels-last maps and a cheaper Dropout mask: the same training, faster on a CPU
-        optimizer = OneCycleSGD(model.parameters(), recipe, steps)
-        metrics = new_metrics(plan, model, recipe, dev)
+        optimizer = OneCycleSGD(model.parameters(), recipe, steps, tail)
+        average = average_of(model, recipe.ema) if recipe.ema else None  # what is scored and saved, if the recipe
+        metrics = new_metrics(plan, model, recipe, dev)  # averages the weights
         if resuming:  # its weights and every random state back, so it continues bit for bit
-            restore_run(resuming.checkpoint, model, optimizer, train_loader.generator, dev)
+            restore_run(resuming.checkpoint, model, optimizer, train_loader.generator, dev, average)
             metrics["epochs"] = resuming.checkpoint["metrics"]["epochs"]
             log(f"resuming {plan.model} after epoch {done} of {plan.epochs} ({resuming.source}); writing to {out}/")
         else:
@@ -206,19 +207,20 @@ def train_run(plan: Plan | Resumed, *, out: str | os.PathLike | None = None, dat
                 f"on {metrics['device']}, seed {plan.seed}; writing to {out}/")
         log(f"lr: the learning rate at the start of the epoch (one-cycle schedule); train: "
             f"{train_legend(recipe, plan.epochs)}; {scored_legend(plan)}, after it")
-        saver = EpochSaver(out, plan, metrics, model, optimizer, train_loader.generator, dev)
+        saver = EpochSaver(out, plan, metrics, model, optimizer, train_loader.generator, dev, average)
         split = scored_on(plan.validation)
         with saver.on_failure(command):
             for record in fit(model, optimizer, train_loader, scored_loader, dev, plan.epochs, split,
-                              done=len(metrics["epochs"]), stop_after=stop_after, progress=progress):
+                              done=len(metrics["epochs"]), stop_after=stop_after, progress=progress,
+                              average=average):
                 saver.save(record)  # before the line that reports it: a printed epoch is a saved epoch
                 log(format_epoch(record, split))
-        history = metrics["epochs"]
+        history, scored = metrics["epochs"], (average.module if average is not None else model)
         if len(history) == plan.epochs:  # the curves, once the schedule is complete
             from s6.training.curves import plot_history  # matplotlib only when there is something to draw
 
             plot_history(metrics, f"{display_name(plan.model)}, seed {plan.seed}").savefig(out / "curves.png", dpi=100)
-        return RunResult(model, metrics, plan, out, len(history) - done, command)
+        return RunResult(scored, metrics, plan, out, len(history) - done, command)
 
 
 def new_metrics(plan: Plan, model: nn.Module, recipe: Recipe, device: torch.device) -> dict:
@@ -261,8 +263,8 @@ class EpochSaver:
     a crash loses at most the epoch under way; ``on_failure`` says what was kept."""
 
     def __init__(self, out: Path, plan: Plan, metrics: dict, model: nn.Module, optimizer: OneCycleSGD,
-                 generator: torch.Generator, device: torch.device) -> None:
-        self.out, self.plan, self.metrics = out, plan, metrics
+                 generator: torch.Generator, device: torch.device, average: nn.Module | None = None) -> None:
+        self.out, self.plan, self.metrics, self.average = out, plan, metrics, average
         self.model, self.optimizer, self.generator, self.device = model, optimizer, generator, device
         self.epochs_saved = len(metrics["epochs"])  # epochs safely in OUT/checkpoint.pt
 
@@ -271,7 +273,7 @@ class EpochSaver:
         self.metrics["epochs"] = [*self.metrics["epochs"], record]
         try:
             save_run(self.out / "checkpoint.pt", asdict(self.plan), self.metrics, self.model, self.optimizer,
-                     self.generator, self.device)
+                     self.generator, self.device, self.average)
             save_json(self.out / "metrics.json", self.metrics)
         except OSError as e:
             raise S6Error(f"cannot save {self.out}/checkpoint.pt: {e.strerror or e}") from None

@@ -87,22 +87,27 @@ def scored_on(validation: int | None) -> str:
     return "val" if validation else "test"
 
 
-def one_cycle(step: int, recipe: Recipe, total_steps: int) -> tuple[float, float]:
+def one_cycle(step: int, recipe: Recipe, total_steps: int, tail_steps: int = 0) -> tuple[float, float]:
     """The learning rate and the momentum of optimiser step ``step`` (0 to ``total_steps`` - 1) of a one-cycle
     schedule, as OneCycleLR computes them: the rate rises from max_lr / start_div to max_lr over the warm-up while
     the momentum falls from its high to its low value, then the rate falls to max_lr / start_div / end_div while the
     momentum climbs back. Large steps with little momentum in the middle, careful ones at both ends.
 
+    The last ``tail_steps`` (a recipe's tail epochs) stay at that floor, the momentum at its high: the cycle ends
+    that many steps early, so the run's last epochs train one model that has converged, not one still annealing.
     A very short run (a small --train-subset for one epoch) still gets a warm-up of at least two steps.
     """
-    peak = float(max(recipe.warmup, 2 / total_steps) * total_steps) - 1  # the step at max_lr
     start_lr = recipe.max_lr / recipe.start_div
     end_lr = start_lr / recipe.end_div
     low, high = recipe.momentum
+    cycle = total_steps - tail_steps  # the steps the one-cycle spans
+    if step >= cycle:  # the tail, at the floor
+        return end_lr, high
+    peak = float(max(recipe.warmup, 2 / cycle) * cycle) - 1  # the step at max_lr
     if step <= peak:  # rising
         progress, lrs, momenta = step / peak, (start_lr, recipe.max_lr), (high, low)
     else:  # falling
-        progress, lrs, momenta = (step - peak) / (total_steps - 1 - peak), (recipe.max_lr, end_lr), (low, high)
+        progress, lrs, momenta = (step - peak) / (cycle - 1 - peak), (recipe.max_lr, end_lr), (low, high)
     anneal = anneal_cos if recipe.anneal == "cos" else anneal_linear
     return anneal(*lrs, progress), anneal(*momenta, progress)
 
@@ -124,16 +129,17 @@ class OneCycleSGD:
     bit for bit.
     """
 
-    def __init__(self, params: Iterable[torch.nn.Parameter], recipe: Recipe, total_steps: int) -> None:
+    def __init__(self, params: Iterable[torch.nn.Parameter], recipe: Recipe, total_steps: int,
+                 tail_steps: int = 0) -> None:
         self.params = list(params)
-        self.recipe, self.total_steps = recipe, total_steps
+        self.recipe, self.total_steps, self.tail_steps = recipe, total_steps, tail_steps
         self.steps = 0  # optimiser steps taken
         self.velocity: list[torch.Tensor | None] = [None] * len(self.params)  # none before the first step
 
     @property
     def lr(self) -> float:
         """The learning rate the next step takes."""
-        return one_cycle(self.steps, self.recipe, self.total_steps)[0]
+        return one_cycle(self.steps, self.recipe, self.total_steps, self.tail_steps)[0]
 
     def zero_grad(self) -> None:
         for p in self.params:
@@ -141,7 +147,7 @@ class OneCycleSGD:
 
     @torch.no_grad()
     def step(self) -> None:
-        lr, momentum = one_cycle(self.steps, self.recipe, self.total_steps)
+        lr, momentum = one_cycle(self.steps, self.recipe, self.total_steps, self.tail_steps)
         decay, nesterov = self.recipe.weight_decay, self.recipe.nesterov
         for i, p in enumerate(self.params):
             g = p.grad.add(p, alpha=decay) if decay else p.grad  # the L2 penalty decay/2 * w² adds decay * w
@@ -162,20 +168,33 @@ class OneCycleSGD:
                                                                                strict=True)]
 
 
-def check_steps(recipe: Recipe, steps_per_epoch: int, epochs: int) -> int:
-    """The run's optimiser steps; S6Error if the one-cycle schedule cannot be built from so few (a run checks this
-    before it writes anything, so a run too small to train leaves no folder behind)."""
-    steps = steps_per_epoch * epochs
-    if steps < 3:
-        raise S6Error(f"this run has {plural(steps, 'optimiser step')}; the one-cycle schedule needs at least 3: "
-                      f"train on more images (batches of {recipe.batch_size}) or for more epochs")
-    return steps
+def check_steps(recipe: Recipe, steps_per_epoch: int, epochs: int) -> tuple[int, int]:
+    """The run's optimiser steps, and how many of the last of them are its tail at the floor rate (the recipe's tail
+    epochs, but always at least one epoch of cycle: a short run of --epochs 1 is all cycle); S6Error if the one-cycle
+    schedule cannot be built from so few (a run checks this before it writes anything, so a run too small to train
+    leaves no folder behind)."""
+    steps, tail = steps_per_epoch * epochs, steps_per_epoch * min(recipe.tail_epochs, epochs - 1)
+    if steps - tail < 3:
+        beside = f" besides the {plural(tail, 'step')} of its tail" if tail else ""
+        raise S6Error(f"this run has {plural(steps - tail, 'optimiser step')}{beside}; the one-cycle schedule needs at "
+                      f"least 3: train on more images (batches of {recipe.batch_size}) or for more epochs")
+    return steps, tail
 
 
 def make_optimizer(model: nn.Module, recipe: Recipe, steps_per_epoch: int, epochs: int) -> OneCycleSGD:
     """SGD (Nesterov momentum by default) under a one-cycle learning-rate schedule, stepped per batch, all as
     ``recipe`` says."""
-    return OneCycleSGD(model.parameters(), recipe, check_steps(recipe, steps_per_epoch, epochs))
+    return OneCycleSGD(model.parameters(), recipe, *check_steps(recipe, steps_per_epoch, epochs))
+
+
+def average_of(model: nn.Module, decay: float) -> nn.Module:
+    """An exponential moving average of ``model``'s weights and BatchNorm buffers (torch.optim.swa_utils'
+    AveragedModel), updated after every step: each step moves it ``1 - decay`` of the way to the weights. What a run
+    with a recipe's ``ema`` scores after each epoch and saves: it smooths the step-to-step noise that makes a run's
+    last epochs disagree. torch.optim is imported only here, by the runs that average."""
+    from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+
+    return AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(decay), use_buffers=True)
 
 
 def train_epoch(
@@ -185,6 +204,7 @@ def train_epoch(
     device: torch.device,
     epoch: int = 1,
     progress: bool = True,
+    average: nn.Module | None = None,
 ) -> tuple[float, float]:
     """One pass over ``loader``, minimising cross-entropy; returns (mean loss, accuracy in percent) on the training
     batches.
@@ -206,6 +226,8 @@ def train_epoch(
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()  # at the schedule's rate for this step
+        if average is not None:
+            average.update_parameters(model)  # the moving average follows every step
         losses[batch] = loss.detach() * len(y)
         correct += (logits.argmax(1) == y).sum()
         seen += len(y)
@@ -254,6 +276,7 @@ def fit(
     done: int = 0,
     stop_after: int | None = None,
     progress: bool = True,
+    average: nn.Module | None = None,
 ) -> Iterator[dict]:
     """Train to the end of a fixed ``epochs``-long schedule, scoring on ``scored_loader`` after every epoch, and
     yield each epoch's record as it ends: the caller saves it and prints it.
@@ -262,14 +285,14 @@ def fit(
     interruption would. The model after the last epoch is the result: nothing is selected or stopped on the test
     set. ``split`` (``scored_on``) names what ``scored_loader`` holds, and keys the record's figures.
     ``train_loader`` is told each epoch's number (``set_epoch``) and jitters it as its schedule says
-    (s6.training.data).
+    (s6.training.data). With an ``average`` (``average_of``), each step updates it and each epoch scores it.
     """
     for epoch in range(done + 1, min(epochs, stop_after or epochs) + 1):
         lr = optimizer.lr
         start = time.perf_counter()
         train_loader.set_epoch(epoch)
-        train_loss, train_acc = train_epoch(model, train_loader, optimizer, device, epoch, progress)
-        scored_loss, scored_acc = evaluate(model, scored_loader, device)
+        train_loss, train_acc = train_epoch(model, train_loader, optimizer, device, epoch, progress, average)
+        scored_loss, scored_acc = evaluate(average if average is not None else model, scored_loader, device)
         yield {
             "epoch": epoch,
             "train_loss": train_loss,
