@@ -89,8 +89,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from s6.inference.predict import Classifier, format_prediction
 
     classifier = Classifier(args.checkpoint)
-    print(f"using {classifier.describe()}", file=sys.stderr)
-    failed = 0
+    failed, said_which = 0, False
     for image in args.images:  # one line each: a result on stdout, or an error on stderr; the rest still run
         try:
             probabilities, _ = classifier(load_image(image), image)  # a row per digit, left to right
@@ -98,6 +97,9 @@ def cmd_predict(args: argparse.Namespace) -> int:
             print(f"error: {e}", file=sys.stderr)
             failed += 1
             continue
+        if not said_which:  # which weights, before the first result: one mistake alone is one line
+            print(f"using {classifier.describe()}", file=sys.stderr)
+            said_which = True
         print(format_prediction(image, probabilities, args.top))
     return 1 if failed else 0
 
