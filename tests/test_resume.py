@@ -236,3 +236,28 @@ def test_a_lock_left_by_a_run_that_died_is_taken_over_and_given_up_at_the_end(mn
     result = train_run(new_plan("model2", seed=5, epochs=1, train_subset=384), device="cpu", progress=False,
                        log=lambda _: None, out=out, mnist=mnist)
     assert len(result.metrics["epochs"]) == 1 and not (out / "training.pid").exists()
+
+
+@pytest.mark.parametrize("existing", [False, True], ids=["new folder", "existing folder"])
+def test_a_run_stopped_before_its_first_epoch_leaves_no_folder_and_an_existing_one_untouched(mnist, tmp_path,
+                                                                                          monkeypatch, existing):
+    """Ctrl-C during epoch 1: the folders the run made for --out go again (none held anything); a folder that was
+    there keeps what it held."""
+    import s6.training.run as run_module
+    from s6 import TrainingInterrupted
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+        yield  # a generator, as fit is
+
+    monkeypatch.setattr(run_module, "fit", interrupted)
+    out = tmp_path / "runs" / "new"
+    if existing:
+        out.mkdir(parents=True)
+        (out / "notes.txt").write_text("mine")
+    with pytest.raises(TrainingInterrupted, match="before the first epoch ended"):
+        quiet(out=out, mnist=mnist)
+    if existing:
+        assert sorted(p.name for p in out.iterdir()) == ["notes.txt"]
+    else:
+        assert not (tmp_path / "runs").exists()

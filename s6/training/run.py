@@ -189,9 +189,10 @@ def train_run(plan: Plan | Resumed, *, out: str | os.PathLike | None = None, dat
     recipe = recipe or recipe_for(plan.model)
     train_loader, scored_loader = _loaders(plan, recipe, dev, root, mnist)
     steps, tail = check_steps(recipe, len(train_loader), plan.epochs)
+    made = [folder for folder in (out, *out.parents) if not folder.exists()]  # what the run creates, deepest first
     check_output_folder(out, plan, replace=bool(resuming) or overwrite)
 
-    with claimed(out):  # one run at a time in a folder: a second would interleave its epochs with ours
+    with claimed(out, made):  # one run at a time in a folder: a second would interleave its epochs with ours
         torch.manual_seed(plan.seed)  # the weights' initialisation, and Dropout's masks
         model = (network() if network else build_model(plan.model)).to(dev)
         speed_up(model)  # channels-last maps and a cheaper Dropout mask: the same training, faster on a CPU
@@ -377,13 +378,23 @@ def refuse_a_live_run(out: Path) -> None:
 
 
 @contextmanager
-def claimed(out: Path) -> Iterator[None]:
+def claimed(out: Path, made: list[Path] | None = None) -> Iterator[None]:
     """Hold ``out``'s lock while training, and give it up however the run ends (a crash leaves a stale lock, whose
-    process no longer exists, and the next run takes it over)."""
+    process no longer exists, and the next run takes it over). ``made``: the folders this run created for ``out``,
+    deepest first; a run that ends in an error or a Ctrl-C before anything was written into them removes them
+    again, so no empty folder is left behind. A folder that was there before is never touched."""
     lock = out / LOCK
     lock.write_text(str(os.getpid()))
     try:
         yield
+    except BaseException:
+        lock.unlink(missing_ok=True)
+        for folder in made or []:
+            try:
+                folder.rmdir()  # only an empty one
+            except OSError:
+                break  # it holds the run's saved epochs: keep it, and the folders above it
+        raise
     finally:
         lock.unlink(missing_ok=True)
 
