@@ -75,6 +75,12 @@ def test_history_names_what_lies_below_the_view_inside_the_figure():
     assert label.x0 >= 0 and label.x1 <= fig.bbox.width
 
 
+def test_history_ticks_whole_epochs_only_even_for_a_one_epoch_run():
+    for history in ([epoch(1, 41.7, 64.7)], [epoch(n, 98.0 + n / 10, 98.5 + n / 10) for n in range(1, 16)]):
+        for ax in plot_history({"epochs": history}).axes:
+            assert list(ax.get_xticks()) == [r["epoch"] for r in history]
+
+
 def test_history_of_a_single_short_epoch_keeps_its_point_in_view():
     (_, acc_ax) = plot_history({"epochs": [epoch(1, 41.7, 64.7)]}).axes
     low, high = acc_ax.get_ylim()

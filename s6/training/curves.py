@@ -43,7 +43,12 @@ def plot_history(metrics: dict, who: str = "") -> Figure:
     acc_ax.set(xlabel=xlabel, ylabel="accuracy (%)", title=f"{prefix}accuracy per epoch", ylim=(bottom, 100))
     for ax in (loss_ax, acc_ax):
         ax.grid(alpha=0.3)
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole: no tick at 1.5
+        if len(epochs) <= 20:
+            ax.set_xticks(epochs)  # epochs are whole: a tick at each, none at 1.5 (MaxNLocator gives 0.96 for one)
+        else:
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        if len(epochs) == 1:
+            ax.set_xlim(epochs[0] - 0.5, epochs[0] + 0.5)
     loss_ax.legend()
     acc_ax.legend(loc="lower right")
     return fig
