@@ -55,6 +55,8 @@ def test_metrics_json_follows_the_schema(short_run):
     assert isinstance(metrics["model"], str) and metrics["model"] == "model2"
     assert isinstance(metrics["params"], int) and metrics["params"] < 20_000
     assert metrics["seed"] == 3 and metrics["device"].startswith("cpu")
+    assert metrics["plan"] == {"model": "model2", "seed": 3, "epochs": 1, "train_subset": 5000, "loader": "tensor",
+                               "validation": None}
     (epoch,) = metrics["epochs"]
     assert set(epoch) == set(SCHEMA)
     for key, kind in SCHEMA.items():
@@ -384,3 +386,14 @@ def test_every_models_short_runs_give_the_recorded_weights_and_metrics_bit_for_b
                            str(ROOT / "results" / "fingerprints.json")], cwd=ROOT, capture_output=True, text=True,
                           env={**os.environ, **pinned}, timeout=600)
     assert done.returncode == 0, done.stdout + done.stderr[-2000:]
+
+
+def test_a_short_runs_metrics_say_the_epochs_subset_and_validation_it_ran(mnist, tmp_path):
+    """The recipe says 5 epochs on 60,000 images; a run of 1 epoch on 512 of them, scored on 500 held out, must
+    say so in its own metrics.json, not leave a reader to take the recipe's word."""
+    train_run(new_plan("model2", seed=2, epochs=1, train_subset=512, validation=500), device="cpu", out=tmp_path,
+              progress=False, log=lambda _: None, mnist=mnist)
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert metrics["plan"] == {"model": "model2", "seed": 2, "epochs": 1, "train_subset": 512, "loader": "tensor",
+                               "validation": 500}
+    assert metrics["recipe"]["epochs"] == 5 and len(metrics["epochs"]) == 1

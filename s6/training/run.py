@@ -225,9 +225,10 @@ def train_run(plan: Plan | Resumed, *, out: str | os.PathLike | None = None, dat
 
 
 def new_metrics(plan: Plan, model: nn.Module, recipe: Recipe, device: torch.device) -> dict:
-    """metrics.json before its first epoch: what the run is, where it runs and what made it."""
+    """metrics.json before its first epoch: what the run is (its plan: the epochs, subset and validation it runs,
+    which a short run's recipe does not say), where it runs and what made it."""
     return {"model": plan.model, "params": sum(p.numel() for p in model.parameters() if p.requires_grad),
-            "seed": plan.seed, "validation": plan.validation, "device": describe_device(device),
+            "seed": plan.seed, "validation": plan.validation, "plan": asdict(plan), "device": describe_device(device),
             "cpu_path": cpu_path() if device.type == "cpu" else None,  # which kernels: seeds end apart on two
             **provenance(recipe), "epochs": []}
 
