@@ -57,22 +57,43 @@ def test_history_zooms_to_the_later_epochs_and_names_a_first_epoch_below_the_vie
     loss_ax, acc_ax = plot_history({"epochs": history}, "Model-1, seed 4").axes
     assert acc_ax.get_ylim() == pytest.approx((97.0, 100.0))
     # named under the panel, beside the axis's label, so no curve or the target's line runs over them
-    assert acc_ax.get_xlabel() == "epoch\nbelow the view, epoch 1: train 71.0%, test 96.0%"
+    assert acc_ax.get_xlabel() == "epoch\nbelow the view:\nepoch 1: train 71.0%, test 96.0%"
     assert loss_ax.get_xlabel() == "epoch" and not acc_ax.texts
     assert acc_ax.get_title() == "Model-1, seed 4: accuracy per epoch"
     assert loss_ax.get_title() == "Model-1, seed 4: loss per epoch"
 
 
-def test_history_names_what_lies_below_the_view_inside_the_figure():
-    """The note under the accuracy panel is drawn whole: not cut off at the figure's edge."""
-    fig = plot_history({"epochs": [epoch(1, 92.11, 95.67), epoch(2, 97.8, 98.5), epoch(3, 99.3, 99.52)]},
-                       "Model-2, seed 6")
+@pytest.mark.parametrize("split", ["test", "val"])
+def test_history_names_what_lies_below_the_view_inside_the_figure(split):
+    """The note under the accuracy panel is drawn whole: not cut off at the figure's edge, on a test run and on a
+    validation run (whose longer word was cut)."""
+    history = [{"epoch": n, "train_loss": 0.1, "train_acc": train, f"{split}_loss": 0.05, f"{split}_acc": scored}
+               for n, train, scored in ((1, 92.11, 95.67), (2, 97.8, 98.5), (3, 99.3, 99.52))]
+    fig = plot_history({"epochs": history, "validation": 5000 if split == "val" else None}, "Model-2, seed 6")
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     renderer = FigureCanvasAgg(fig).get_renderer()
     fig.draw(renderer)
     label = fig.axes[1].xaxis.label.get_window_extent(renderer)
     assert label.x0 >= 0 and label.x1 <= fig.bbox.width
+
+
+@pytest.mark.parametrize("epochs", [1, 2, 5])
+def test_history_legend_covers_no_point_and_stays_inside_the_figure(epochs):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    history = [epoch(n, 97.0 + n / 2, 98.0 + n / 3) for n in range(1, epochs + 1)]
+    fig = plot_history({"epochs": history}, "Model-2, seed 6")
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    fig.draw(renderer)
+    (legend,) = fig.legends
+    box = legend.get_window_extent(renderer)
+    assert box.x0 >= 0 and box.y0 >= 0 and box.x1 <= fig.bbox.width and box.y1 <= fig.bbox.height
+    assert [t.get_text() for t in legend.get_texts()] == ["train", "test", "99.4% target"]
+    for ax in fig.axes:
+        for line in ax.get_lines():
+            for point in ax.transData.transform(line.get_xydata()):
+                assert not box.contains(*point), (ax.get_title(), point)
 
 
 def test_history_ticks_whole_epochs_only_even_for_a_one_epoch_run():

@@ -39,7 +39,7 @@ def plot_history(metrics: dict, who: str = "") -> Figure:
     below = [f"epoch {epoch}: " + ", ".join(f"{name} {values[i]:.1f}%" for name, values in accuracies.items()
                                            if values[i] < bottom)
              for i, epoch in enumerate(epochs) if any(values[i] < bottom for values in accuracies.values())]
-    xlabel = "epoch" + (f"\nbelow the view, {'; '.join(below)}" if below else "")
+    xlabel = "epoch" + (f"\nbelow the view:\n{'; '.join(below)}" if below else "")
     acc_ax.set(xlabel=xlabel, ylabel="accuracy (%)", title=f"{prefix}accuracy per epoch", ylim=(bottom, 100))
     for ax in (loss_ax, acc_ax):
         ax.grid(alpha=0.3)
@@ -49,6 +49,7 @@ def plot_history(metrics: dict, who: str = "") -> Figure:
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         if len(epochs) == 1:
             ax.set_xlim(epochs[0] - 0.5, epochs[0] + 0.5)
-    loss_ax.legend()
-    acc_ax.legend(loc="lower right")
+    # One legend for both panels (the same colours mean the same thing), below them: inside either it can cover a
+    # short run's points, wherever they fall.
+    fig.legend(*acc_ax.get_legend_handles_labels(), loc="outside lower center", ncols=3)
     return fig
