@@ -196,15 +196,6 @@ def test_a_run_too_small_for_its_schedule_is_refused_before_its_folder_exists(mn
     assert not out.exists()
 
 
-def test_train_run_reads_as_one_page():
-    """train_run says what a run does, in order; each step is a function of its own (the plan, the folder's checks,
-    the epoch saver), so the whole of it fits on one screen."""
-    import inspect
-
-    lines = inspect.getsource(train_run).splitlines()
-    assert len(lines) <= 60, f"train_run is {len(lines)} lines"
-
-
 def tiny_model() -> torch.nn.Module:
     """A model small enough to train in milliseconds, with the layers whose modes matter: BatchNorm and Dropout."""
     torch.manual_seed(0)
