@@ -299,8 +299,10 @@ def frontier_table(record: dict) -> str:
         rows.append(f"| {p.candidate} | {runs[0]['note']} | {p.params:,} | {each} | {p.mean:.3f} | {p.worst:.2f} "
                     f"({p.worst_seed}) | {p.held:.2f} | {paired} | {minutes} |")
     best = smallest_holding(points)
+    commits = sorted({run["commit"][:7] for run in by_candidate[best.candidate] if run.get("commit")}) if best else []
     verdict = (f"The smallest candidate on which every seed held {EXERCISE_ACCURACY}% in each of its last {LAST} "
-               f"epochs: **{best.candidate}**, {best.params:,} parameters." if best else
+               f"epochs: **{best.candidate}**, {best.params:,} parameters (its runs: the code of "
+               f"{', '.join(commits) or 'a commit not recorded'})." if best else
                f"No candidate held {EXERCISE_ACCURACY}% on every seed in each of its last {LAST} epochs.")
     return "\n".join(rows + ["", verdict, "", screen_machines(record)])
 
