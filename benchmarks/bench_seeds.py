@@ -2,7 +2,7 @@
 
 Each run is `python -m s6 train --model M --seed S --out results/M/seedS`, exactly what a user types,
 so results/M/seedS/metrics.json is that run's own record. results/seeds.json collects them, each run
-with its device, its CPU path and its role, and is rewritten (atomically) after every run, so an
+with its device, its CPU path, its commit and its role, and is rewritten (atomically) after every run, so an
 interrupted benchmark keeps what it finished. The same seed ends a few hundredths apart on two CPU
 paths (AVX2, AVX-512), so one record holds one path per model: a run on another path is refused, to be
 recorded beside it (--out results/avx512).
@@ -59,6 +59,7 @@ def record(summary_path: Path, model: str, metrics: dict, role: str) -> dict:
             "seconds_per_epoch": round(sum(e["seconds"] for e in epochs) / len(epochs), 2),
             "device": metrics["device"],
             "path": metrics["cpu_path"],
+            "commit": metrics["commit"],  # the code it ran: a record outlives the design it measured
         }]
         entry["runs"].sort(key=lambda r: r["seed"])
         save_json(summary_path, results)

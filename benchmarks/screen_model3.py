@@ -67,7 +67,7 @@ CANDIDATES = {
                                 replace(RECIPE, epochs=15, tail_epochs=3)),
 }
 REFERENCE = "plain-7.5k"  # the largest plain candidate: the others are compared with it, seed by seed
-CHOSEN = "sep-6.0k"  # the registry's Model-3 (a test holds them equal)
+CHOSEN = "sep-7.9k-tail3"  # the registry's Model-3 (a test holds them equal)
 
 
 if __name__ == "__main__":
