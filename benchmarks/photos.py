@@ -59,19 +59,20 @@ def render_photo(
     digit: torch.Tensor, condition: Condition, g: torch.Generator, canvas: tuple[int, int] = (WIDTH, HEIGHT),
     side: tuple[float, float] = (0.2, 0.33),
 ) -> Image.Image:
-    """MNIST digits (28, 28 * n) uint8, side by side, as a JPEG-compressed grayscale photo of a page.
+    """MNIST digits (28 * rows, 28 * n) uint8, side by side in rows, as a JPEG-compressed grayscale photo of a page.
 
     ``canvas`` is the photo's (width, height) in pixels; each digit's 28x28 box is ``side`` (a range) of its height.
     """
     width, height = canvas
     size = int(height * (side[0] + (side[1] - side[0]) * float(torch.rand((), generator=g))))  # box side, pixels
     size = min(size, int(0.95 * width * 28 / digit.shape[1]))  # a long number still fits across the page
-    across = size * digit.shape[1] // 28
-    alpha = F.interpolate(digit[None, None].float() / 255, size=(size, across), mode="bilinear", align_corners=False)
-    top = int(float(torch.rand((), generator=g)) * (height - size))  # anywhere on the page
+    size = min(size, int(0.95 * height * 28 / digit.shape[0]))  # and a page of rows down it
+    down, across = size * digit.shape[0] // 28, size * digit.shape[1] // 28
+    alpha = F.interpolate(digit[None, None].float() / 255, size=(down, across), mode="bilinear", align_corners=False)
+    top = int(float(torch.rand((), generator=g)) * (height - down))  # anywhere on the page
     left = int(float(torch.rand((), generator=g)) * (width - across))
     coverage = torch.zeros(height, width)
-    coverage[top : top + size, left : left + across] = alpha[0, 0].clamp(0, 1)
+    coverage[top : top + down, left : left + across] = alpha[0, 0].clamp(0, 1)
     reflectance = condition.paper + (condition.ink - condition.paper) * coverage
     photo = reflectance * _light_field(condition.light, g, height, width)
     blur = torch.tensor([0.25, 0.5, 0.25])  # the lens: a slight blur

@@ -7,7 +7,7 @@ import zipfile
 import pytest
 import torch
 from conftest import ROOT, run_cli, run_main
-from photos import CONDITIONS, number_set, photo_set, small_set
+from photos import CONDITIONS, number_set, photo_set, render_photo, small_set
 from PIL import Image, ImageDraw
 
 from s6.inference.predict import Classifier, classify, load_classifier, number_of
@@ -146,6 +146,23 @@ def test_a_photo_of_two_digits_prints_the_number_and_each_digits_confidence(mnis
     line = result.stdout.strip()
     assert line.startswith(f"{tmp_path / 'two.png'}: {labels[0]}{labels[1]}, digit by digit: {labels[0]} (")
     assert f" · {labels[1]} (" in line
+
+
+def page_of_digits(mnist, condition: str):
+    """A photo of the first 30 test digits in 5 rows of 6, a sixth of the photo's height each."""
+    grid = torch.cat([torch.cat(list(mnist.test_images[6 * r : 6 * r + 6]), dim=1) for r in range(5)])
+    return render_photo(grid, CONDITIONS[condition], torch.Generator().manual_seed(1), (960, 720), (0.15, 0.18))
+
+
+@pytest.mark.parametrize("condition", list(CONDITIONS))
+def test_a_page_of_digits_in_rows_is_refused_saying_what_was_found(condition, mnist, tmp_path):
+    """Read as one row, a page's rows merged into a wrong 6-digit number (before 2026-12-07, in every condition,
+    with exit 0); now predict says what it found and how to get a reading, in one line."""
+    page_of_digits(mnist, condition).save(tmp_path / "page.png")
+    result = run_main("predict", str(tmp_path / "page.png"), "--checkpoint", str(CHECKPOINT))
+    assert result.returncode != 0 and result.stdout == ""
+    assert result.stderr.strip().splitlines() == [f"error: {tmp_path / 'page.png'}: found 30 marks in 5 rows; s6 "
+                                                  "reads one row of digits: crop the image to the number to read"]
 
 
 @pytest.mark.slow

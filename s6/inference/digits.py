@@ -21,6 +21,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
+from s6 import S6Error
 from s6.inference.ink import ink_is_dark, ink_strength, max_filter, pixels_of, shrink
 
 INK = 0.2  # ink strength (0..1) above which a pixel counts for the digit's bounding box
@@ -44,8 +45,9 @@ def to_mnist_digits(image: Image.Image, name: str = "image") -> list[torch.Tenso
     dark = ink_is_dark(pixels)  # the page's, so the crop below keeps it
     ink = ink_strength(x, dark, name)
     large = max(pixels.shape) >= LARGE * max(x.shape)
-    masks = (large and digit_masks(ink, border=float("inf"))) or digit_masks(ink)  # in a large photo, a shadow's edge
-    if x.shape != pixels.shape:                                           # along the border outweighs a small digit
+    # In a large photo a shadow's edge along the border outweighs a small digit: there, first, border strokes score 0.
+    masks = (large and digit_masks(ink, float("inf"), name)) or digit_masks(ink, name=name)
+    if x.shape != pixels.shape:
         rows, cols = bounds(sum(masks) > 0)
         extent = max(rows[1] - rows[0], cols[1] - cols[0]) + 1
         if extent < SMALL * max(x.shape):
@@ -55,7 +57,7 @@ def to_mnist_digits(image: Image.Image, name: str = "image") -> list[torch.Tenso
             left, right = [round(scale * v) for v in (max(0, cols[0] - margin), cols[1] + 1 + margin)]
             x = shrink(pixels[top:bottom, left:right])
             ink = ink_strength(x, dark, name)
-            masks = digit_masks(ink)
+            masks = digit_masks(ink, name=name)
     return [centre_like_mnist(ink * mask) for mask in masks]
 
 
@@ -89,7 +91,7 @@ def _stroke_scores(ink: torch.Tensor, border: float = 3.0) -> tuple[torch.Tensor
     return labels, ids, mass
 
 
-def digit_masks(ink: torch.Tensor, border: float = 3.0) -> list[torch.Tensor]:
+def digit_masks(ink: torch.Tensor, border: float = 3.0, name: str = "image") -> list[torch.Tensor]:
     """A mask per digit, left to right: 1 on its strokes (and a 1-pixel rim for their soft edges), 0 elsewhere.
 
     Each connected stroke scores the ink of its strong pixels (above STRONG): a pen stroke is mostly strong,
@@ -100,7 +102,8 @@ def digit_masks(ink: torch.Tensor, border: float = 3.0) -> list[torch.Tensor]:
     left to right while they overlap or lie within GAP digit heights of each other (the pieces of a broken 4 or 5
     overlap); each run of joined strokes is a digit. A digit is kept when it is at least half as tall as the best
     stroke: a speck or a stray mark in the row is not a digit. With no stroke left to choose from, the list is
-    empty.
+    empty. Raises S6Error when digit-sized marks stand in more than one row (a page of digits): read as one row,
+    its rows would merge into a wrong number.
     """
     labels, ids, mass = _stroke_scores(ink, border)
     main = int(mass.argmax())
@@ -108,13 +111,19 @@ def digit_masks(ink: torch.Tensor, border: float = 3.0) -> list[torch.Tensor]:
         return []
     (top, bottom), _ = bounds(labels == ids[main])
     height = bottom - top + 1
-    strokes = []  # (left, right, top, bottom, score, label) of each stroke in the main one's row
+    strokes, marks = [], []  # (left, right, top, bottom, score, label) of each stroke in the main one's row; of all
     for i, label in enumerate(ids.tolist()):
         if label == 0 or mass[i] < 0.04 * mass[main]:  # a thin 1 beside a bold 8 has a tenth of its ink
             continue
         (t, b), (left, right) = bounds(labels == label)
+        if b - t + 1 >= 0.5 * height:
+            marks.append((t, b))
         if b >= top - 0.5 * height and t <= bottom + 0.5 * height:
             strokes.append((left, right, t, b, float(mass[i]), label))
+    rows = _rows(marks)
+    if len(rows) > 1 and sum(len(row) for row in rows[1:]) >= 2:  # one stray mark beside a number is not a row
+        raise S6Error(f"{name}: found {len(marks)} marks in {len(rows)} rows; s6 reads one row of digits: crop the "
+                      "image to the number to read")
     digits: list[list[tuple]] = []
     for stroke in sorted(strokes):
         if digits and stroke[0] <= max(s[1] for s in digits[-1]) + GAP * height:
@@ -128,6 +137,20 @@ def digit_masks(ink: torch.Tensor, border: float = 3.0) -> list[torch.Tensor]:
             keep = torch.isin(labels, torch.tensor([s[5] for s in group], dtype=labels.dtype))
             masks.append(max_filter(keep.float(), 3))
     return masks
+
+
+def _rows(marks: list[tuple[int, int]]) -> list[list[tuple[int, int]]]:
+    """Marks (top, bottom) grouped into rows of writing, the most populous row first: a mark joins a row when at
+    least half its height lies within the row's rows so far (the next row of a page starts below that)."""
+    rows: list[list[tuple[int, int]]] = []
+    for t, b in sorted(marks):
+        if rows:
+            top, bottom = min(m[0] for m in rows[-1]), max(m[1] for m in rows[-1])
+            if min(b, bottom) - max(t, top) + 1 >= 0.5 * (b - t + 1):
+                rows[-1].append((t, b))
+                continue
+        rows.append([(t, b)])
+    return sorted(rows, key=len, reverse=True)
 
 
 def centre_like_mnist(x: torch.Tensor) -> torch.Tensor:
