@@ -40,9 +40,10 @@ def test_the_workbook_screenshots_show_the_committed_workbook_at_a_width_github_
 
 
 def test_the_backprop_figures_are_what_the_derivation_draws_now(tmp_path):
-    """Part 1's figures, redrawn from s6.backprop now: the same size as the committed ones, and the same pixels
-    where this matplotlib is the one that drew them (each PNG names it). Another version places text and
-    antialiases edges a pixel apart, so there the pixels are not compared, and the test says so."""
+    """Part 1's figures, redrawn from s6.backprop now, on any matplotlib: the committed PNG names the SHA-256 of the
+    text and data it shows, which must be today's, and is the same size. Its pixels are compared only where this
+    matplotlib is the one that drew it (each PNG names it): another version places text and antialiases edges a
+    pixel apart, so there the pixels are skipped, and the test says so."""
     import matplotlib
     import numpy as np
 
@@ -51,7 +52,9 @@ def test_the_backprop_figures_are_what_the_derivation_draws_now(tmp_path):
     mine, other = f"Matplotlib version{matplotlib.__version__},", set()
     for path in write_backprop_figures(tmp_path):
         committed, drawn = Image.open(ROOT / "images" / path.name), Image.open(path)
-        assert abs(drawn.width - committed.width) <= 0.03 * committed.width, path.name  # what it shows, its size
+        assert committed.text.get("s6-drawn-sha256") == drawn.text["s6-drawn-sha256"], \
+            f"it shows other numbers or words than the derivation now: python -m s6 backprop-figures ({path.name})"
+        assert abs(drawn.width - committed.width) <= 0.03 * committed.width, path.name
         assert abs(drawn.height - committed.height) <= 0.03 * committed.height, path.name
         if not committed.text.get("Software", "").startswith(mine):
             other.add(committed.text.get("Software", "an unnamed matplotlib"))
@@ -60,7 +63,19 @@ def test_the_backprop_figures_are_what_the_derivation_draws_now(tmp_path):
             f"redraw it: python -m s6 backprop-figures ({path.name})"
     if other:
         pytest.skip(f"the committed figures were drawn by {', '.join(sorted(other))}; this is matplotlib "
-                    f"{matplotlib.__version__}: their sizes match, their pixels are not compared")
+                    f"{matplotlib.__version__}: their words, data and sizes match, their pixels are not compared")
+
+
+def test_a_figure_drawn_with_other_numbers_is_told_apart_from_the_committed_one():
+    """The hash the test above compares changes with a single digit or point the figure shows."""
+    from s6.backprop.figures import drawn, lr_comparison, network
+    from s6.backprop.network import Inputs, forward_backward
+
+    inputs = Inputs()
+    v = forward_backward(inputs.i1, inputs.i2, inputs.t1, inputs.t2, inputs.w)
+    assert drawn(network(v)) == drawn(network(v))
+    assert drawn(network(v)) != drawn(network({**v, "w5": 0.41}))
+    assert drawn(lr_comparison(inputs, 100)) != drawn(lr_comparison(inputs, 99))
 
 
 def test_every_figure_readme_shows_fits_githubs_column_at_its_own_size():

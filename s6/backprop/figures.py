@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import re
 from pathlib import Path
 
 from matplotlib.figure import Figure
+from matplotlib.text import Text
 
 from s6.backprop.derivation import HIDDEN, INPUT_WEIGHTS, NOTE, OUTPUT_WEIGHTS, STEPS, gradient, hidden_step, mathtext
 from s6.backprop.network import LEARNING_RATES, Inputs, forward_backward, train
@@ -152,6 +155,15 @@ FIGURES = {
 }
 
 
+def drawn(fig: Figure) -> str:
+    """The SHA-256 of what a figure shows, before it is drawn: its text and its lines' data. A PNG names it (its
+    s6-drawn-sha256 chunk), so a test can tell whether a committed figure shows today's numbers on any matplotlib,
+    whose versions place the same text a pixel apart."""
+    texts = [text.get_text() for text in fig.findobj(Text) if text.get_text()]  # tick labels are empty until drawn
+    lines = [[line.get_xdata().tolist(), line.get_ydata().tolist()] for ax in fig.axes for line in ax.get_lines()]
+    return hashlib.sha256(json.dumps([texts, lines]).encode()).hexdigest()
+
+
 def write_backprop_figures(directory: str | os.PathLike = "images", inputs: Inputs = Inputs()) -> list[Path]:
     """Render backprop_network.png, backprop_step1..4.png and backprop_lr_comparison.png into ``directory``."""
     directory = Path(directory)
@@ -161,6 +173,7 @@ def write_backprop_figures(directory: str | os.PathLike = "images", inputs: Inpu
     for name, draw in FIGURES.items():
         fig = draw(inputs) if draw is lr_comparison else draw(v)
         # Cropped to what is drawn: a wider canvas than its text only makes GitHub shrink the subscripts.
-        fig.savefig(directory / name, dpi=100, bbox_inches="tight", pad_inches=0.15)
+        fig.savefig(directory / name, dpi=100, bbox_inches="tight", pad_inches=0.15,
+                    metadata={"s6-drawn-sha256": drawn(fig)})
         paths.append(directory / name)
     return paths
