@@ -59,7 +59,7 @@ def record(summary_path: Path, model: str, metrics: dict, role: str) -> dict:
             "seconds_per_epoch": round(sum(e["seconds"] for e in epochs) / len(epochs), 2),
             "device": metrics["device"],
             "path": metrics["cpu_path"],
-            "commit": metrics["commit"],  # the code it ran: a record outlives the design it measured
+            "commit": metrics.get("commit"),  # the code it ran: a record outlives the design it measured
         }]
         entry["runs"].sort(key=lambda r: r["seed"])
         save_json(summary_path, results)

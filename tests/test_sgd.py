@@ -77,7 +77,10 @@ def test_a_checkpoint_written_with_torch_optim_resumes_to_the_same_numbers():
     for step in range(saved_at):
         take_step(theirs, reference, step, schedule)
     buffer = io.BytesIO()
-    torch.save({"optimizer": reference.state_dict(), "scheduler": schedule.state_dict()}, buffer)
+    # torch before 2.4 kept OneCycleLR's anneal function itself in its state, which no weights-only load reads,
+    # then or now; s6 reads only the step count from it.
+    scheduler = {key: value for key, value in schedule.state_dict().items() if not callable(value)}
+    torch.save({"optimizer": reference.state_dict(), "scheduler": scheduler}, buffer)
     buffer.seek(0)
     checkpoint = torch.load(buffer, weights_only=True)  # as s6 reads a checkpoint
 

@@ -238,11 +238,23 @@ def test_printed_workbook_is_a_page_a_sheet_with_column_a_whole(soffice, tmp_pat
 
 
 def test_regenerating_the_workbook_reproduces_the_committed_bytes(tmp_path):
+    """Twice the same bytes, and the committed file's where this openpyxl wrote it (its docProps/app.xml names the
+    version: another lays out the same XML otherwise); elsewhere every cell, formulas included, is the committed
+    one's, and the test says the bytes were not compared."""
+    import openpyxl
+
     first = run_cli("sheet", "--out", str(tmp_path / "a.xlsx"))
     second = run_cli("sheet", "--out", str(tmp_path / "b.xlsx"))
     assert first.returncode == 0 and second.returncode == 0, first.stderr + second.stderr
     assert (tmp_path / "a.xlsx").read_bytes() == (tmp_path / "b.xlsx").read_bytes()
-    assert (tmp_path / "a.xlsx").read_bytes() == (ROOT / "asgmt_backpropagation.xlsx").read_bytes()
+    committed = ROOT / "asgmt_backpropagation.xlsx"
+    writer = re.search(r"Openpyxl ([\w.]+)<", zipfile.ZipFile(committed).read("docProps/app.xml").decode())[1]
+    if writer == openpyxl.__version__:
+        assert (tmp_path / "a.xlsx").read_bytes() == committed.read_bytes(), "python -m s6 sheet rewrites it"
+    else:
+        assert cell_contents(tmp_path / "a.xlsx") == cell_contents(committed)
+        pytest.skip(f"the committed workbook was written by openpyxl {writer}, this is {openpyxl.__version__}: "
+                    "every cell matches, the bytes are not compared")
 
 
 def cell_contents(path: Path) -> dict:
