@@ -95,3 +95,12 @@ def test_the_checkpoint_and_predict_hold_the_averaged_weights(averaged_model, mn
     stepped = checkpoint["training"]["state_dict"]
     assert not torch.equal(stepped["head.weight"], checkpoint["state_dict"]["head.weight"])
     assert int(checkpoint["training"]["n_averaged"]) == 3 * 512 // 64  # one update a step
+
+
+def test_the_log_names_the_epochs_that_train_at_the_floor_rate():
+    """Model-3's log said "one-cycle schedule" over a run whose last 3 epochs sit at its floor rate."""
+    from s6.training.run import lr_legend
+
+    assert lr_legend(15, 3) == "one-cycle schedule, then its floor rate in epochs 13-15"
+    assert lr_legend(2, 1) == "one-cycle schedule, then its floor rate in epoch 2"  # --epochs 2: one epoch of cycle
+    assert lr_legend(5, 0) == "one-cycle schedule"

@@ -126,6 +126,15 @@ class RunResult:
         return self.metrics["epochs"][-1][f"{self.split}_acc"]
 
 
+def lr_legend(epochs: int, tail: int) -> str:
+    """The learning rate's schedule, read after "lr: the learning rate at the start of the epoch (": a run of
+    ``epochs`` whose last ``tail`` train at the one-cycle schedule's floor rate."""
+    if not tail:
+        return "one-cycle schedule"
+    where = f"epoch {epochs}" if tail == 1 else f"epochs {epochs - tail + 1}-{epochs}"
+    return f"one-cycle schedule, then its floor rate in {where}"
+
+
 def train_legend(recipe: Recipe, epochs: int) -> str:
     """What the training figures of the log were measured on, read after "train: ", for a run of ``epochs``: which
     of its epochs are augmented, as its schedule has them (a run shorter than its recipe's clean tail has none)."""
@@ -206,8 +215,8 @@ def train_run(plan: Plan | Resumed, *, out: str | os.PathLike | None = None, dat
         else:
             log(f"training {plan.model} ({metrics['params']:,} parameters) for {plural(plan.epochs, 'epoch')} "
                 f"on {metrics['device']}, seed {plan.seed}; writing to {out}/")
-        log(f"lr: the learning rate at the start of the epoch (one-cycle schedule); train: "
-            f"{train_legend(recipe, plan.epochs)}; {scored_legend(plan)}, after it")
+        log(f"lr: the learning rate at the start of the epoch ({lr_legend(plan.epochs, tail // len(train_loader))}); "
+            f"train: {train_legend(recipe, plan.epochs)}; {scored_legend(plan)}, after it")
         saver = EpochSaver(out, plan, metrics, model, optimizer, train_loader.generator, dev, average)
         split = scored_on(plan.validation)
         with saver.on_failure(command):
