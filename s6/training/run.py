@@ -206,8 +206,9 @@ def train_run(plan: Plan | Resumed, *, out: str | os.PathLike | None = None, dat
         model = (network() if network else build_model(plan.model)).to(dev)
         speed_up(model)  # channels-last maps and a cheaper Dropout mask: the same training, faster on a CPU
         optimizer = OneCycleSGD(model.parameters(), recipe, steps, tail)
-        average = average_of(model, recipe.ema) if recipe.ema else None  # what is scored and saved, if the recipe
-        metrics = new_metrics(plan, model, recipe, dev)  # averages the weights
+        # What each epoch scores and the run saves, where the recipe averages the weights.
+        average = average_of(model, recipe.ema) if recipe.ema else None
+        metrics = new_metrics(plan, model, recipe, dev)
         if resuming:  # its weights and every random state back, so it continues bit for bit
             restore_run(resuming.checkpoint, model, optimizer, train_loader.generator, dev, average)
             metrics["epochs"] = resuming.checkpoint["metrics"]["epochs"]
@@ -398,7 +399,7 @@ def claimed(out: Path, made: list[Path] | None = None) -> Iterator[None]:
     try:
         yield
     except BaseException:
-        lock.unlink(missing_ok=True)
+        lock.unlink(missing_ok=True)  # first: a folder holding only the lock is empty once it goes
         for folder in made or []:
             try:
                 folder.rmdir()  # only an empty one
