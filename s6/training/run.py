@@ -24,7 +24,7 @@ from s6 import S6Error, TrainingInterrupted, plural, save_json, writable_dir
 from s6.device import cpu_path, describe_device, provenance, resolve_device
 from s6.models.recipe import Recipe
 from s6.models.registry import DEFAULT_MODEL, build_model, check_model_name, display_name, recipe_for
-from s6.models.summary import clean_tail
+from s6.models.summary import clean_tail, count_parameters
 from s6.training.checkpoint import checkpoint_file, load_checkpoint, restore_run, save_run
 from s6.training.data import (
     TRAIN_IMAGES,
@@ -237,7 +237,7 @@ def train_run(plan: Plan | Resumed, *, out: str | os.PathLike | None = None, dat
 def new_metrics(plan: Plan, model: nn.Module, recipe: Recipe, device: torch.device) -> dict:
     """metrics.json before its first epoch: what the run is (its plan: the epochs, subset and validation it runs,
     which a short run's recipe does not say), where it runs and what made it."""
-    return {"model": plan.model, "params": sum(p.numel() for p in model.parameters() if p.requires_grad),
+    return {"model": plan.model, "params": count_parameters(model),
             "seed": plan.seed, "validation": plan.validation, "plan": asdict(plan), "device": describe_device(device),
             "cpu_path": cpu_path() if device.type == "cpu" else None,  # which kernels: seeds end apart on two
             **provenance(recipe), "epochs": []}
