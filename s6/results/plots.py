@@ -139,8 +139,9 @@ def plot_frontier(record: dict, target: float = EXERCISE_ACCURACY) -> Figure:
         ax.plot([], [], style, color="black", mfc="none" if "--" in style else None, label=label)
     if record.get("chosen"):
         point = next(p for p in points if p.candidate == record["chosen"])
-        ax.annotate(f"Model-3 ({point.candidate})", (point.params, point.worst), xytext=(0, -22),
-                    textcoords="offset points", ha="center", fontsize=8, arrowprops={"arrowstyle": "->", "lw": 0.8})
+        ax.annotate(f"Model-3 ({point.candidate})", (point.params, point.worst), xytext=(-14, 30),  # up and to the
+                    textcoords="offset points", ha="right", fontsize=8,  # left: the largest candidate sits at the edge
+                    arrowprops={"arrowstyle": "->", "lw": 0.8})
     ax.axhline(target, color="grey", ls="-.", lw=1, label=f"{target}%: the bar on every seed")
     ax.set(xlabel="trainable parameters", ylabel="validation accuracy (%)",
            ylim=(min(min(accs), target) - 0.05, max(accs) + 0.05),
