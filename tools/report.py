@@ -202,7 +202,11 @@ def models_table() -> str:
     def schedule(name: str, entry: Entry) -> str:
         r = entry.recipe
         parts = [f"{r.epochs} epochs, batch {r.batch_size}"]
-        parts += [clean_tail(r) + " without augmentation"] if r.clean_epochs else []
+        if r.tail_epochs and r.tail_epochs == r.clean_epochs:  # Model-3's tail: one phrase, not two of one span
+            parts += [clean_tail(r) + " at the floor rate, without augmentation"]
+        else:
+            parts += [f"the last {r.tail_epochs} at the one-cycle's floor rate"] if r.tail_epochs else []
+            parts += [clean_tail(r) + " without augmentation"] if r.clean_epochs else []
         parts += ["no augmentation"] if r.augment is None else []
         parts += ["He initialisation"] if he_initialised(networks[name]) else []
         return ", ".join(parts)
