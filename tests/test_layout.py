@@ -75,10 +75,15 @@ def github_anchor(heading: str) -> str:
     return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
 
 
-def test_readme_is_a_front_page_of_at_most_17_kb():
-    """The rest belongs in docs/: a front page that says each fact once stays short enough to read."""
-    size = len((ROOT / "README.md").read_bytes())
-    assert size <= 17_000, f"README.md is {size:,} bytes"
+def test_readmes_first_screen_leads_to_the_commands_that_install_train_and_test():
+    """What a newcomer meets first: the paragraph above the first heading links the quick start, and there, in
+    code blocks, are the install, the default run and the test command, in that order. (The page's 17 kB limit is
+    a rule of the project's, checked by .ci/run.)"""
+    text = (ROOT / "README.md").read_text()
+    assert "](#quick-start)" in text.split("\n## ")[0]
+    quick = text.split("\n## Quick start\n")[1].split("\n## ")[0]
+    commands = [line for block in re.findall(r"```bash\n(.*?)```", quick, re.S) for line in block.splitlines()]
+    assert commands == ["pip install -r requirements.txt", "python -m s6 train --model model2", "pytest"]
 
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
