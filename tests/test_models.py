@@ -284,8 +284,8 @@ def test_every_setting_of_a_models_recipe_is_written_in_its_file(name):
     from s6.models.recipe import Augment, Recipe
 
     tree = ast.parse(model_file(name).read_text())
-    (call,) = [node.value for node in tree.body if isinstance(node, ast.Assign)
-               and [target.id for target in node.targets] == ["RECIPE"]]
+    (call,) = (node.value for node in tree.body if isinstance(node, ast.Assign)
+               and [target.id for target in node.targets] == ["RECIPE"])
     assert call.func.id == "Recipe" and not call.args
     assert {k.arg for k in call.keywords} == {f.name for f in dataclasses.fields(Recipe)}
     for keyword in call.keywords:

@@ -182,7 +182,7 @@ def test_provenance_records_the_recipe_and_versions_as_plain_values():
 
     record = provenance(recipe_for("model2"))
     assert record["recipe"]["batch_size"] == recipe_for("model2").batch_size and record["s6"] == s6.__version__
-    assert type(record["torch"]) is str and record["torch"] == torch.__version__
+    assert isinstance(record["torch"], str) and record["torch"] == torch.__version__
     assert record["commit"] is None or len(record["commit"].split("+")[0]) == 40
 
 

@@ -53,8 +53,8 @@ def to_mnist_digits(image: Image.Image, name: str = "image") -> list[torch.Tenso
         if extent < SMALL * max(x.shape):
             scale = pixels.shape[0] / x.shape[0]
             margin = extent  # a digit's own size of paper on every side: enough to see the page around it
-            top, bottom = [round(scale * v) for v in (max(0, rows[0] - margin), rows[1] + 1 + margin)]
-            left, right = [round(scale * v) for v in (max(0, cols[0] - margin), cols[1] + 1 + margin)]
+            top, bottom = (round(scale * v) for v in (max(0, rows[0] - margin), rows[1] + 1 + margin))
+            left, right = (round(scale * v) for v in (max(0, cols[0] - margin), cols[1] + 1 + margin))
             x = shrink(pixels[top:bottom, left:right])
             ink = ink_strength(x, dark, name)
             masks = digit_masks(ink, name=name)
