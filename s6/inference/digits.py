@@ -111,7 +111,8 @@ def digit_masks(ink: torch.Tensor, border: float = 3.0, name: str = "image") -> 
         return []
     (top, bottom), _ = bounds(labels == ids[main])
     height = bottom - top + 1
-    strokes, marks = [], []  # (left, right, top, bottom, score, label) of each stroke in the main one's row; of all
+    strokes = []  # (left, right, top, bottom, score, label) of each stroke in the main one's row
+    marks = []  # (top, bottom) of every digit-sized stroke, in any row
     for i, label in enumerate(ids.tolist()):
         if label == 0 or mass[i] < 0.04 * mass[main]:  # a thin 1 beside a bold 8 has a tenth of its ink
             continue
@@ -121,7 +122,7 @@ def digit_masks(ink: torch.Tensor, border: float = 3.0, name: str = "image") -> 
         if b >= top - 0.5 * height and t <= bottom + 0.5 * height:
             strokes.append((left, right, t, b, float(mass[i]), label))
     rows = _rows(marks)
-    if len(rows) > 1 and sum(len(row) for row in rows[1:]) >= 2:  # one stray mark beside a number is not a row
+    if len(marks) - max(map(len, rows), default=0) >= 2:  # one stray mark off a number's row is not a row
         raise S6Error(f"{name}: found {len(marks)} marks in {len(rows)} rows; s6 reads one row of digits: crop the "
                       "image to the number to read")
     digits: list[list[tuple]] = []
@@ -140,8 +141,8 @@ def digit_masks(ink: torch.Tensor, border: float = 3.0, name: str = "image") -> 
 
 
 def _rows(marks: list[tuple[int, int]]) -> list[list[tuple[int, int]]]:
-    """Marks (top, bottom) grouped into rows of writing, the most populous row first: a mark joins a row when at
-    least half its height lies within the row's rows so far (the next row of a page starts below that)."""
+    """Marks (top, bottom) grouped into rows of writing, top to bottom: a mark joins a row when at least half its
+    height lies within the row's rows so far (the next row of a page starts below that)."""
     rows: list[list[tuple[int, int]]] = []
     for t, b in sorted(marks):
         if rows:
@@ -150,7 +151,7 @@ def _rows(marks: list[tuple[int, int]]) -> list[list[tuple[int, int]]]:
                 rows[-1].append((t, b))
                 continue
         rows.append([(t, b)])
-    return sorted(rows, key=len, reverse=True)
+    return rows
 
 
 def centre_like_mnist(x: torch.Tensor) -> torch.Tensor:

@@ -129,10 +129,13 @@ class RunResult:
 def lr_legend(epochs: int, tail: int) -> str:
     """The learning rate's schedule, read after "lr: the learning rate at the start of the epoch (": a run of
     ``epochs`` whose last ``tail`` train at the one-cycle schedule's floor rate."""
-    if not tail:
-        return "one-cycle schedule"
-    where = f"epoch {epochs}" if tail == 1 else f"epochs {epochs - tail + 1}-{epochs}"
-    return f"one-cycle schedule, then its floor rate in {where}"
+    return f"one-cycle schedule, then its floor rate in {epoch_span(epochs - tail + 1, epochs)}" if tail else \
+        "one-cycle schedule"
+
+
+def epoch_span(first: int, last: int) -> str:
+    """ "epoch 5" or "epochs 13-15": where the log's legends place part of a run."""
+    return f"epoch {first}" if first == last else f"epochs {first}-{last}"
 
 
 def train_legend(recipe: Recipe, epochs: int) -> str:
@@ -146,8 +149,7 @@ def train_legend(recipe: Recipe, epochs: int) -> str:
         return "the augmented training batches during the epoch"
     if len(clean) == epochs:
         return f"the training batches during the epoch (none augmented: its recipe keeps {clean_tail(recipe)} clean)"
-    where = f"epoch {clean[0]}" if len(clean) == 1 else f"epochs {clean[0]}-{clean[-1]}"
-    return f"the training batches during the epoch (augmented, except in {where})"
+    return f"the training batches during the epoch (augmented, except in {epoch_span(clean[0], clean[-1])})"
 
 
 def scored_legend(plan: Plan) -> str:
