@@ -16,6 +16,7 @@ from nbclient import NotebookClient
 
 NOTEBOOK = ROOT / "S6.ipynb"
 TRAINED_FIGURES = ["model2_curves.png", "model2_misclassified.png", "model2_confusion.png"]
+FULL_RUNS, QUICK_RUNS = ROOT / "runs" / "notebook", ROOT / "runs" / "notebook-quick"  # the notebook's two folders
 
 
 def execute(path: Path, monkeypatch, **env: str) -> list[dict]:
@@ -38,11 +39,31 @@ def printed(outputs: list[dict]) -> str:
     return "".join("".join(o.get("text", "")) for o in outputs if o["output_type"] == "stream")
 
 
+def snapshot(folder: Path) -> dict[str, bytes] | None:
+    """Every file under ``folder`` with its bytes; None when there is no such folder."""
+    if not folder.is_dir():
+        return None
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def quick_runs_removed_after():
+    """A quick-mode run in the repository writes runs/notebook-quick/; it goes again unless it was there before."""
+    existed = QUICK_RUNS.exists()
+    yield
+    if not existed:
+        shutil.rmtree(QUICK_RUNS, ignore_errors=True)
+
+
 @pytest.mark.slow
+@pytest.mark.usefixtures("quick_runs_removed_after")
 def test_notebook_runs_top_to_bottom_in_the_repository_in_quick_mode(data_dir, monkeypatch):
     before = NOTEBOOK.read_bytes()
     figures = {name: (ROOT / "images" / name).read_bytes() for name in TRAINED_FIGURES}
+    students_runs = snapshot(FULL_RUNS)
     outputs = execute(NOTEBOOK, monkeypatch, S6_QUICK="1", S6_DATA_DIR=str(data_dir.resolve()))
+    assert (QUICK_RUNS / "model2" / "metrics.json").is_file()
+    assert snapshot(FULL_RUNS) == students_runs  # a smoke test never replaces (or creates) the real runs
     assert not errors(outputs)
     assert sum("image/png" in o.get("data", {}) for o in outputs) >= 7
     assert "smoke test" in printed(outputs) and "not a result" in printed(outputs)
@@ -73,11 +94,13 @@ def test_notebook_alone_in_an_empty_folder_clones_the_repository_and_writes_figu
                              capture_output=True, text=True, check=True).stdout
     for name in TRAINED_FIGURES:
         assert f"images/{name}" in changed, changed
-    assert (clone / "runs" / "notebook" / "model2" / "metrics.json").exists()
+    assert (clone / "runs" / "notebook-quick" / "model2" / "metrics.json").exists()
+    assert not (clone / "runs" / "notebook").exists()
     assert sorted(p.name for p in folder.iterdir()) == ["S6.ipynb", "s6-repo"]  # nothing written beside it
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("quick_runs_removed_after")
 def test_notebook_last_section_shows_the_draw_a_digit_page_inline_when_turned_on(data_dir, monkeypatch):
     """S6_DEMO=1 (even in quick mode): the page of the Model-2 just trained, inline, served on localhost only."""
     require_module("gradio", "Gradio (pip install -e '.[demo]')")
