@@ -38,6 +38,14 @@ def whole_number(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
 
 
+def path_text(text: str) -> str:
+    """A file or folder name. An empty one (e.g. --out "$UNSET_VARIABLE") is refused, not read as the default
+    or as the current folder: the command would otherwise write somewhere the user did not name."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("expected a path, got an empty string")
+    return text
+
+
 def positive_int(text: str) -> int:
     value = whole_number(text)
     if value <= 0:
@@ -196,9 +204,10 @@ def build_parser() -> Parser:
     train.add_argument("--epochs", type=positive_int, help="epochs (default: the model's recipe)")
     train.add_argument("--seed", type=seed_number,
                        help="seed for weights, shuffling, augmentation, dropout (default: 1)")
-    train.add_argument("--data-dir", help="MNIST root (default: $S6_DATA_DIR, else ./data)")
-    train.add_argument("--out", help="output directory (default: runs/MODEL; a run with other epochs or a "
-                       "subset gets its own, e.g. runs/model2-epochs1-subset2000)")
+    train.add_argument("--data-dir", type=path_text, help="MNIST root (default: $S6_DATA_DIR, else ./data)")
+    train.add_argument("--out", type=path_text,
+                       help="output directory (default: runs/MODEL; a run with other epochs or a subset gets its own, "
+                       "e.g. runs/model2-epochs1-subset2000)")
     train.add_argument("--train-subset", type=positive_int, help="train on the first N images only")
     train.add_argument("--validation", type=positive_int, metavar="N",
                        help="hold out the last N training images, evaluate on them and never read the test set "
@@ -206,7 +215,7 @@ def build_parser() -> Parser:
     train.add_argument("--device", choices=["cpu", "cuda"], help="default: cuda if available, else cpu")
     train.add_argument("--loader", choices=["tensor", "torchvision"],
                        help="tensor (default): data held on the device; torchvision: DataLoader + PIL transforms")
-    train.add_argument("--resume", metavar="DIR", help="continue the run saved in DIR/checkpoint.pt")
+    train.add_argument("--resume", type=path_text, metavar="DIR", help="continue the run saved in DIR/checkpoint.pt")
     train.add_argument("--overwrite", action="store_true",
                        help="replace a run already in the output folder (otherwise it is kept and training refused)")
     train.add_argument("--stop-after", type=positive_int, metavar="K",
@@ -223,13 +232,13 @@ def build_parser() -> Parser:
     predict = commands.add_parser("predict", help="classify your own digit images (PNG/JPEG)",
                                   formatter_class=defaults)
     predict.add_argument("images", nargs="+", metavar="IMAGE", help="image files, any size, either polarity")
-    predict.add_argument("--checkpoint", help=f"a checkpoint.pt or its run folder ({DEFAULT_HELP})")
+    predict.add_argument("--checkpoint", type=path_text, help=f"a checkpoint.pt or its run folder ({DEFAULT_HELP})")
     predict.add_argument("--top", type=top_k, default=1, help="how many guesses to show per image")
     predict.set_defaults(run=cmd_predict)
 
     demo = commands.add_parser("demo", help="draw a digit in your browser and see what the model reads "
                                "(needs the demo extra: pip install -e '.[demo]')", formatter_class=defaults)
-    demo.add_argument("--checkpoint", help=f"a checkpoint.pt or its run folder ({DEFAULT_HELP})")
+    demo.add_argument("--checkpoint", type=path_text, help=f"a checkpoint.pt or its run folder ({DEFAULT_HELP})")
     demo.add_argument("--host", default="127.0.0.1",
                       help="address to serve on; 0.0.0.0 opens the page to your whole network")
     demo.add_argument("--port", type=port_number, default=7860, help="port to serve on")
@@ -237,8 +246,9 @@ def build_parser() -> Parser:
     demo.set_defaults(run=cmd_demo)
 
     sheet = commands.add_parser("sheet", help="write the Part 1 backpropagation workbook", formatter_class=defaults)
-    sheet.add_argument("--out", help="where to write the .xlsx (default: asgmt_backpropagation.xlsx, or a name "
-                       "that says what --set and --iterations changed, e.g. asgmt_backpropagation-t1=0.01.xlsx)")
+    sheet.add_argument("--out", type=path_text,
+                       help="where to write the .xlsx (default: asgmt_backpropagation.xlsx, or a name that says what "
+                       "--set and --iterations changed, e.g. asgmt_backpropagation-t1=0.01.xlsx)")
     sheet.add_argument("--iterations", type=iterations, default=ITERATIONS,
                        help=f"gradient-descent rows per learning rate, 1 to {MAX_ITERATIONS}")
     sheet.add_argument("--set", type=input_setting, action="append", default=[], metavar="NAME=VALUE",
@@ -246,7 +256,7 @@ def build_parser() -> Parser:
     sheet.set_defaults(run=cmd_sheet)
 
     figures = commands.add_parser("backprop-figures", help="render Part 1's images", formatter_class=defaults)
-    figures.add_argument("--out-dir", default="images", help="folder for the PNGs")
+    figures.add_argument("--out-dir", type=path_text, default="images", help="folder for the PNGs")
     figures.set_defaults(run=cmd_backprop_figures)
     return parser
 

@@ -100,6 +100,19 @@ def test_bad_arguments_give_one_line_and_no_traceback(args, tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize("args", [
+    ["train", "--out", ""], ["train", "--data-dir", ""], ["train", "--resume", ""],
+    ["predict", "digit.png", "--checkpoint", ""], ["demo", "--checkpoint", ""],
+    ["sheet", "--out", ""], ["backprop-figures", "--out-dir", " "],
+], ids=lambda args: f"{args[0]} {args[-2]}")
+def test_an_empty_path_is_refused_not_read_as_the_default_folder(args, tmp_path):
+    """--out "$UNSET" must not write runs/MODEL, the committed workbook or images/ as if nothing were given."""
+    result = run_main(*args, cwd=tmp_path)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.strip().endswith(f"{args[-2]}: expected a path, got an empty string (see --help)")
+    assert list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
 def test_cuda_without_a_gpu_is_a_clear_error(tmp_path):
     result = run_main("train", "--device", "cuda", "--out", str(tmp_path / "out"))
