@@ -40,13 +40,20 @@ def require_module(name: str, what: str):
         require(what)
 
 
+def mnist_root(environ: dict, repository: Path) -> Path | None:
+    """Where the tests find MNIST, as `s6 train` does: $S6_DATA_DIR, else the repository's ./data, which README's
+    train command fills. None when the files are not there: tests never download."""
+    path = Path(environ.get("S6_DATA_DIR") or repository / "data")
+    return path.resolve() if (path / "MNIST" / "raw" / "t10k-labels-idx1-ubyte").exists() else None
+
+
 @pytest.fixture(scope="session")
 def data_dir() -> Path:
-    """The MNIST root named by S6_DATA_DIR (ROOT/MNIST/raw/*-ubyte)."""
-    path = os.environ.get("S6_DATA_DIR")
-    if not path or not (Path(path) / "MNIST" / "raw" / "t10k-labels-idx1-ubyte").exists():
-        require("MNIST at $S6_DATA_DIR")
-    return Path(path).resolve()
+    """The MNIST root (ROOT/MNIST/raw/*-ubyte)."""
+    path = mnist_root(os.environ, ROOT)
+    if path is None:
+        require("MNIST at $S6_DATA_DIR or ./data")
+    return path
 
 
 @pytest.fixture(scope="session")

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from conftest import mnist_root
 from torchvision.datasets import MNIST
 
 from s6 import S6Error
@@ -248,3 +249,12 @@ def test_a_torchvision_that_cannot_be_imported_is_one_line_naming_the_way_on(tmp
                                       r"does not exist\); install torch and torchvision from the same source"):
         mnist_folder(tmp_path / "data")
     assert not (tmp_path / "data").exists()
+
+
+def test_the_tests_find_mnist_where_the_readme_train_command_downloaded_it(data_dir, tmp_path):
+    """README: install, `python -m s6 train` (MNIST into ./data), then `pytest`: its MNIST tests run, not skip."""
+    (tmp_path / "data" / "MNIST").mkdir(parents=True)
+    (tmp_path / "data" / "MNIST" / "raw").symlink_to(data_dir / "MNIST" / "raw")
+    assert mnist_root({}, tmp_path) == (tmp_path / "data").resolve()
+    assert mnist_root({"S6_DATA_DIR": str(data_dir)}, tmp_path) == data_dir  # the variable comes first
+    assert mnist_root({}, tmp_path / "elsewhere") is None  # neither: the MNIST tests skip (fail under CI)
