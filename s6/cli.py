@@ -8,7 +8,7 @@ import os
 import sys
 from pathlib import Path
 
-from s6 import S6Error, TrainingInterrupted, __version__, plural, writable_dir, writable_file
+from s6 import S6Error, TrainingInterrupted, __version__, atomic_write_bytes, plural, writable_dir, writable_file
 from s6.backprop import ITERATIONS, MAX_ITERATIONS, WORKBOOK
 from s6.inference.shipped import DEFAULT_HELP
 from s6.models.registry import DEFAULT_MODEL, REGISTRY
@@ -163,7 +163,7 @@ def cmd_sheet(args: argparse.Namespace) -> None:
     from dataclasses import replace
 
     from s6.backprop.network import WEIGHTS, Inputs
-    from s6.backprop.workbook import write_workbook
+    from s6.backprop.workbook import workbook_bytes
 
     out = Path(args.out or workbook_name(args.set, args.iterations))
     if out.suffix.lower() != ".xlsx":  # Excel and LibreOffice go by the name: book.txt would open as garbage
@@ -173,7 +173,12 @@ def cmd_sheet(args: argparse.Namespace) -> None:
     inputs = Inputs()
     weights = tuple(settings.pop(w, default) for w, default in zip(WEIGHTS, inputs.w))
     inputs = replace(inputs, w=weights, **settings)
-    path = write_workbook(writable_file(out, "--out"), inputs, args.iterations)
+    path = writable_file(out, "--out")
+    data = workbook_bytes(inputs, args.iterations)
+    if path.is_file() and path.read_bytes() != data and not args.overwrite:  # a student's own edits stay
+        raise S6Error(f"{path} differs from what sheet writes (edited, or written by another openpyxl); keep it "
+                      "and write another with --out NEW.xlsx, or replace it with --overwrite")
+    atomic_write_bytes(path, data)
     print(f"wrote {path}: {plural(args.iterations, 'iteration')} for each learning rate")
 
 
@@ -249,6 +254,8 @@ def build_parser() -> Parser:
     sheet.add_argument("--out", type=path_text,
                        help="where to write the .xlsx (default: asgmt_backpropagation.xlsx, or a name that says what "
                        "--set and --iterations changed, e.g. asgmt_backpropagation-t1=0.01.xlsx)")
+    sheet.add_argument("--overwrite", action="store_true",
+                       help="replace a workbook that differs from what sheet writes (otherwise it is kept)")
     sheet.add_argument("--iterations", type=iterations, default=ITERATIONS,
                        help=f"gradient-descent rows per learning rate, 1 to {MAX_ITERATIONS}")
     sheet.add_argument("--set", type=input_setting, action="append", default=[], metavar="NAME=VALUE",

@@ -285,3 +285,23 @@ def test_other_inputs_get_a_workbook_of_their_own_and_leave_the_committed_one(tm
     result = run_cli("sheet", "--set", "t1=0.01", "--iterations", "3", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["asgmt_backpropagation-t1=0.01-3iterations.xlsx"]
+
+
+def test_a_workbook_edited_by_hand_is_kept_unless_overwrite_is_given(tmp_path):
+    """A student fills in the committed workbook, then runs `s6 sheet` (README's command): their work stays.
+    What sheet writes itself is rewritten freely (the same bytes), and --overwrite replaces the edited one."""
+    book = tmp_path / "asgmt_backpropagation.xlsx"
+    assert run_main("sheet", cwd=tmp_path).returncode == 0
+    assert run_main("sheet", cwd=tmp_path).returncode == 0  # unchanged: rewriting it is harmless
+    edited = load_workbook(book)
+    edited["Inputs"]["D1"] = "my notes"
+    edited.save(book)
+    mine = book.read_bytes()
+    refused = run_main("sheet", cwd=tmp_path)
+    assert refused.returncode == 1 and refused.stdout == ""
+    assert refused.stderr.strip().splitlines() == [
+        f"error: {book.name} differs from what sheet writes (edited, or written by another openpyxl); keep it and "
+        "write another with --out NEW.xlsx, or replace it with --overwrite"]
+    assert book.read_bytes() == mine and sorted(p.name for p in tmp_path.iterdir()) == [book.name]
+    assert run_main("sheet", "--overwrite", cwd=tmp_path).returncode == 0
+    assert load_workbook(book)["Inputs"]["D1"].value is None
