@@ -197,6 +197,18 @@ def test_a_new_run_into_a_folder_with_a_finished_run_is_refused_and_leaves_it_by
     assert len(json.loads((tmp_path / "metrics.json").read_text())["epochs"]) == 1
 
 
+@pytest.mark.slow  # trains for seconds
+def test_a_replacing_run_stopped_after_its_first_epoch_leaves_no_curves_of_the_run_it_replaced(mnist, tmp_path):
+    """--overwrite, then Ctrl-C after epoch 1: the folder holds the new run's epoch, not the old run's picture
+    beside it (curves.png is drawn when a schedule completes)."""
+    quiet(out=tmp_path, mnist=mnist, plan=new_plan("model2", seed=5, epochs=1, train_subset=1500))
+    assert (tmp_path / "curves.png").is_file()
+    quiet(out=tmp_path, mnist=mnist, overwrite=True, stop_after=1)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["checkpoint.pt", "metrics.json"]
+    assert len(json.loads((tmp_path / "metrics.json").read_text())["epochs"]) == 1
+    assert load_checkpoint(tmp_path)["plan"]["epochs"] == 2
+
+
 @pytest.mark.slow  # trains for seconds, or starts python -m s6
 def test_a_new_run_into_its_own_stopped_run_points_to_resume(mnist, tmp_path):
     quiet(out=tmp_path, mnist=mnist, stop_after=1)

@@ -289,6 +289,8 @@ class EpochSaver:
             save_run(self.out / "checkpoint.pt", asdict(self.plan), self.metrics, self.model, self.optimizer,
                      self.generator, self.device, self.average)
             save_json(self.out / "metrics.json", self.metrics)
+            if self.epochs_saved == 0:  # a new run's first epoch: the curves of a run it replaced are not its own
+                (self.out / "curves.png").unlink(missing_ok=True)
         except OSError as e:
             raise S6Error(f"cannot save {self.out}/checkpoint.pt: {e.strerror or e}") from None
         self.epochs_saved = len(self.metrics["epochs"])
