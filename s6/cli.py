@@ -46,6 +46,13 @@ def path_text(text: str) -> str:
     return text
 
 
+def host_name(text: str) -> str:
+    """An address to serve on; an empty one is refused (Gradio would quietly serve on 127.0.0.1)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("expected an address such as 127.0.0.1 or 0.0.0.0, got an empty string")
+    return text
+
+
 def positive_int(text: str) -> int:
     value = whole_number(text)
     if value <= 0:
@@ -236,7 +243,8 @@ def build_parser() -> Parser:
 
     predict = commands.add_parser("predict", help="classify your own digit images (PNG/JPEG)",
                                   formatter_class=defaults)
-    predict.add_argument("images", nargs="+", metavar="IMAGE", help="image files, any size, either polarity")
+    predict.add_argument("images", nargs="+", type=path_text, metavar="IMAGE",
+                         help="image files, any size, either polarity")
     predict.add_argument("--checkpoint", type=path_text, help=f"a checkpoint.pt or its run folder ({DEFAULT_HELP})")
     predict.add_argument("--top", type=top_k, default=1, help="how many guesses to show per image")
     predict.set_defaults(run=cmd_predict)
@@ -244,7 +252,7 @@ def build_parser() -> Parser:
     demo = commands.add_parser("demo", help="draw a digit in your browser and see what the model reads "
                                "(needs the demo extra: pip install -e '.[demo]')", formatter_class=defaults)
     demo.add_argument("--checkpoint", type=path_text, help=f"a checkpoint.pt or its run folder ({DEFAULT_HELP})")
-    demo.add_argument("--host", default="127.0.0.1",
+    demo.add_argument("--host", type=host_name, default="127.0.0.1",
                       help="address to serve on; 0.0.0.0 opens the page to your whole network")
     demo.add_argument("--port", type=port_number, default=7860, help="port to serve on")
     demo.add_argument("--share", action="store_true", help="also make a temporary public link through Gradio")

@@ -103,14 +103,21 @@ def test_bad_arguments_give_one_line_and_no_traceback(args, tmp_path):
 @pytest.mark.parametrize("args", [
     ["train", "--out", ""], ["train", "--data-dir", ""], ["train", "--resume", ""],
     ["predict", "digit.png", "--checkpoint", ""], ["demo", "--checkpoint", ""],
-    ["sheet", "--out", ""], ["backprop-figures", "--out-dir", " "],
-], ids=lambda args: f"{args[0]} {args[-2]}")
+    ["sheet", "--out", ""], ["backprop-figures", "--out-dir", " "], ["predict", ""],
+], ids=lambda args: " ".join(args[:-1]))
 def test_an_empty_path_is_refused_not_read_as_the_default_folder(args, tmp_path):
     """--out "$UNSET" must not write runs/MODEL, the committed workbook or images/ as if nothing were given."""
     result = run_main(*args, cwd=tmp_path)
     assert result.returncode == 2 and "Traceback" not in result.stderr
-    assert result.stderr.strip().endswith(f"{args[-2]}: expected a path, got an empty string (see --help)")
+    assert result.stderr.strip().endswith(f"{args[-2] if args[-2].startswith('-') else 'IMAGE'}: expected a path, "
+                                          "got an empty string (see --help)")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_an_empty_host_is_refused_not_served_on_another_address(tmp_path):
+    result = run_main("demo", "--host", "", cwd=tmp_path)
+    assert result.returncode == 2 and result.stderr.strip().endswith(
+        "--host: expected an address such as 127.0.0.1 or 0.0.0.0, got an empty string (see --help)")
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
