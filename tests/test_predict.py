@@ -369,3 +369,14 @@ def test_the_stroke_labels_are_the_connected_components_a_flood_fill_finds():
         snake[row : row + 4, 40 if row % 8 == 0 else 0] = True
     for mask in [*masks, snake, torch.zeros(5, 5, dtype=torch.bool), torch.ones(5, 5, dtype=torch.bool)]:
         assert torch.equal(_components(mask), components_by_search(mask))
+
+
+@pytest.mark.slow  # starts python -m s6: a warning reaches stderr only outside pytest's own warning capture
+def test_a_plain_pickle_given_as_a_checkpoint_is_one_line_without_torchs_warning(tmp_path):
+    import pickle
+
+    (tmp_path / "pick.pt").write_bytes(pickle.dumps({"weights": [1, 2, 3]}, protocol=4))
+    for args in (["predict", "x.png", "--checkpoint"], ["train", "--resume"]):
+        result = run_cli(*args, str(tmp_path / "pick.pt"), cwd=tmp_path)
+        assert result.returncode == 1 and len(result.stderr.strip().splitlines()) == 1, result.stderr
+        assert "Warning" not in result.stderr and str(tmp_path / "pick.pt") in result.stderr

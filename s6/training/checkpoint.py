@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -96,7 +97,9 @@ def load_checkpoint(path: str | os.PathLike) -> dict:
     if not path.exists():
         raise S6Error(f"no checkpoint at {path}")
     try:
-        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # e.g. a plain pickle's "Detected pickle protocol 4": the error says it all
+            warnings.simplefilter("ignore")
+            checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     except PermissionError:
         raise S6Error(f"cannot read checkpoint {path}: permission denied") from None
     except Exception:  # torch raises RuntimeError, ValueError, EOFError, UnpicklingError, KeyError... by damage
