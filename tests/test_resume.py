@@ -54,8 +54,13 @@ def test_a_tiny_run_interrupted_and_resumed_equals_it_uninterrupted_bit_for_bit(
 
 def test_resume_refuses_a_plan_that_contradicts_the_checkpoint(mnist, tmp_path):
     quiet(out=tmp_path, mnist=mnist, stop_after=1)
-    with pytest.raises(S6Error, match="continues the saved plan"):
-        train_run(resumed(tmp_path, epochs=5), device="cpu", progress=False, log=lambda _: None, mnist=mnist)
+    with pytest.raises(S6Error, match=r"^--resume continues the saved plan \(--epochs 2\); drop the --epochs 5 you "
+                                      r"gave$"):
+        resumed(tmp_path, epochs=5)
+    with pytest.raises(S6Error, match=r"\(--train-subset 1500\); drop the --train-subset 100 you gave$"):
+        resumed(tmp_path, train_subset=100)
+    with pytest.raises(S6Error, match=r"\(no --validation\); drop the --validation 500 you gave$"):
+        resumed(tmp_path, validation=500)
 
 
 def test_failure_while_saving_keeps_the_previous_checkpoint(tmp_path, monkeypatch):

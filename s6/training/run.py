@@ -57,8 +57,9 @@ def plan_from(stored: dict, requested: dict) -> Plan:
     plan = Plan(**stored)
     for key, value in requested.items():
         if value is not None and value != getattr(plan, key):
-            raise S6Error(f"--resume continues the saved plan ({key} = {getattr(plan, key)}); drop the {key} you "
-                          f"gave ({value})")
+            flag, saved = "--" + key.replace("_", "-"), getattr(plan, key)  # named as the user typed them
+            saved = f"{flag} {saved}" if saved is not None else f"no {flag}"
+            raise S6Error(f"--resume continues the saved plan ({saved}); drop the {flag} {value} you gave")
     return plan
 
 
