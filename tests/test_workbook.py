@@ -2,6 +2,7 @@
 
 import math
 import re
+import shutil
 import subprocess
 import zipfile
 from pathlib import Path
@@ -285,6 +286,10 @@ def test_other_inputs_get_a_workbook_of_their_own_and_leave_the_committed_one(tm
     result = run_cli("sheet", "--set", "t1=0.01", "--iterations", "3", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["asgmt_backpropagation-t1=0.01-3iterations.xlsx"]
+    if shutil.which("git") and (ROOT / ".git").exists():  # an experiment is not committed by mistake
+        ignored = ["git", "-C", str(ROOT), "check-ignore", "-q"]
+        assert subprocess.run([*ignored, "asgmt_backpropagation-t1=0.01-3iterations.xlsx"]).returncode == 0
+        assert subprocess.run([*ignored, "asgmt_backpropagation.xlsx"]).returncode == 1
 
 
 def test_a_workbook_edited_by_hand_is_kept_unless_overwrite_is_given(tmp_path):
