@@ -82,6 +82,9 @@ def writable_file(path: str | os.PathLike, what: str) -> Path:
     path = Path(path)
     if path.is_dir():
         raise S6Error(f"{what} {path} is a folder; give a file name such as {path / 'book.xlsx'}")
+    folder = next((parent for parent in path.parents if parent.exists()), None)  # the nearest that is there
+    if folder is not None and not folder.is_dir():
+        raise S6Error(f"cannot write {what} {path}: {folder} is a file, not a folder")
     try:
         writable_dir(path.parent, what)
     except S6Error:

@@ -114,6 +114,14 @@ def test_an_empty_path_is_refused_not_read_as_the_default_folder(args, tmp_path)
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_workbook_path_through_a_file_says_that_the_file_is_not_a_folder(tmp_path):
+    (tmp_path / "notes.txt").write_text("mine")
+    result = run_main("sheet", "--out", str(tmp_path / "notes.txt" / "x.xlsx"))
+    assert result.returncode == 1 and (tmp_path / "notes.txt").read_text() == "mine"
+    assert result.stderr.strip() == (f"error: cannot write --out {tmp_path / 'notes.txt' / 'x.xlsx'}: "
+                                     f"{tmp_path / 'notes.txt'} is a file, not a folder")
+
+
 def test_an_empty_host_is_refused_not_served_on_another_address(tmp_path):
     result = run_main("demo", "--host", "", cwd=tmp_path)
     assert result.returncode == 2 and result.stderr.strip().endswith(

@@ -250,8 +250,8 @@ def test_a_benchmarks_save_path_that_cannot_be_written_is_refused_before_it_runs
         parser.parse_args(["--save", str(tmp_path / "a-file" / "record.json")])
     assert exit_.value.code == 2
     assert capsys.readouterr().err.splitlines()[-1] == (
-        f"bench: error: argument --save: cannot write --save {tmp_path / 'a-file' / 'record.json'}: its folder "
-        f"{tmp_path / 'a-file'} is not writable")
+        f"bench: error: argument --save: cannot write --save {tmp_path / 'a-file' / 'record.json'}: "
+        f"{tmp_path / 'a-file'} is a file, not a folder")
     assert parser.parse_args(["--save", str(tmp_path / "new" / "record.json")]).save == tmp_path / "new" / "record.json"
 
 
