@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
 from s6.backprop.network import COLUMNS, LEARNING_RATES, WEIGHTS, Inputs
-from s6.backprop.workbook import HEADER_ROW, build_workbook, inputs_cells, lr_sheet_title, write_workbook
+from s6.backprop.workbook import HEADER_ROW, build_workbook, inputs_cells, lr_sheet_title, workbook_bytes
 
 TOL = 1e-9
 
@@ -264,7 +264,8 @@ def cell_contents(path: Path) -> dict:
 
 
 def test_sheet_set_changes_the_inputs_sheet(tmp_path):
-    path = write_workbook(tmp_path / "b.xlsx", Inputs(t1=0.25), iterations=2)
+    path = tmp_path / "b.xlsx"
+    path.write_bytes(workbook_bytes(Inputs(t1=0.25), iterations=2))
     assert load_workbook(path)["Inputs"]["B4"].value == 0.25
     result = run_main("sheet", "--out", str(tmp_path / "c.xlsx"), "--set", "t1=0.25", "--iterations", "2")
     assert result.returncode == 0, result.stderr

@@ -7,11 +7,9 @@ weight recomputes every iteration, every learning rate and the chart.
 from __future__ import annotations
 
 import io
-import os
 import re
 import zipfile
 from datetime import datetime
-from pathlib import Path
 from xml.sax.saxutils import escape
 
 from openpyxl import Workbook
@@ -22,7 +20,6 @@ from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from s6 import atomic_write_bytes
 from s6.backprop import ITERATIONS, MAX_ITERATIONS
 from s6.backprop.derivation import FORWARD, NOTE, STEPS, gradient
 from s6.backprop.network import COLUMNS, LEARNING_RATES, WEIGHTS, Inputs, train
@@ -271,9 +268,3 @@ def workbook_bytes(inputs: Inputs = Inputs(), iterations: int = ITERATIONS) -> b
             entry.external_attr = item.external_attr
             target.writestr(entry, data, compress_type=zipfile.ZIP_DEFLATED)
     return out.getvalue()
-
-
-def write_workbook(path: str | os.PathLike, inputs: Inputs = Inputs(), iterations: int = ITERATIONS) -> Path:
-    """Build the workbook and write it atomically."""
-    atomic_write_bytes(path, workbook_bytes(inputs, iterations))
-    return Path(path)
