@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from s6 import S6Error, TrainingInterrupted, __version__, atomic_write_bytes, plural, writable_dir, writable_file
@@ -38,19 +39,18 @@ def whole_number(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
 
 
-def path_text(text: str) -> str:
-    """A file or folder name. An empty one (e.g. --out "$UNSET_VARIABLE") is refused, not read as the default
-    or as the current folder: the command would otherwise write somewhere the user did not name."""
-    if not text.strip():
-        raise argparse.ArgumentTypeError("expected a path, got an empty string")
-    return text
+def non_empty(expected: str) -> Callable[[str], str]:
+    """An argparse type refusing an empty value (e.g. --out "$UNSET_VARIABLE"). Read as given, "" would mean the
+    default or the current folder (Gradio serves an empty --host on 127.0.0.1): not what the user named."""
+    def check(text: str) -> str:
+        if not text.strip():
+            raise argparse.ArgumentTypeError(f"expected {expected}, got an empty string")
+        return text
+    return check
 
 
-def host_name(text: str) -> str:
-    """An address to serve on; an empty one is refused (Gradio would quietly serve on 127.0.0.1)."""
-    if not text.strip():
-        raise argparse.ArgumentTypeError("expected an address such as 127.0.0.1 or 0.0.0.0, got an empty string")
-    return text
+path_text = non_empty("a path")
+host_name = non_empty("an address such as 127.0.0.1 or 0.0.0.0")
 
 
 def positive_int(text: str) -> int:
