@@ -58,8 +58,8 @@ def plan_from(stored: dict, requested: dict) -> Plan:
     for key, value in requested.items():
         if value is not None and value != getattr(plan, key):
             flag, saved = "--" + key.replace("_", "-"), getattr(plan, key)  # named as the user typed them
-            saved = f"{flag} {saved}" if saved is not None else f"no {flag}"
-            raise S6Error(f"--resume continues the saved plan ({saved}); drop the {flag} {value} you gave")
+            had = f"{flag} {saved}" if saved is not None else f"no {flag}"
+            raise S6Error(f"--resume continues the saved plan ({had}); drop the {flag} {value} you gave")
     return plan
 
 
