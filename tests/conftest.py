@@ -40,6 +40,14 @@ def require_module(name: str, what: str):
         require(what)
 
 
+def folder_bytes(folder: Path) -> dict[str, bytes] | None:
+    """Every file under ``folder`` (by its path inside it) with its bytes; None when there is no such folder. Taken
+    before and after a command, it shows the command left the folder as it was."""
+    if not folder.is_dir():
+        return None
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
 def mnist_root(environ: dict, repository: Path) -> Path | None:
     """Where the tests find MNIST, as `s6 train` does: $S6_DATA_DIR, else the repository's ./data, which README's
     train command fills. None when the files are not there: tests never download."""

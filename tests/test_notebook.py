@@ -11,7 +11,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import ROOT, require, require_module
+from conftest import ROOT, folder_bytes, require, require_module
 from nbclient import NotebookClient
 
 NOTEBOOK = ROOT / "S6.ipynb"
@@ -39,13 +39,6 @@ def printed(outputs: list[dict]) -> str:
     return "".join("".join(o.get("text", "")) for o in outputs if o["output_type"] == "stream")
 
 
-def snapshot(folder: Path) -> dict[str, bytes] | None:
-    """Every file under ``folder`` with its bytes; None when there is no such folder."""
-    if not folder.is_dir():
-        return None
-    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
-
-
 @pytest.fixture
 def quick_runs_removed_after():
     """A quick-mode run in the repository writes runs/notebook-quick/; it goes again unless it was there before."""
@@ -60,10 +53,10 @@ def quick_runs_removed_after():
 def test_notebook_runs_top_to_bottom_in_the_repository_in_quick_mode(data_dir, monkeypatch):
     before = NOTEBOOK.read_bytes()
     figures = {name: (ROOT / "images" / name).read_bytes() for name in TRAINED_FIGURES}
-    students_runs = snapshot(FULL_RUNS)
+    students_runs = folder_bytes(FULL_RUNS)
     outputs = execute(NOTEBOOK, monkeypatch, S6_QUICK="1", S6_DATA_DIR=str(data_dir.resolve()))
     assert (QUICK_RUNS / "model2" / "metrics.json").is_file()
-    assert snapshot(FULL_RUNS) == students_runs  # a smoke test never replaces (or creates) the real runs
+    assert folder_bytes(FULL_RUNS) == students_runs  # a smoke test never replaces (or creates) the real runs
     assert not errors(outputs)
     assert sum("image/png" in o.get("data", {}) for o in outputs) >= 7
     assert "smoke test" in printed(outputs) and "not a result" in printed(outputs)

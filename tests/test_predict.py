@@ -6,7 +6,7 @@ import zipfile
 
 import pytest
 import torch
-from conftest import ROOT, run_cli, run_main
+from conftest import ROOT, folder_bytes, run_cli, run_main
 from photos import CONDITIONS, number_set, photo_set, render_photo, small_set
 from PIL import Image, ImageDraw
 
@@ -286,14 +286,14 @@ def bad_inputs(tmp_path):
                                   "top 11", "folder as image"])
 def test_bad_input_is_one_line_without_traceback(case, tmp_path):
     args, message = bad_inputs(tmp_path)[case]
-    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    before = folder_bytes(tmp_path)
     result = run_main("predict", *args, "--checkpoint", str(CHECKPOINT)) if "--checkpoint" not in args \
         else run_main("predict", *args)
     assert result.returncode != 0
     assert "Traceback" not in result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0], result.stderr  # one mistake, one line: no "using ..." before it
-    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+    assert folder_bytes(tmp_path) == before
 
 
 def test_checkpoint_of_another_version_is_refused(tmp_path):

@@ -8,7 +8,7 @@ import math
 
 import pytest
 import torch
-from conftest import run_cli, run_main
+from conftest import folder_bytes, run_cli, run_main
 
 from s6 import S6Error
 from s6.models.registry import recipe_for
@@ -174,10 +174,6 @@ def test_a_plan_that_cannot_run_as_asked_is_refused_before_training(args, messag
     result = run_cli("train", *args, "--data-dir", str(data_dir), "--out", str(tmp_path / "run"), "--quiet")
     assert result.returncode == 1 and message in result.stderr and "Traceback" not in result.stderr
     assert "epoch  1" not in result.stdout
-
-
-def folder_bytes(folder) -> dict:
-    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
 
 
 @pytest.mark.slow  # trains for seconds, or starts python -m s6
